@@ -1,0 +1,174 @@
+"""Shortest paths on weighted sparse graphs: all pairs, from sources, landmarks."""
+
+import numpy as np
+from scipy.sparse import csgraph
+
+from .._validation import (
+    check_adjacency,
+    check_dense_size,
+    check_int,
+    check_random_state,
+    component_report,
+)
+
+_ON_DISCONNECTED = ("raise", "inf")
+_LANDMARK_METHODS = ("farthest", "random")
+
+
+def _progress(iterable, verbose, total, desc):
+    if not verbose:
+        return iterable
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, total=total, desc=desc)
+
+
+def _check_graph(W, on_disconnected, directed):
+    if on_disconnected not in _ON_DISCONNECTED:
+        raise ValueError(
+            f"on_disconnected must be one of {_ON_DISCONNECTED}, got {on_disconnected!r}"
+        )
+    W = check_adjacency(W, name="W", symmetric="ignore" if directed else "raise")
+    if on_disconnected == "raise":
+        n_comp, _, sizes = component_report(W)
+        if n_comp > 1:
+            raise ValueError(
+                f"the graph is disconnected ({n_comp} components, largest "
+                f"{sizes.max()} of {W.shape[0]} nodes): geodesic distances between "
+                "components are infinite; pass on_disconnected='inf' to get inf, "
+                "or restrict to the largest component"
+            )
+    return W
+
+
+def shortest_paths(W, sources=None, *, unweighted=False, directed=False,
+                   on_disconnected="raise", chunk_size=256, max_dense_bytes=None,
+                   verbose=False):
+    """Geodesic (shortest-path) distances on a weighted sparse graph.
+
+    Parameters
+    ----------
+    W : sparse matrix, array-like or networkx graph of shape (n, n)
+        Non-negative edge lengths; a stored entry is an edge.
+    sources : array-like of int or None, default=None
+        Rows to compute.  ``None`` computes all pairs, allowed only while the
+        dense n x n result fits under ``max_dense_bytes``.
+    unweighted : bool, default=False
+        Count hops instead of summing lengths.
+    directed : bool, default=False
+        Treat W as directed (row -> column).
+    on_disconnected : {"raise", "inf"}, default="raise"
+        Raise a ValueError on a disconnected graph, or return ``inf`` for
+        unreachable pairs.
+    chunk_size : int, default=256
+        Sources per Dijkstra call (for the progress bar).
+    max_dense_bytes : int or None
+        Size guard for the result (default :data:`manigeo._validation.MAX_DENSE_BYTES`).
+    verbose : bool, default=False
+        Show a progress bar.
+
+    Returns
+    -------
+    D : ndarray of shape (n_sources, n)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from manigeo.geodesics import shortest_paths
+    >>> W = np.array([[0, 1, 0], [1, 0, 2], [0, 2, 0]], dtype=float)
+    >>> shortest_paths(W)
+    array([[0., 1., 3.],
+           [1., 0., 2.],
+           [3., 2., 0.]])
+    """
+    W = _check_graph(W, on_disconnected, directed)
+    n = W.shape[0]
+    if sources is None:
+        check_dense_size(
+            n, n, max_bytes=max_dense_bytes, what="geodesic distance matrix",
+            hint="pass sources=... or use landmark_shortest_paths(W, n_landmarks=...)",
+        )
+        sources = np.arange(n)
+    else:
+        sources = np.atleast_1d(np.asarray(sources))
+        if sources.ndim != 1 or not np.issubdtype(sources.dtype, np.integer):
+            raise TypeError("sources must be a 1-D array of integer node indices")
+        if sources.size and (sources.min() < -n or sources.max() >= n):
+            raise ValueError(f"sources must be node indices in [0, {n}), got out-of-range")
+        sources = sources % n
+        check_dense_size(len(sources), n, max_bytes=max_dense_bytes,
+                         what="geodesic distance block", hint="pass fewer sources")
+    chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
+    D = np.empty((len(sources), n))
+    starts = range(0, len(sources), chunk_size)
+    for s in _progress(starts, verbose, len(starts), "shortest paths"):
+        idx = sources[s:s + chunk_size]
+        D[s:s + len(idx)] = csgraph.dijkstra(
+            W, directed=directed, indices=idx, unweighted=unweighted
+        )
+    return D
+
+
+def select_landmarks(W, n_landmarks, *, method="farthest", unweighted=False,
+                     random_state=None, return_distances=False, verbose=False):
+    """Choose landmark nodes for large-n geodesic computations.
+
+    Parameters
+    ----------
+    W : sparse matrix of shape (n, n)
+        Edge lengths of a connected graph.
+    n_landmarks : int
+        Number of landmarks (``1 <= n_landmarks <= n``).
+    method : {"farthest", "random"}, default="farthest"
+        Farthest-point sampling in the graph metric (start at a random node,
+        then repeatedly add the node farthest from the chosen set), or uniform
+        sampling without replacement.
+    random_state : int, RandomState or None
+    return_distances : bool, default=False
+        Also return the ``(n_landmarks, n)`` distances from each landmark
+        (free with ``method="farthest"``).
+    verbose : bool, default=False
+
+    Returns
+    -------
+    landmarks : ndarray of shape (n_landmarks,)
+    D : ndarray of shape (n_landmarks, n), only if ``return_distances``
+    """
+    if method not in _LANDMARK_METHODS:
+        raise ValueError(f"method must be one of {_LANDMARK_METHODS}, got {method!r}")
+    W = _check_graph(W, "raise", False)
+    n = W.shape[0]
+    m = check_int(n_landmarks, "n_landmarks", minimum=1, maximum=n)
+    rng = check_random_state(random_state)
+    if method == "random":
+        landmarks = np.sort(rng.choice(n, size=m, replace=False))
+        if return_distances:
+            D = shortest_paths(W, landmarks, unweighted=unweighted, verbose=verbose)
+            return landmarks, D
+        return landmarks
+    check_dense_size(m, n, what="landmark distance block", hint="use fewer landmarks")
+    landmarks = np.empty(m, dtype=np.intp)
+    D = np.empty((m, n))
+    nearest = np.full(n, np.inf)
+    current = int(rng.randint(n))
+    for k in _progress(range(m), verbose, m, "landmarks"):
+        landmarks[k] = current
+        D[k] = csgraph.dijkstra(W, directed=False, indices=current, unweighted=unweighted)
+        np.minimum(nearest, D[k], out=nearest)
+        current = int(np.argmax(nearest))
+    return (landmarks, D) if return_distances else landmarks
+
+
+def landmark_shortest_paths(W, n_landmarks, *, method="farthest", unweighted=False,
+                            random_state=None, verbose=False):
+    """Landmarks and their geodesic distances to every node.
+
+    Returns
+    -------
+    landmarks : ndarray of shape (n_landmarks,)
+    D : ndarray of shape (n_landmarks, n)
+    """
+    return select_landmarks(
+        W, n_landmarks, method=method, unweighted=unweighted,
+        random_state=random_state, return_distances=True, verbose=verbose,
+    )

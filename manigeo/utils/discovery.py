@@ -1,0 +1,34 @@
+"""Find every public estimator of manigeo (for tests and docs)."""
+
+import importlib
+import inspect
+import pkgutil
+
+from sklearn.base import BaseEstimator
+
+
+def all_estimators():
+    """Return ``[(name, class), ...]`` for every public ``BaseEstimator`` subclass.
+
+    Walks all ``manigeo`` submodules except tests and private modules whose
+    import needs an optional dependency that is missing.
+    """
+    import manigeo
+
+    found = {}
+    for info in pkgutil.walk_packages(manigeo.__path__, prefix="manigeo."):
+        parts = info.name.split(".")
+        if any(p.startswith("_") for p in parts[1:]) or "tests" in parts:
+            continue
+        try:
+            module = importlib.import_module(info.name)
+        except ImportError:  # pragma: no cover - optional dependency missing
+            continue
+        for name, obj in inspect.getmembers(module, inspect.isclass):
+            if (
+                issubclass(obj, BaseEstimator)
+                and obj.__module__.startswith("manigeo")
+                and not name.startswith("_")
+            ):
+                found[name] = obj
+    return sorted(found.items())
