@@ -1,0 +1,105 @@
+"""Classical and landmark multidimensional scaling."""
+
+import numpy as np
+from scipy.linalg import eigh
+
+from .._validation import check_int
+
+
+def _flip_signs(V):
+    """Deterministic signs: the largest-magnitude entry of each column is positive."""
+    idx = np.argmax(np.abs(V), axis=0)
+    signs = np.sign(V[idx, np.arange(V.shape[1])])
+    signs[signs == 0] = 1
+    return V * signs
+
+
+def _top_eigen(B, k):
+    n = B.shape[0]
+    w, V = eigh(B, subset_by_index=[n - k, n - 1])
+    order = np.argsort(w)[::-1]
+    return w[order], _flip_signs(V[:, order])
+
+
+def _check_distances(D, name):
+    D = np.asarray(D, dtype=np.float64)
+    if not np.all(np.isfinite(D)):
+        raise ValueError(f"{name} contains NaN or infinite distances (disconnected graph?)")
+    if np.any(D < 0):
+        raise ValueError(f"{name} contains negative distances")
+    return D
+
+
+def classical_mds(D, n_components=2, *, return_eigenvalues=False):
+    """Classical (Torgerson) MDS of a full distance matrix.
+
+    Parameters
+    ----------
+    D : array-like of shape (n, n)
+        Symmetric distances.
+    n_components : int, default=2
+    return_eigenvalues : bool, default=False
+
+    Returns
+    -------
+    Y : ndarray of shape (n, n_components)
+        Coordinates; components with non-positive eigenvalues are zero.
+    eigenvalues : ndarray of shape (n_components,), only if requested.
+    """
+    D = _check_distances(D, "D")
+    if D.ndim != 2 or D.shape[0] != D.shape[1]:
+        raise ValueError(f"D must be a square distance matrix, got shape {D.shape}")
+    n = D.shape[0]
+    k = check_int(n_components, "n_components", minimum=1, maximum=n)
+    D2 = D**2
+    D2 = 0.5 * (D2 + D2.T)
+    row = D2.mean(axis=0)
+    B = -0.5 * (D2 - row[:, None] - row[None, :] + row.mean())
+    w, V = _top_eigen(B, k)
+    Y = V * np.sqrt(np.maximum(w, 0))
+    return (Y, w) if return_eigenvalues else Y
+
+
+def landmark_mds(D_landmarks, landmarks, n_components=2):
+    """Landmark MDS (de Silva & Tenenbaum 2004) from landmark-to-all distances.
+
+    Classical MDS on the ``m x m`` landmark block, then every point is placed
+    by distance-based triangulation from its squared distances to the
+    landmarks.  Cost O(m^2 n); no n x n array is formed.
+
+    Parameters
+    ----------
+    D_landmarks : array-like of shape (m, n)
+        Distances from each landmark to every point.
+    landmarks : array-like of int of shape (m,)
+        Index (column of ``D_landmarks``) of each landmark.
+    n_components : int, default=2
+        At most the number of positive eigenvalues of the landmark block.
+
+    Returns
+    -------
+    Y : ndarray of shape (n, n_components)
+        On the landmarks it equals classical MDS of the landmark block.
+    """
+    D = _check_distances(D_landmarks, "D_landmarks")
+    if D.ndim != 2:
+        raise ValueError(f"D_landmarks must be 2-D (m, n), got shape {D.shape}")
+    landmarks = np.asarray(landmarks)
+    m = D.shape[0]
+    if landmarks.shape != (m,):
+        raise ValueError(f"landmarks must have shape ({m},), got {landmarks.shape}")
+    k = check_int(n_components, "n_components", minimum=1, maximum=m)
+    D2 = D**2
+    delta = D2[:, landmarks]
+    delta = 0.5 * (delta + delta.T)
+    mean = delta.mean(axis=1)
+    B = -0.5 * (delta - mean[:, None] - mean[None, :] + mean.mean())
+    w, V = _top_eigen(B, k)
+    pos = w > 1e-12 * max(w[0], 1e-300)
+    if not pos.all():
+        raise ValueError(
+            f"the landmark block has only {int(pos.sum())} positive eigenvalues, "
+            f"fewer than n_components={k}; use more landmarks or fewer components"
+        )
+    pinv = V / np.sqrt(w)  # (m, k)
+    return -0.5 * (D2 - mean[:, None]).T @ pinv

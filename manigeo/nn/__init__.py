@@ -1,0 +1,19 @@
+"""PyTorch layers (imports torch): Lie-group batch normalization for SPD matrices,
+sheaf diffusion."""
+
+import importlib
+
+_LAZY = {
+    "LieBatchNormSPD": "manigeo.nn._liebn",
+    "SheafDiffusion": "manigeo.nn._sheaf_diffusion",
+}
+
+__all__ = list(_LAZY)
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'manigeo.nn' has no attribute {name!r}")
