@@ -44,7 +44,10 @@ def alpha_decay_kernel(X, n_neighbors=10, *, decay=40.0, threshold=1e-4,
 
     ``K(x, y) = exp(-(||x - y|| / sigma_k(x))^decay)`` where ``sigma_k(x)`` is the
     distance from ``x`` to its k-th nearest neighbour; the kernel is symmetrized
-    as ``(K + K^T) / 2`` and entries below ``threshold`` are dropped.
+    as ``(K + K^T) / 2`` and entries below ``threshold`` are dropped.  As in
+    graphtools, one-sided affinities below ``threshold`` are dropped before the
+    symmetrization, so each entry is within ``threshold / 2`` of the exact
+    symmetrized kernel.
 
     Parameters
     ----------

@@ -1,0 +1,34 @@
+import numpy as np
+import pytest
+
+from manigeo._validation import check_dense_size, check_int, check_points, check_spd
+
+
+def test_dense_guard_message():
+    with pytest.raises(ValueError, match=r"1000000 x 1000000 .* 7.3 TiB.*n_landmarks"):
+        check_dense_size(10**6, 10**6, hint="pass n_landmarks=...")
+    assert check_dense_size(10, 10) == 800
+
+
+def test_check_spd(rng):
+    A = rng.normal(size=(3, 4, 4))
+    S = A @ np.swapaxes(A, -1, -2) + np.eye(4)
+    out = check_spd(S)
+    assert out is not S
+    with pytest.raises(ValueError, match="not symmetric"):
+        check_spd(S + np.triu(np.ones(4), 1))
+    with pytest.raises(ValueError, match="not positive definite"):
+        check_spd(-S)
+    bad = S.copy()
+    bad[0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        check_spd(bad)
+    with pytest.raises(ValueError, match="square"):
+        check_spd(np.ones((2, 3)))
+
+
+def test_check_points_and_int():
+    with pytest.raises(ValueError, match="infinity|NaN"):
+        check_points(np.array([[0, np.inf]]))
+    with pytest.raises(TypeError, match="integer"):
+        check_int(True, "k")
