@@ -13,6 +13,9 @@ import numpy as np
 BYTES_PER_WEDGE = 96
 #: Never plan to use more host memory than this for one block on a CPU.
 MAX_CPU_BLOCK_BYTES = 1 << 30
+#: On a CPU, blocks of at most this many wedges keep the mask keys of a block in
+#: cache for the binary searches (bigger blocks were slower, not faster).
+MAX_CPU_BLOCK_WEDGES = 1 << 21
 #: Fallback when the free memory cannot be read.
 DEFAULT_CPU_BLOCK_BYTES = 256 << 20
 
@@ -55,6 +58,14 @@ def block_budget_bytes(device=None):
     if avail is None:  # pragma: no cover
         return DEFAULT_CPU_BLOCK_BYTES
     return int(min(max(avail // 8, 16 << 20), MAX_CPU_BLOCK_BYTES))
+
+
+def max_block_wedges(device=None):
+    """Wedges per row block: from the free memory, and cache-sized on a CPU."""
+    budget = block_budget_bytes(device) // BYTES_PER_WEDGE
+    if device is None or getattr(device, "type", "cpu") != "cuda":
+        budget = min(budget, MAX_CPU_BLOCK_WEDGES)
+    return max(int(budget), 1)
 
 
 def row_blocks(work, *, chunk_size=None, max_work=None):

@@ -37,9 +37,13 @@ def _torch_meta(A):
 def _prepare_adjacency(A, *, binary, symmetric, self_loops):
     if not isinstance(binary, (bool, np.bool_)):
         raise TypeError(f"binary must be a bool, got {type(binary).__name__}")
+    if sp.issparse(A):
+        # check_adjacency works in place on a float64 CSR input (removing the
+        # diagonal, explicit zeros): never let it touch the caller's matrix
+        A = A.copy()
     A = check_adjacency(A, symmetric=symmetric, self_loops=self_loops)
-    if binary:
-        A.data[:] = 1.0
+    if binary:  # check_adjacency may hand back the caller's own arrays
+        A = sp.csr_array((np.ones(A.nnz), A.indices, A.indptr), shape=A.shape)
     return A
 
 
@@ -104,29 +108,37 @@ def _resolve(backend, device, torch_meta):
 
 
 # ------------------------------------------------------------------- engine
-def _masked(L, R, M, *, pair, symmetric_product, backend, device, chunk_size):
+def _masked(L, R, M, *, pair, symmetric_product, backend, device, chunk_size,
+            mask_symmetric=None):
     """``(L @ R.T)`` on the entries of ``M``: values aligned with M's CSR.
 
-    Returns a numpy array, or a torch tensor on ``device`` for backend='torch'.
+    ``symmetric_product``: ``L @ R.T`` is symmetric; ``mask_symmetric``: the
+    pattern of ``M`` is (None = check).  When both hold only the upper triangle
+    is computed.  Returns a numpy array, or a torch tensor on ``device`` for
+    backend='torch'.
     """
     if M.nnz == 0:
         return np.zeros(0)
-    PT, mask_symmetric = (None, False)
+    symmetric, perm = False, None
     if symmetric_product:
-        PT, mask_symmetric = _transpose_perm(M)
-    symmetric = symmetric_product and mask_symmetric
+        if backend == "torch" or mask_symmetric is None:
+            PT, mask_symmetric = _transpose_perm(M)
+            perm = PT.data
+        symmetric = mask_symmetric
     if backend == "graphblas":
         return _graphblas_backend.masked_values(L, R, M, pair=pair, symmetric=symmetric)
     RT = sp.csr_array(R.T)
     RT.sort_indices()
     work = _chunks.wedges_per_row(L, RT)
-    max_work = _chunks.block_budget_bytes(device) // _chunks.BYTES_PER_WEDGE
-    blocks = _chunks.row_blocks(work, chunk_size=chunk_size, max_work=max_work)
+    if symmetric and chunk_size is None:
+        work = (work + 1) // 2  # only wedges with j >= i are generated
+    blocks = _chunks.row_blocks(work, chunk_size=chunk_size,
+                                max_work=_chunks.max_block_wedges(device))
     if backend == "scipy":
         return _scipy_backend.masked_values(L, RT, M, blocks)
     return _torch_backend.masked_values(
         L, RT, M, blocks, device=device, pair=pair, symmetric=symmetric,
-        transpose_perm=PT.data if symmetric else None)
+        transpose_perm=perm)
 
 
 def _full(L, R, *, pair, backend, device, chunk_size):
@@ -136,8 +148,8 @@ def _full(L, R, *, pair, backend, device, chunk_size):
     RT = sp.csr_array(R.T)
     RT.sort_indices()
     work = _chunks.wedges_per_row(L, RT)
-    max_work = _chunks.block_budget_bytes(device) // _chunks.BYTES_PER_WEDGE
-    blocks = _chunks.row_blocks(work, chunk_size=chunk_size, max_work=max_work)
+    blocks = _chunks.row_blocks(work, chunk_size=chunk_size,
+                                max_work=_chunks.max_block_wedges(device))
     if backend == "scipy":
         return _scipy_backend.full_product(L, RT, blocks)
     return _torch_backend.full_product(L, RT, blocks, device=device, pair=pair)
@@ -171,7 +183,7 @@ def _to_output(indptr, indices, values, shape, torch_meta):
 
 
 def _run(A, L, R, M, *, pair, symmetric_product, backend, device, chunk_size,
-         torch_meta, transform=None):
+         torch_meta, mask_symmetric=None, transform=None):
     """Compute on the mask (or in full) and package the result."""
     if M is None:
         res = _full(L, R, pair=pair, backend=backend, device=device,
@@ -182,7 +194,8 @@ def _run(A, L, R, M, *, pair, symmetric_product, backend, device, chunk_size,
             indptr, indices, values = res
     else:
         values = _masked(L, R, M, pair=pair, symmetric_product=symmetric_product,
-                         backend=backend, device=device, chunk_size=chunk_size)
+                         backend=backend, device=device, chunk_size=chunk_size,
+                         mask_symmetric=mask_symmetric)
         indptr, indices = M.indptr.copy(), M.indices.copy()
     if transform is not None:
         values = transform(indptr, indices, values)
@@ -282,4 +295,12 @@ def common_neighbors(A, mask="edges", *, backend="auto", device=None, chunk_size
     backend, device = _resolve(backend, device, torch_meta)
     pair = binary or bool(np.all(A.data == 1.0))
     return _run(A, A, A, M, pair=pair, symmetric_product=True, backend=backend,
-                device=device, chunk_size=chunk_size, torch_meta=torch_meta)
+                device=device, chunk_size=chunk_size, torch_meta=torch_meta,
+                mask_symmetric=_edges_symmetric(mask, symmetric))
+
+
+def _edges_symmetric(mask, symmetric):
+    """True when the mask is the pattern of an A already known symmetric."""
+    if isinstance(mask, str) and symmetric != "ignore":
+        return True
+    return None

@@ -29,9 +29,10 @@ def _import():
     return gb
 
 
-def _to_gb(gb, A):
-    return gb.Matrix.from_csr(A.indptr, A.indices, A.data, dtype=gb.dtypes.FP64,
-                              nrows=A.shape[0], ncols=A.shape[1])
+def _to_gb(gb, A, values=None):
+    """GraphBLAS copy of a CSR array (``values``: a scalar for an iso matrix)."""
+    return gb.Matrix.from_csr(A.indptr, A.indices, A.data if values is None else values,
+                              dtype=gb.dtypes.FP64, nrows=A.shape[0], ncols=A.shape[1])
 
 
 def _semiring(gb, pair):
@@ -47,10 +48,10 @@ def masked_values(L, R, M, *, pair, symmetric):
     import numpy as np
 
     gb = _import()
-    gL = _to_gb(gb, L)
-    gR = gL if R is L else _to_gb(gb, R)
-    gM = gb.Matrix.from_csr(M.indptr, M.indices, 0.0, dtype=gb.dtypes.FP64,
-                            nrows=M.shape[0], ncols=M.shape[1])
+    # plus_pair never reads values: import the operands as iso matrices
+    gL = _to_gb(gb, L, 1.0 if pair else None)
+    gR = gL if R is L else _to_gb(gb, R, 1.0 if pair else None)
+    gM = _to_gb(gb, M, 0.0)
     target = gb.select.triu(gM).new() if symmetric else gM
     # target keeps its own (zero) entries: counts accumulate into them, so
     # pairs without a common neighbour stay as explicit zeros

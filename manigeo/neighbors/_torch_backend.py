@@ -29,47 +29,68 @@ class _Operands:
 
     def __init__(self, torch, L, RT, device, pair):
         i64, f64 = torch.int64, torch.float64
+        self.n_cols = RT.shape[1]
         self.l_ptr = _tensor(torch, L.indptr, device, i64)
         self.l_idx = _tensor(torch, L.indices, device, i64)
         self.rt_ptr = _tensor(torch, RT.indptr, device, i64)
         self.rt_idx = _tensor(torch, RT.indices, device, i64)
+        self._rt_keys = None
         self.pair = pair
         if not pair:
             self.l_val = _tensor(torch, L.data, device, f64)
             self.rt_val = _tensor(torch, RT.data, device, f64)
         self.device = device
 
-    def wedges(self, torch, start, stop, upper_only):
-        """Rows ``i``, columns ``j`` and values of the wedges of rows start:stop."""
+    def rt_keys(self, torch):
+        """Sorted keys ``z * n_cols + j`` of the entries of R^T (built once)."""
+        if self._rt_keys is None:
+            counts = self.rt_ptr[1:] - self.rt_ptr[:-1]
+            rows = torch.repeat_interleave(
+                torch.arange(len(counts), device=self.device), counts,
+                output_size=len(self.rt_idx))
+            self._rt_keys = rows * self.n_cols + self.rt_idx
+        return self._rt_keys
+
+    def wedge_keys(self, torch, start, stop, upper_only):
+        """Keys ``(i - start) * n_cols + j`` and values of the wedges of rows
+        start:stop (values None for 0/1 counts).
+
+        With ``upper_only`` only wedges with ``j >= i`` are generated: the
+        columns of each row of R^T are sorted, so they form a suffix found by
+        one binary search per ``(i, z)`` pair.
+        """
         a0 = int(self.l_ptr[start])
         a1 = int(self.l_ptr[stop])
         dev = self.device
+        n_cols = self.n_cols
         counts_l = self.l_ptr[start + 1:stop + 1] - self.l_ptr[start:stop]
         rows_l = torch.repeat_interleave(
             torch.arange(start, stop, device=dev), counts_l, output_size=a1 - a0)
         z = self.l_idx[a0:a1]
-        z_start = self.rt_ptr[z]
-        cnt = self.rt_ptr[z + 1] - z_start
+        z_stop = self.rt_ptr[z + 1]
+        if upper_only:
+            z_start = torch.searchsorted(self.rt_keys(torch), z * n_cols + rows_l)
+        else:
+            z_start = self.rt_ptr[z]
+        cnt = z_stop - z_start
+        del z_stop
         total = int(cnt.sum()) if len(cnt) else 0
         if total == 0:
-            empty = torch.empty(0, dtype=torch.int64, device=dev)
-            return empty, empty, None
-        owner = torch.repeat_interleave(
-            torch.arange(len(z), device=dev), cnt, output_size=total)
-        # position of each wedge inside its z-row of R^T
+            return None, None
         first = torch.cumsum(cnt, 0) - cnt
-        jpos = torch.arange(total, device=dev) - first[owner] + z_start[owner]
-        del first
-        i = rows_l[owner]
-        j = self.rt_idx[jpos]
-        if upper_only:
-            keep = j >= i
-            i, j, owner, jpos = i[keep], j[keep], owner[keep], jpos[keep]
+        # position of each wedge in R^T: arange + (start of its run - its offset)
+        jpos = torch.repeat_interleave(z_start - first, cnt, output_size=total)
+        jpos += torch.arange(total, device=dev)
+        del first, z_start
+        keys = torch.repeat_interleave((rows_l - start) * n_cols, cnt,
+                                       output_size=total)
+        keys += self.rt_idx[jpos]
         if self.pair:
             vals = None
         else:
-            vals = self.l_val[a0:a1][owner] * self.rt_val[jpos]
-        return i, j, vals
+            vals = torch.repeat_interleave(self.l_val[a0:a1], cnt, output_size=total)
+            vals *= self.rt_val[jpos]
+        return keys, vals
 
 
 def _mask_keys(torch, m_ptr, m_idx, start, stop, n_cols, device):
@@ -96,11 +117,9 @@ def masked_values(L, RT, M, blocks, *, device, pair, symmetric, transpose_perm=N
         lo, hi, keys_m = _mask_keys(torch, m_ptr, m_idx, start, stop, n_cols, device)
         if hi == lo:
             continue
-        i, j, vals = ops.wedges(torch, start, stop, symmetric)
-        if len(i) == 0:
+        keys, vals = ops.wedge_keys(torch, start, stop, symmetric)
+        if keys is None:
             continue
-        keys = (i - start) * n_cols + j
-        del i, j
         pos = torch.searchsorted(keys_m, keys)
         pos.clamp_(max=hi - lo - 1)
         hit = keys_m[pos] == keys
@@ -129,18 +148,16 @@ def full_product(L, RT, blocks, *, device, pair):
     n_rows, n_cols = L.shape[0], RT.shape[1]
     rows_all, cols_all, vals_all = [], [], []
     for start, stop in blocks:
-        i, j, vals = ops.wedges(torch, start, stop, False)
-        if len(i) == 0:
+        keys, vals = ops.wedge_keys(torch, start, stop, False)
+        if keys is None:
             continue
-        keys = i * n_cols + j
-        del i, j
         uniq, inverse = torch.unique(keys, sorted=True, return_inverse=True)
         del keys
         summed = torch.zeros(len(uniq), dtype=torch.float64, device=device)
         if vals is None:
             vals = torch.ones(len(inverse), dtype=torch.float64, device=device)
         summed.index_add_(0, inverse, vals)
-        rows_all.append(uniq // n_cols)
+        rows_all.append(uniq // n_cols + start)
         cols_all.append(uniq % n_cols)
         vals_all.append(summed)
     if rows_all:
