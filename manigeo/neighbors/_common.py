@@ -89,7 +89,13 @@ def _prepare_mask(mask, A):
 
 
 def _resolve(backend, device, torch_meta):
-    """Pick the backend and, for torch, the device."""
+    """Pick the backend and, for torch, the device.
+
+    An explicit GPU ``device`` needs backend "torch" (or "auto").  A CUDA input
+    tensor runs on its device with "auto"/"torch"; with "graphblas"/"scipy" the
+    work happens on the host and the result goes back to the tensor's device.
+    """
+    explicit = device is not None
     if device is None and torch_meta is not None:
         device = torch_meta[1]
     if backend == "torch":
@@ -97,12 +103,13 @@ def _resolve(backend, device, torch_meta):
     if device is not None:
         dev = resolve_device(device)
         if dev.type != "cpu":
-            if backend != "auto":
+            if backend == "auto":
+                return "torch", dev
+            if explicit:
                 raise ValueError(
                     f"device={str(dev)!r} needs backend='torch' or 'auto', "
                     f"got backend={backend!r}"
                 )
-            return "torch", dev
     if backend == "auto":
         return ("graphblas" if _graphblas_backend.available() else "scipy"), None
     return backend, None
