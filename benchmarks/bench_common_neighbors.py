@@ -181,7 +181,8 @@ def main(argv=None):
         results = []
         for method in args.methods:
             if method == "scipy_peer" and n > args.scipy_peer_max_n:
-                results.append({"method": method, "error": "skipped (--scipy-peer-max-n)"})
+                results.append({"method": method,
+                                "error": "skipped (--scipy-peer-max-n)"})
                 continue
             results.append(run_method(method, path, args))
         ref = {r["method"]: r for r in results if "error" not in r}

@@ -29,8 +29,8 @@ def _torch_meta(A):
 
     if A.layout not in (torch.sparse_coo, torch.sparse_csr, torch.strided):
         raise TypeError(
-            f"torch adjacency layout must be sparse COO, sparse CSR or dense (strided), "
-            f"got {A.layout}; convert with .to_sparse_csr()"
+            "torch adjacency layout must be sparse COO, sparse CSR or dense "
+            f"(strided), got {A.layout}; convert with .to_sparse_csr()"
         )
     return A.layout, A.device
 

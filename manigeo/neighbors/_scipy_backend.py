@@ -10,7 +10,7 @@ import scipy.sparse as sp
 
 
 def _row_keys(indptr, indices, start, stop, n_cols):
-    """int64 keys ``(row - start) * n_cols + col`` of rows ``start:stop`` (CSR order)."""
+    """int64 keys ``(row - start) * n_cols + col`` of rows start:stop (CSR order)."""
     counts = np.diff(indptr[start:stop + 1])
     rows = np.repeat(np.arange(stop - start, dtype=np.int64), counts)
     lo, hi = indptr[start], indptr[stop]

@@ -115,7 +115,8 @@ def neighbor_similarity(A, kind="cosine", mask="edges", *, backend="auto", devic
         raise ValueError(f"kind must be one of {SIMILARITIES}, got {kind!r}")
     if self_loops not in ("remove", "raise"):
         raise ValueError(
-            f"self_loops must be 'remove' or 'raise' for a similarity, got {self_loops!r}"
+            "self_loops must be 'remove' or 'raise' for a similarity, "
+            f"got {self_loops!r}"
         )
     chunk_size = _check_options(backend, chunk_size)
     torch_meta = _torch_meta(A)
