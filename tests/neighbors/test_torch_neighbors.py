@@ -96,3 +96,36 @@ def test_unsupported_torch_layout(rng):
     T = torch.tensor(random_graph(rng, 6, 0.5)).to_sparse_csc()
     with pytest.raises(TypeError, match="layout"):
         common_neighbors(T)
+
+
+def test_torch_mask_with_scipy_input(rng):
+    D = random_graph(rng, 20, 0.25)
+    Mdense = rng.random((20, 20)) < 0.3
+    Mt = torch.tensor(Mdense.astype(float)).to_sparse_coo()
+    C = common_neighbors(sp.csr_array(D), mask=Mt)
+    assert isinstance(C, sp.csr_array)
+    assert C.nnz == Mdense.sum()
+    np.testing.assert_array_equal(C.toarray(), (D @ D) * Mdense)
+
+
+@pytest.mark.parametrize("backend", ["torch", "scipy"])
+def test_blocks_sized_from_memory_budget(backend, monkeypatch, rng):
+    """A tiny memory budget forces one-row blocks; the result does not change."""
+    from manigeo.neighbors import _chunks
+
+    D = random_graph(rng, 40, 0.2, weighted=True)
+    A = sp.csr_array(D)
+    ref = common_neighbors(A, backend=backend)
+    calls = []
+    original = _chunks.row_blocks
+
+    def spy(work, **kw):
+        blocks = original(work, **kw)
+        calls.append(len(blocks))
+        return blocks
+
+    monkeypatch.setattr(_chunks, "MAX_CPU_BLOCK_WEDGES", 3)
+    monkeypatch.setattr(_chunks, "row_blocks", spy)
+    C = common_neighbors(A, backend=backend)
+    assert calls and calls[0] == 40
+    np.testing.assert_allclose(C.data, ref.data, rtol=1e-13)
