@@ -11,13 +11,13 @@ against two peers run on the same graph:
 
 Graphs: ``n`` points uniform on the sphere S^3 in R^4, symmetrized (union) kNN
 graph with ``k`` neighbours (k=16 gives a mean degree of about 18).  Each method
-runs in its own subprocess so that its peak resident memory (which sees
-the C/C++ allocations tracemalloc misses) can be measured; the reported peak is
-the growth of the resident set over its level after loading the
-graph (the kernel's peak counter VmHWM is reset first through
-/proc/self/clear_refs).  On CUDA the peak is ``torch.cuda.max_memory_allocated``.  The minimum
-wall time over ``--repeat`` runs is reported, with ratios against both peers
-(ratio > 1: manigeo is faster / uses less).
+runs in its own subprocess so that its peak resident memory (which sees the
+C/C++ allocations tracemalloc misses) can be measured: the reported peak is the
+growth of the resident set over its level after loading the graph (the
+kernel's peak counter VmHWM is reset first through /proc/self/clear_refs).  On
+CUDA the peak is ``torch.cuda.max_memory_allocated``.  The minimum wall time
+over ``--repeat`` runs is reported, with ratios against both peers (ratio > 1:
+manigeo is faster).
 
 Usage::
 

@@ -62,7 +62,8 @@ def _exactly_symmetric(A):
     """
     AT = sp.csr_array(A.T)
     AT.sort_indices()
-    return (np.array_equal(AT.indptr, A.indptr) and np.array_equal(AT.indices, A.indices)
+    return (np.array_equal(AT.indptr, A.indptr)
+            and np.array_equal(AT.indices, A.indices)
             and np.array_equal(AT.data, A.data))
 
 
@@ -97,6 +98,8 @@ def _prepare_mask(mask, A):
         raise TypeError(
             f"mask must be 'edges', None or a sparse pattern, got {type(mask).__name__}"
         )
+    if sp.issparse(mask):
+        mask = mask.copy()  # as_sparse_matrix may share (and sort) its arrays
     M = as_sparse_matrix(mask, name="mask")
     if M.shape != A.shape:
         raise ValueError(f"mask has shape {M.shape}, expected {A.shape}")
