@@ -38,7 +38,7 @@ def _torch_meta(A):
 def _prepare_adjacency(A, *, binary, symmetric, self_loops):
     if not isinstance(binary, (bool, np.bool_)):
         raise TypeError(f"binary must be a bool, got {type(binary).__name__}")
-    if sp.issparse(A):
+    if sp.issparse(A) and not _check_is_read_only(A):
         # check_adjacency works in place on a float64 CSR input (removing the
         # diagonal, explicit zeros): never let it touch the caller's matrix
         A = A.copy()
@@ -52,6 +52,18 @@ def _prepare_adjacency(A, *, binary, symmetric, self_loops):
     if binary:  # check_adjacency may hand back the caller's own arrays
         A = sp.csr_array((np.ones(A.nnz), A.indices, A.indptr), shape=A.shape)
     return A
+
+
+def _check_is_read_only(A):
+    """True when check_adjacency will not modify ``A`` (so no copy is needed):
+    a canonical float64 CSR without explicit zeros or diagonal entries."""
+    if A.format != "csr" or A.dtype != np.float64 or A.ndim != 2:
+        return False
+    if A.shape[0] != A.shape[1] or not A.has_canonical_format:
+        return False
+    if not np.all(np.isfinite(A.data)) or not np.all(A.data != 0):
+        return False
+    return not np.any(A.diagonal())
 
 
 def _exactly_symmetric(A):

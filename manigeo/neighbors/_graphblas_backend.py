@@ -51,7 +51,10 @@ def masked_values(L, R, M, *, pair, symmetric):
     # plus_pair never reads values: import the operands as iso matrices
     gL = _to_gb(gb, L, 1.0 if pair else None)
     gR = gL if R is L else _to_gb(gb, R, 1.0 if pair else None)
-    gM = _to_gb(gb, M, 0.0)
+    if M is L:  # mask="edges": reuse L's structure, zero-valued
+        gM = gL.apply(gb.binary.times, right=0.0).new()
+    else:
+        gM = _to_gb(gb, M, 0.0)
     target = gb.select.triu(gM).new() if symmetric else gM
     # target keeps its own (zero) entries: counts accumulate into them, so
     # pairs without a common neighbour stay as explicit zeros
