@@ -56,17 +56,22 @@ def masked_values(L, R, M, *, pair, symmetric):
     else:
         gM = _to_gb(gb, M, 0.0)
     target = gb.select.triu(gM).new() if symmetric else gM
+    del gM  # intermediates are freed as soon as possible: peak memory
     # target keeps its own (zero) entries: counts accumulate into them, so
     # pairs without a common neighbour stay as explicit zeros
     target(mask=target.S, accum=gb.binary.plus) << gL.mxm(gR.T, _semiring(gb, pair))
+    del gL, gR
     if symmetric:
         upper = gb.select.triu(target, 1).new()
         target = target.ewise_add(upper.T, gb.binary.plus).new()
+        del upper
     indptr, indices, values = target.to_csr(dtype=gb.dtypes.FP64)
+    del target, indptr
     if len(values) != M.nnz or not np.array_equal(indices, M.indices):
         raise RuntimeError(  # pragma: no cover - would be a GraphBLAS bug
             "GraphBLAS result does not have the mask's pattern"
         )
+    del indices
     return np.asarray(values, dtype=np.float64)
 
 
