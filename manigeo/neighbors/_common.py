@@ -162,9 +162,9 @@ def _masked(L, R, M, *, pair, symmetric_product, backend, device, chunk_size,
         return np.zeros(0)
     symmetric, perm = False, None
     if symmetric_product:
-        if backend == "torch" or mask_symmetric is None:
+        if mask_symmetric is None:
             PT, mask_symmetric = _transpose_perm(M)
-            perm = PT.data
+            perm = PT.data  # (the torch backend builds it on its device otherwise)
         symmetric = mask_symmetric
     if backend == "graphblas":
         return _graphblas_backend.masked_values(L, R, M, pair=pair, symmetric=symmetric)

@@ -104,8 +104,8 @@ def _mask_keys(torch, m_ptr, m_idx, start, stop, n_cols, device):
 def masked_values(L, RT, M, blocks, *, device, pair, symmetric, transpose_perm=None):
     """Values of ``L @ RT`` at the entries of ``M``, as a float64 tensor on device.
 
-    ``transpose_perm`` (needed when ``symmetric``) maps each entry of ``M`` to the
-    position of its transposed entry.
+    ``transpose_perm`` maps each entry of ``M`` to the position of its mirror
+    (used when ``symmetric``; None: computed on the device by a sort).
     """
     torch = import_torch()
     ops = _Operands(torch, L, RT, device, pair)
@@ -132,10 +132,15 @@ def masked_values(L, RT, M, blocks, *, device, pair, symmetric, transpose_perm=N
         out.index_add_(0, pos, vals)
         del pos, vals, hit
     if symmetric:
-        perm = _tensor(torch, transpose_perm, device, torch.int64)
         rows = torch.repeat_interleave(
             torch.arange(M.shape[0], device=device), m_ptr[1:] - m_ptr[:-1],
             output_size=M.nnz)
+        if transpose_perm is None:
+            # symmetric pattern: sorting the entries by (col, row) lists them
+            # in M's own order, so entry k's mirror is the k-th of that sort
+            perm = torch.argsort(m_idx * M.shape[0] + rows)
+        else:
+            perm = _tensor(torch, transpose_perm, device, torch.int64)
         lower = rows > m_idx
         out[lower] = out[perm[lower]]
     return out
