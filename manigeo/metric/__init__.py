@@ -4,6 +4,7 @@
 
 from ._lens import ball_volume, edge_moments, invert_lens, lens_fraction
 from ._rgg_metric import RGGMetric
+from ._riemann import rgg_laplacian, riemann_metric
 
 __all__ = [
     "RGGMetric",
@@ -11,4 +12,6 @@ __all__ = [
     "edge_moments",
     "invert_lens",
     "lens_fraction",
+    "rgg_laplacian",
+    "riemann_metric",
 ]

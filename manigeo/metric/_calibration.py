@@ -71,7 +71,7 @@ def _torus_size(d, mean_degree, q, reach, max_edges):
 
 
 def calibrate(d, mean_degree, q, rule, *, reach=10.0, n_sim=None, n_sources=32,
-              max_edges=4e6, seed=None, cache=True):
+              max_edges=6e6, seed=None, cache=True):
     """Calibration curve of the pipeline's graph geodesics on a matched flat torus.
 
     Parameters
@@ -91,7 +91,7 @@ def calibrate(d, mean_degree, q, rule, *, reach=10.0, n_sim=None, n_sources=32,
         Torus size (overrides ``reach``).
     n_sources : int, default=32
         Dijkstra sources on the torus.
-    max_edges : float, default=4e6
+    max_edges : float, default=6e6
         Cap on the simulated graph's stored edges (``n_sim * mean_degree``).
     seed : int or None
         Seed of the simulation; results are cached when it is an int.

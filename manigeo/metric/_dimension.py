@@ -60,7 +60,8 @@ def estimate_dimension(s, mean_degree, *, max_dimension=6, n_sim=None, rng):
             continue
         q = min(q, 1.0)
         n = n_sim or int(np.clip(4e5 / max(mean_degree, 1.0), 2000, 20000))
-        n = max(n, min_torus_size(d, mean_degree, q, max_radius=0.25))
+        # balls of radius < 0.5 do not wrap around the unit torus
+        n = max(n, min_torus_size(d, mean_degree, q, max_radius=0.4))
         A, _, _ = flat_torus_rgg(n, d, mean_degree, q, rng)
         s_sim, _, _ = cosine_similarity_on_edges(A)
         r_sim = _ratio(s_sim)

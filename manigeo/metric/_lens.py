@@ -141,11 +141,11 @@ class PosteriorMeanRule:
         Edge keep rate in ``(0, 1]``.
     k_max : float
         Largest ``K`` to tabulate.
-    n_u : int, default=300
+    n_u : int, default=240
         Quadrature nodes in ``u``.
     """
 
-    def __init__(self, d, q, k_max, *, n_u=300, n_k=48, n_s=513):
+    def __init__(self, d, q, k_max, *, n_u=240, n_k=40, n_s=401):
         self.d, self.q = float(d), float(q)
         u = (np.arange(n_u) + 0.5) / n_u
         log_prior = (self.d - 1.0) * np.log(u)

@@ -316,7 +316,7 @@ class RGGMetric(BaseEstimator):
         if self.calibrate:
             self.calibration_, self.calibration_info_ = _calibrate(
                 d, mean_degree, self.edge_keep_rate_, self.local_rule_,
-                reach=float(D.max()), seed=seed_cal,
+                reach=1.3 * float(D.max()), seed=seed_cal,
             )
             self.calibration_bias_ = float(self.calibration_info_["bias"])
         else:
