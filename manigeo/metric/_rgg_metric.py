@@ -84,7 +84,8 @@ class RGGMetric(BaseEstimator):
         dense, networkx or torch).  ``"radius"`` / ``"knn"``: ``X`` holds points
         and the graph is built with ``radius`` / ``n_neighbors``.
     n_neighbors : int, default=10
-        Neighbours of the kNN graph (``adjacency="knn"``, union-symmetrized).
+        Neighbours of the kNN graph (``adjacency="knn"``, union-symmetrized;
+        at most ``n - 1``).
     local_rule : {"auto", "clip", "posterior"}, default="auto"
         Local distance rule; ``"auto"`` uses the posterior mean when
         ``q < 0.9`` or ``q * mean_degree < 100``, else clip-inversion.
@@ -216,12 +217,7 @@ class RGGMetric(BaseEstimator):
                 raise ValueError("adjacency='radius' needs radius=<connection radius>")
             A = radius_graph(X, self.radius)
         else:
-            if self.n_neighbors >= X.shape[0]:
-                raise ValueError(
-                    f"n_neighbors={self.n_neighbors} must be smaller than the number "
-                    f"of samples ({X.shape[0]})"
-                )
-            A = knn_graph(X, self.n_neighbors, symmetrize="union")
+            A = knn_graph(X, min(self.n_neighbors, X.shape[0] - 1), symmetrize="union")
         A.data[:] = 1.0
         return A, X
 
