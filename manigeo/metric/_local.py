@@ -72,10 +72,12 @@ def cosine_similarity_on_edges(A, *, backend="auto", device=None, chunk_size=Non
         # bound a block's product at about 2e7 stored entries
         chunk_size = int(np.clip(2e7 / (kmax * kmax), 16, 4096))
     C = _common_neighbors(A, backend, device, chunk_size)
-    rows = np.repeat(np.arange(n), np.diff(A.indptr))
     km1 = np.maximum(deg - 1.0, 0.0)
-    K = np.sqrt(km1[rows] * km1[A.indices])
-    s = np.divide(C, K, out=np.zeros_like(C), where=K > 0)
+    K = np.repeat(km1, np.diff(A.indptr))
+    K *= km1[A.indices]
+    np.sqrt(K, out=K)
+    s = np.divide(C, K, out=C, where=K > 0)
+    s[K <= 0] = 0.0
     return s, K, deg
 
 
@@ -97,7 +99,13 @@ def resolve_rule(rule, q, mean_degree):
 
 def local_lengths(s, K, d, q, rule):
     """Local distances in units of the radius, one per edge (step 5)."""
+    out = np.empty(len(s))
+    step = 1 << 21  # bounded temporaries on graphs with 1e8 edges
     if rule == "clip":
-        return invert_lens(np.minimum(s / q, 1.0), d)
+        for a in range(0, len(s), step):
+            out[a:a + step] = invert_lens(np.minimum(s[a:a + step] / q, 1.0), d)
+        return out
     post = PosteriorMeanRule(d, min(q, 1.0), K.max() if len(K) else 2.0)
-    return post(s, K)
+    for a in range(0, len(s), step):
+        out[a:a + step] = post(s[a:a + step], K[a:a + step])
+    return out
