@@ -71,7 +71,7 @@ def _torus_size(d, mean_degree, q, reach, max_edges):
 
 
 def calibrate(d, mean_degree, q, rule, *, reach=10.0, n_sim=None, n_sources=32,
-              max_edges=6e6, seed=None, cache=True):
+              max_edges=6e6, max_points=None, seed=None, cache=True):
     """Calibration curve of the pipeline's graph geodesics on a matched flat torus.
 
     Parameters
@@ -93,6 +93,9 @@ def calibrate(d, mean_degree, q, rule, *, reach=10.0, n_sim=None, n_sources=32,
         Dijkstra sources on the torus.
     max_edges : float, default=6e6
         Cap on the simulated graph's stored edges (``n_sim * mean_degree``).
+    max_points : int or None, default=None
+        Further cap on the torus size (the estimator passes twice the data
+        size: a longer reach is extrapolated rather than simulated).
     seed : int or None
         Seed of the simulation; results are cached when it is an int.
 
@@ -107,6 +110,9 @@ def calibrate(d, mean_degree, q, rule, *, reach=10.0, n_sim=None, n_sources=32,
     q = float(min(max(q, 1e-6), 1.0))
     if n_sim is None:
         n_sim = _torus_size(d, mean_degree, q, max(float(reach), 3.0), max_edges)
+        if max_points is not None:
+            floor = _torus_size(d, mean_degree, q, 3.0, max_edges)
+            n_sim = max(min(n_sim, int(max_points)), floor)
     n_sim = int(n_sim)
     key = (int(d), round(float(mean_degree), 2), round(q, 4), rule, n_sim,
            int(n_sources), seed)

@@ -141,11 +141,11 @@ class RGGMetric(BaseEstimator):
     --------
     >>> from manigeo.datasets import make_sphere, sample_rgg
     >>> from manigeo import RGGMetric
-    >>> X, geo = make_sphere(1500, random_state=0)
-    >>> A = sample_rgg(X, 0.4, geodesic=geo, random_state=0)
-    >>> est = RGGMetric(dimension=2, radius=0.4, random_state=0).fit(A)
-    >>> est.geodesic_distances_.shape
-    (1500, 1500)
+    >>> X, geo = make_sphere(800, random_state=0)
+    >>> A = sample_rgg(X, 0.5, geodesic=geo, random_state=0)
+    >>> est = RGGMetric(radius=0.5, n_landmarks=20, random_state=0).fit(A)
+    >>> est.dimension_, est.geodesic_distances_.shape, est.embedding_.shape
+    (2, (20, 800), (800, 2))
     """
 
     _parameter_constraints = {
@@ -312,7 +312,8 @@ class RGGMetric(BaseEstimator):
         if self.calibrate:
             self.calibration_, self.calibration_info_ = _calibrate(
                 d, mean_degree, self.edge_keep_rate_, self.local_rule_,
-                reach=1.3 * float(D.max()), seed=seed_cal,
+                # raw paths are up to ~25 % short: aim the reach past them
+                reach=1.3 * float(D.max()), max_points=2 * n, seed=seed_cal,
             )
             self.calibration_bias_ = float(self.calibration_info_["bias"])
         else:
