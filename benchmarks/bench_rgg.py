@@ -73,7 +73,7 @@ def run_one(name, n, keep, args, radius=None):
     row = {
         "manifold": name, "n": n, "keep": keep, "r": r, "kbar": A.nnz / n,
         "d_hat": est.dimension_, "q_hat": est.edge_keep_rate_,
-        "rule": est.local_rule_, "raw_bias": est.calibration_bias_,
+        "rule": est.local_rule, "raw_bias": est.calibration_bias_,
         "median": float(np.median(err)), "p95": float(np.percentile(err, 95)),
         "max": float(err.max()), "bias": bias, "hop": hop_med,
         "ratio": hop_med / float(np.median(err)), "fit_s": t_fit, "peak_gb": _peak_gb(),

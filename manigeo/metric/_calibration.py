@@ -70,7 +70,7 @@ def _torus_size(d, mean_degree, q, reach, max_edges):
     return int(np.clip(want, lo, hi))
 
 
-def calibrate(d, mean_degree, q, rule, *, reach=10.0, n_sim=None, n_sources=32,
+def calibrate(d, mean_degree, q, rule, *, penalty=0.0, reach=10.0, n_sim=None, n_sources=32,
               max_edges=6e6, max_points=None, seed=None, cache=True):
     """Calibration curve of the pipeline's graph geodesics on a matched flat torus.
 
@@ -84,6 +84,8 @@ def calibrate(d, mean_degree, q, rule, *, reach=10.0, n_sim=None, n_sources=32,
         Estimated keep rate.
     rule : {"clip", "posterior"}
         Local rule.
+    penalty : float, default=0.0
+        Uncertainty penalty of the Dijkstra weights (see ``local_lengths``).
     reach : float, default=10.0
         Longest estimated distance to cover (radii): the torus gets an
         inscribed radius of ``reach`` radii when ``max_edges`` allows.
@@ -114,7 +116,7 @@ def calibrate(d, mean_degree, q, rule, *, reach=10.0, n_sim=None, n_sources=32,
             floor = _torus_size(d, mean_degree, q, 3.0, max_edges)
             n_sim = max(min(n_sim, int(max_points)), floor)
     n_sim = int(n_sim)
-    key = (int(d), round(float(mean_degree), 2), round(q, 4), rule, n_sim,
+    key = (int(d), round(float(mean_degree), 2), round(q, 4), rule, float(penalty), n_sim,
            int(n_sources), seed)
     if cache and seed is not None and key in _CACHE:
         return _CACHE[key]
@@ -127,9 +129,9 @@ def calibrate(d, mean_degree, q, rule, *, reach=10.0, n_sim=None, n_sources=32,
         T = T[keep]
     s, K, _ = cosine_similarity_on_edges(A)
     q_sim = min(estimate_keep_rate(s, d), 1.0)
-    u = local_lengths(s, K, d, q_sim, rule)
+    _, w = local_lengths(s, K, d, q_sim, rule, penalty)
     W = A.copy()
-    W.data = np.maximum(u, 1e-12)
+    W.data = np.maximum(w, 1e-12)
     src = rng.choice(A.shape[0], size=min(n_sources, A.shape[0]), replace=False)
     D_hat = csgraph.dijkstra(W, directed=False, indices=src).ravel()
     D = torus_distances(T, src).ravel() / r

@@ -158,9 +158,11 @@ class PosteriorMeanRule:
         loglik = C * lp + (K - C) * lq + log_prior  # (n_k, n_s, n_u)
         loglik -= loglik.max(axis=2, keepdims=True)
         w = np.exp(loglik)
-        self.table = (w * u).sum(axis=2) / w.sum(axis=2)
+        w /= w.sum(axis=2, keepdims=True)
+        self.table = (w * u).sum(axis=2)
+        self.sd_table = np.sqrt(np.maximum((w * u * u).sum(axis=2) - self.table**2, 0))
 
-    def __call__(self, s, K):
+    def __call__(self, s, K, *, table=None):
         """Posterior means for cosine similarities ``s = C / K`` and sizes ``K``."""
         s = np.clip(np.asarray(s, dtype=np.float64), 0.0, 1.0)
         lk = np.clip(np.log(np.maximum(np.asarray(K, dtype=np.float64), 1.0)),
@@ -171,7 +173,7 @@ class PosteriorMeanRule:
         fs = s * (len(self.s) - 1)
         js = np.minimum(fs.astype(np.intp), len(self.s) - 2)
         fs -= js
-        T = self.table
+        T = self.table if table is None else table
         top = T[ik, js] * (1 - fs) + T[ik, js + 1] * fs
         bot = T[ik + 1, js] * (1 - fs) + T[ik + 1, js + 1] * fs
         return top * (1 - fk) + bot * fk

@@ -9,7 +9,7 @@ import scipy.sparse as sp
 from ..neighbors import common_neighbors
 from ._lens import PosteriorMeanRule, edge_moments, invert_lens
 
-_RULES = ("auto", "clip", "posterior")
+_RULES = ("posterior", "clip")
 
 
 def _common_neighbors(A, backend, device, chunk_size):
@@ -86,26 +86,30 @@ def estimate_keep_rate(s, d):
     return float(np.mean(s) / edge_moments(d)) if len(s) else 1.0
 
 
-def resolve_rule(rule, q, mean_degree):
-    """The local rule used: ``"auto"`` picks the posterior mean when edges are
-    missing (``q < 0.9``) or the graph is sparse (``q * mean_degree < 100``),
-    else clip-inversion."""
+def local_lengths(s, K, d, q, rule, penalty=0.0):
+    """Local distances in units of the radius, one per edge (step 5).
+
+    Returns
+    -------
+    u : ndarray
+        Estimated normalized lengths (clip-inversion or posterior mean).
+    w : ndarray
+        Path weights for Dijkstra: ``u + penalty * sd`` with ``sd`` the
+        posterior standard deviation (``u`` itself for clip-inversion).
+    """
     if rule not in _RULES:
         raise ValueError(f"local_rule must be one of {_RULES}, got {rule!r}")
-    if rule != "auto":
-        return rule
-    return "posterior" if (q < 0.9 or q * mean_degree < 100) else "clip"
-
-
-def local_lengths(s, K, d, q, rule):
-    """Local distances in units of the radius, one per edge (step 5)."""
-    out = np.empty(len(s))
+    u = np.empty(len(s))
     step = 1 << 21  # bounded temporaries on graphs with 1e8 edges
     if rule == "clip":
         for a in range(0, len(s), step):
-            out[a:a + step] = invert_lens(np.minimum(s[a:a + step] / q, 1.0), d)
-        return out
+            u[a:a + step] = invert_lens(np.minimum(s[a:a + step] / q, 1.0), d)
+        return u, u
     post = PosteriorMeanRule(d, min(q, 1.0), K.max() if len(K) else 2.0)
+    w = u.copy() if penalty else u
     for a in range(0, len(s), step):
-        out[a:a + step] = post(s[a:a + step], K[a:a + step])
-    return out
+        u[a:a + step] = post(s[a:a + step], K[a:a + step])
+        if penalty:
+            w[a:a + step] = u[a:a + step] + penalty * post(
+                s[a:a + step], K[a:a + step], table=post.sd_table)
+    return u, w

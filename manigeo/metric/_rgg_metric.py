@@ -26,7 +26,6 @@ from ._local import (
     cosine_similarity_on_edges,
     estimate_keep_rate,
     local_lengths,
-    resolve_rule,
 )
 
 #: all-pairs Dijkstra is used up to this many nodes when n_landmarks is None
@@ -50,10 +49,11 @@ class RGGMetric(BaseEstimator):
        ``k`` the degrees);
     2. estimates the dimension (``dimension="auto"``) and the keep rate
        ``q = mean(s) / m_d``;
-    3. turns each ``s_ij`` into a local distance by inverting the lens volume
-       ``phi_d`` (clip-inversion, or the posterior mean under a binomial
-       likelihood when edges are missing or the graph is sparse);
-    4. runs Dijkstra on those lengths (all pairs, or from landmarks);
+    3. turns each ``s_ij`` into a local distance through the lens volume
+       ``phi_d``: the posterior mean under a binomial likelihood (default) or
+       clip-inversion;
+    4. runs Dijkstra on those lengths plus an uncertainty penalty (all pairs,
+       or from landmarks);
     5. divides out the shortest-path selection bias, measured on a matched
        flat-torus simulation;
     6. embeds the distances by classical (or landmark) MDS.
@@ -86,9 +86,16 @@ class RGGMetric(BaseEstimator):
     n_neighbors : int, default=10
         Neighbours of the kNN graph (``adjacency="knn"``, union-symmetrized;
         at most ``n - 1``).
-    local_rule : {"auto", "clip", "posterior"}, default="auto"
-        Local distance rule; ``"auto"`` uses the posterior mean when
-        ``q < 0.9`` or ``q * mean_degree < 100``, else clip-inversion.
+    local_rule : {"posterior", "clip"}, default="posterior"
+        Local distance rule: the posterior mean of the edge length under the
+        binomial likelihood of its common-neighbour count (robust to missing
+        edges and sparse graphs), or clip-inversion of the lens volume.
+    uncertainty_penalty : float, default=2.0
+        Dijkstra weights are ``posterior mean + uncertainty_penalty *
+        posterior sd`` (``"posterior"`` rule only): paths through edges whose
+        length is uncertain are avoided, which lowers the variance of the
+        path lengths; the resulting (positive) bias is removed by the
+        calibration, so the penalty is ignored when ``calibrate=False``.
     calibrate : bool, default=True
         Correct the shortest-path selection bias by a matched flat-torus
         simulation (one extra pipeline run on 3000-16000 points).
@@ -118,14 +125,13 @@ class RGGMetric(BaseEstimator):
         Observed and simulated moment ratios (``dimension="auto"`` only).
     edge_keep_rate_ : float
         Estimated keep rate ``q`` (clipped to at most 1).
-    local_rule_ : str
-        Rule used ("clip" or "posterior").
     radius_ : float
         Scale of the output (1.0 when in units of ``r``).
     calibration_bias_ : float
         Relative bias divided out (0.0 without calibration).
     local_distances_ : scipy.sparse.csr_array of shape (n, n)
-        Estimated latent distance on every edge (calibrated, in output units).
+        Estimated latent distance on every edge (posterior mean or
+        clip-inversion, in output units).
     geodesic_distances_ : ndarray of shape (n, n) or (n_landmarks, n)
         All pairs, or the landmark rows.
     landmarks_ : ndarray of shape (n_landmarks,) or None
@@ -156,7 +162,8 @@ class RGGMetric(BaseEstimator):
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "adjacency": [StrOptions({"precomputed", "radius", "knn"})],
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
-        "local_rule": [StrOptions({"auto", "clip", "posterior"})],
+        "local_rule": [StrOptions({"clip", "posterior"})],
+        "uncertainty_penalty": [Interval(Real, 0, None, closed="left")],
         "calibrate": ["boolean"],
         "on_disconnected": [StrOptions({"raise", "largest"})],
         "min_mean_degree": [Interval(Real, 0, None, closed="left")],
@@ -169,7 +176,7 @@ class RGGMetric(BaseEstimator):
 
     def __init__(self, *, dimension="auto", radius=None, volume=None, n_landmarks=None,
                  n_components=2, adjacency="precomputed", n_neighbors=10,
-                 local_rule="auto", calibrate=True, on_disconnected="raise",
+                 local_rule="posterior", uncertainty_penalty=2.0, calibrate=True, on_disconnected="raise",
                  min_mean_degree=8.0, max_dimension=6, backend="auto", device=None,
                  random_state=None, verbose=False):
         self.dimension = dimension
@@ -180,6 +187,7 @@ class RGGMetric(BaseEstimator):
         self.adjacency = adjacency
         self.n_neighbors = n_neighbors
         self.local_rule = local_rule
+        self.uncertainty_penalty = uncertainty_penalty
         self.calibrate = calibrate
         self.on_disconnected = on_disconnected
         self.min_mean_degree = min_mean_degree
@@ -292,12 +300,13 @@ class RGGMetric(BaseEstimator):
                 "the graph is too sparse to invert: no edge has a common neighbour"
             )
         self.edge_keep_rate_ = min(q, 1.0)
-        self.local_rule_ = resolve_rule(self.local_rule, self.edge_keep_rate_,
-                                        mean_degree)
-        u = local_lengths(s, K, d, self.edge_keep_rate_, self.local_rule_)
+        # the penalty's bias is removed by the calibration only
+        penalty = (self.uncertainty_penalty
+                   if self.local_rule == "posterior" and self.calibrate else 0.0)
+        u, w = local_lengths(s, K, d, self.edge_keep_rate_, self.local_rule, penalty)
         W = A.copy()
-        W.data = np.maximum(u, 1e-12)
-        self._graph_r = W  # raw local lengths in units of r
+        W.data = np.maximum(w, 1e-12)
+        self._graph_r = W  # Dijkstra weights in units of r
 
         if self.n_landmarks is None and n <= ALL_PAIRS_MAX:
             self.landmarks_ = None
@@ -311,7 +320,8 @@ class RGGMetric(BaseEstimator):
 
         if self.calibrate:
             self.calibration_, self.calibration_info_ = _calibrate(
-                d, mean_degree, self.edge_keep_rate_, self.local_rule_,
+                d, mean_degree, self.edge_keep_rate_, self.local_rule,
+                penalty=penalty,
                 # raw paths are up to ~25 % short: aim the reach past them
                 reach=1.3 * float(D.max()), max_points=2 * n, seed=seed_cal,
             )
@@ -320,10 +330,10 @@ class RGGMetric(BaseEstimator):
             self.calibration_, self.calibration_info_ = None, None
             self.calibration_bias_ = 0.0
 
-        scale = self._scale(A, self._apply_calibration(u), points, d, mean_degree)
+        scale = self._scale(A, u, points, d, mean_degree)
         self.radius_ = float(scale)
         L = A.copy()
-        L.data = self._apply_calibration(W.data) * scale
+        L.data = np.maximum(u, 1e-12) * scale  # locally unbiased: not recalibrated
         self.local_distances_ = L
         self.geodesic_distances_ = self._apply_calibration(D) * scale
         if self.landmarks_ is None:

@@ -53,7 +53,6 @@ def test_sphere_error_bound_and_hop_baseline(sphere):
     X, geo, r, A = sphere
     est = RGGMetric(dimension=2, radius=r, n_landmarks=32, random_state=0).fit(A)
     assert est.geodesic_distances_.shape == (32, 3000)
-    assert est.local_rule_ == "posterior"  # q * mean degree < 100
     med, rows, D = _median_error(est, geo, r)
     hop = shortest_paths(A, rows, unweighted=True) * r
     med_hop = np.median(np.abs(hop - D)[D > 0])
@@ -63,7 +62,7 @@ def test_sphere_error_bound_and_hop_baseline(sphere):
     far = D > 1.0
     rel = (est.geodesic_distances_[far] - D[far]) / D[far]
     assert abs(rel.mean()) < 0.015
-    assert est.calibration_bias_ < -0.02  # uncalibrated paths were too short
+    assert abs(est.calibration_bias_) > 2 * abs(rel.mean())  # calibration was needed
     # the embedding is a 2-D landmark MDS of the estimated distances
     assert est.embedding_.shape == (3000, 2)
 
