@@ -304,6 +304,7 @@ class RGGMetric(BaseEstimator):
         penalty = (self.uncertainty_penalty
                    if self.local_rule == "posterior" and self.calibrate else 0.0)
         u, w = local_lengths(s, K, d, self.edge_keep_rate_, self.local_rule, penalty)
+        del s, K
         W = A.copy()
         W.data = np.maximum(w, 1e-12)
         self._graph_r = W  # Dijkstra weights in units of r
@@ -322,7 +323,7 @@ class RGGMetric(BaseEstimator):
             self.calibration_, self.calibration_info_ = _calibrate(
                 d, mean_degree, self.edge_keep_rate_, self.local_rule,
                 penalty=penalty,
-                # raw paths are up to ~25 % short: aim the reach past them
+                # unpenalized raw paths are up to ~25 % short: aim past them
                 reach=1.3 * float(D.max()), max_points=2 * n, seed=seed_cal,
             )
             self.calibration_bias_ = float(self.calibration_info_["bias"])
