@@ -4,7 +4,8 @@ Dijkstra prefers edges whose estimated length happens to be too short, so
 graph geodesics built from noisy local distances underestimate, by a relative
 amount that grows with the number of hops towards a first-passage-percolation
 limit (e.g. -3.6 % at 2 radii to -5.4 % at 9 radii on S^2 with mean degree 100;
--15 % to -21 % with half the edges missing).  The bias depends on the
+-15 % to -21 % with half the edges missing; with the default uncertainty
+penalty on the weights the raw paths are instead too long).  The bias depends on the
 dimension, the mean degree, the keep rate and the local rule, not on the
 global shape of the manifold, so it is measured on a flat torus ``T^d`` (exact
 geodesics known) with those four matched, by running the same pipeline.
