@@ -39,7 +39,7 @@ from ._mds import classical_mds
 from ._smacof import smacof
 
 #: below this many samples ``n_landmarks="auto"`` embeds every point exactly
-AUTO_FULL_MAX = 2000
+AUTO_FULL_MAX = 1000
 #: anchors used by ``n_landmarks="auto"`` above :data:`AUTO_FULL_MAX`
 AUTO_LANDMARKS = 1000
 _TINY = 1e-300
@@ -63,6 +63,22 @@ def _hop_diameter(A):
     dist = csgraph.shortest_path(A, unweighted=True, indices=[int(far)], directed=False)
     finite = dist[np.isfinite(dist)]
     return int(finite.max()) if finite.size else 0
+
+
+def W_fine_rows(geom, X, A):
+    """Row-stochastic (n, m): own cell plus the cells of each sample's kernel edges."""
+    Wf = geom._fine_W
+    n = X.shape[0]
+    T = (Wf + sp.identity(n, format="csr")) @ A
+    anchors = geom.anchors_
+    keep = np.ones(n)
+    keep[anchors] = 0.0
+    # a landmark is attached to itself only
+    own = sp.csr_array((np.ones(len(anchors)), (anchors, np.arange(len(anchors)))),
+                       shape=T.shape)
+    T = sp.csr_array(sp.diags_array(keep) @ T + own)
+    rs = np.asarray(T.sum(axis=1)).ravel()
+    return sp.csr_array(sp.diags_array(1.0 / rs) @ T)
 
 
 class _HeatGeometry:
@@ -104,14 +120,49 @@ class _HeatGeometry:
             )
         return W, n_comp
 
-    def fit(self, X):
-        m = X.shape[0]
-        check_dense_size(m, m, what="heat kernel", hint="pass n_landmarks=... (landmark mode)")
+    def fit(self, X, anchors=None):
+        """Heat geometry of X; with ``anchors``, of the graph coarse-grained onto them.
+
+        Landmark mode: the kNN kernel graph is built on all samples, every
+        sample joins the cell of its nearest landmark (hops on that graph), and
+        the landmark graph is ``A^T W A`` (A: the cell indicator matrix), so
+        landmark edges follow the fine graph and never jump across a gap that
+        the fine graph does not cross.
+        """
+        n = X.shape[0]
         rng = check_random_state(self.random_state)
         W, self.n_graph_components_ = self._graph(X)
+        self._fine_W = W
+        if anchors is None:
+            m = n
+            A = sp.identity(n, format="csr")
+            Xa = X
+        else:
+            m = len(anchors)
+            _, _, src = csgraph.dijkstra(W, directed=False, indices=anchors, unweighted=True,
+                                         min_only=True, return_predecessors=True)
+            pos = np.full(n, -1)
+            pos[anchors] = np.arange(m)
+            cell = pos[src]
+            # nodes unreachable from every landmark (another component): nearest in space
+            lost = np.flatnonzero(cell < 0)
+            if lost.size:
+                nn_a = NearestNeighbors(n_neighbors=1).fit(X[anchors])
+                cell[lost] = nn_a.kneighbors(X[lost], return_distance=False)[:, 0]
+            A = sp.csr_array((np.ones(n), (np.arange(n), cell)), shape=(n, m))
+            W = sp.csr_array(A.T @ W @ A)
+            W.setdiag(0)
+            W.eliminate_zeros()
+            Xa = X[anchors]
+        check_dense_size(m, m, what="heat kernel", hint="pass n_landmarks=... (landmark mode)")
         L, deg = laplacian(W, kind="symmetric", return_degree=True)
         deg = np.maximum(deg, _TINY)
         self.X_ = X
+        self.anchors_ = anchors
+        # training attachment: own cell plus the cells of the kernel neighbours
+        T = W_fine_rows(self, X, A) if anchors is not None else sp.identity(n, format="csr")
+        self.attach_ = sp.csr_array(T)
+        self._fine_W = None
         self.deg_ = deg
         self.vol_ = float(deg.sum())
         self._nn = NearestNeighbors().fit(X)
@@ -120,7 +171,12 @@ class _HeatGeometry:
         if fixed_t is None:
             p = min(m, _N_PROBES)
             probes = np.sort(rng.choice(m, p, replace=False))
-            G = knn_graph(X, self.n_neighbors, mode="distance")
+            if anchors is None:
+                G = knn_graph(X, self.n_neighbors, mode="distance")
+            else:  # landmark graph edges, Euclidean lengths between landmarks
+                G = sp.csr_array(W, copy=True)
+                r, c = G.nonzero()
+                G.data = np.maximum(np.linalg.norm(Xa[r] - Xa[c], axis=1), _TINY)
             Gp = csgraph.dijkstra(G, directed=False, indices=probes)
         self.t_scores_ = {}
         if self.solver == "squaring":
@@ -202,9 +258,14 @@ class _HeatGeometry:
 
     # -- out of sample -----------------------------------------------------------------
     def weights(self, X):
-        """Sparse (n, m) row-stochastic attachment weights and exact-match anchors."""
-        m = self.X_.shape[0]
-        k = min(self.n_neighbors, m)
+        """Sparse (n, m) row-stochastic attachment of points to the graph nodes.
+
+        A point identical to a training sample gets that sample's attachment
+        (a landmark: itself); any other point the kernel-weighted mean of the
+        attachments of its ``n_neighbors`` nearest training samples.
+        """
+        n_train = self.X_.shape[0]
+        k = min(self.n_neighbors, n_train)
         dist, ind = self._nn.kneighbors(X, n_neighbors=k)
         sig = np.maximum(dist[:, -1:], _TINY)
         if self.kernel == "alpha":
@@ -217,11 +278,13 @@ class _HeatGeometry:
         w[exact, 0] = 1.0
         w /= w.sum(axis=1, keepdims=True)
         n = X.shape[0]
-        return sp.csr_array((w.ravel(), ind.ravel(), np.arange(0, n * k + 1, k)), shape=(n, m))
+        Wn = sp.csr_array((w.ravel(), ind.ravel(), np.arange(0, n * k + 1, k)),
+                          shape=(n, n_train))
+        return sp.csr_array(Wn @ self.attach_)
 
     def distances_to_anchors(self, X, chunk_size=4096):
         """Heat-geodesic distances from new points to every anchor, (n, m)."""
-        n, m = X.shape[0], self.X_.shape[0]
+        n, m = X.shape[0], self.K_.shape[0]
         check_dense_size(n, m, what="distance-to-landmarks block")
         out = np.empty((n, m))
         for s in range(0, n, chunk_size):
@@ -279,12 +342,11 @@ class _HeatBase(BaseEstimator):
                 n, n, what="heat kernel",
                 hint="pass n_landmarks=... (or 'auto') to use landmark mode",
             )
-        Xa = X if anchors is None else X[anchors]
         geom = _HeatGeometry(
             n_neighbors=self.n_neighbors, kernel=self.kernel, decay=self.decay,
             t=self.t, sigma=self.sigma, solver=self.solver, order=self.order,
             random_state=rng, verbose=self.verbose,
-        ).fit(Xa)
+        ).fit(X, anchors)
         self.geometry_ = geom
         self.landmarks_ = anchors
         self.t_ = float(geom.t_)
@@ -327,7 +389,7 @@ class HeatGeodesicEmbedding(TransformerMixin, _HeatBase):
         ``n x n`` kernel).  int ``m``: a random subsample of ``m`` landmarks
         carries the graph, the heat kernel and SMACOF; the other samples are
         attached to their nearest landmarks.  ``"auto"``: ``None`` up to
-        2000 samples, else 1000 landmarks.
+        1000 samples, else 1000 landmarks.
     mds : {"smacof", "classical"}, default="smacof"
         Metric MDS by stress majorization from a classical-MDS start, or
         classical MDS only.
@@ -435,12 +497,7 @@ class HeatGeodesicEmbedding(TransformerMixin, _HeatBase):
                 return_stress=True,
             )
         self.landmark_embedding_ = Y
-        if anchors is None:
-            self.embedding_ = Y
-        else:
-            emb = np.asarray(geom.weights(X) @ Y)
-            emb[anchors] = Y
-            self.embedding_ = emb
+        self.embedding_ = Y if anchors is None else np.asarray(geom.attach_ @ Y)
         self.n_samples_fit_ = n
         return self
 

@@ -26,7 +26,7 @@ def _square_sym(H):
     return S
 
 
-def _taylor_base(L, t0, c, tol=1e-17):
+def _taylor_base(L, t0, c, tol=1e-17, min_terms=30):
     """exp(-t0 L) as a dense array by the positive Taylor series of exp(t0 (cI - L))."""
     n = L.shape[0]
     M = sp.csr_array(c * sp.eye_array(n, format="csr") - L)
@@ -44,7 +44,7 @@ def _taylor_base(L, t0, c, tol=1e-17):
         term *= t0 / k
         out += term
         scale *= x / k
-        if scale * x / (k + 1) < tol or k > 200:
+        if (k >= min_terms and scale * x / (k + 1) < tol) or k > 400:
             break
     out *= np.exp(-t0 * c)
     return out
