@@ -105,8 +105,9 @@ def test_reproducible(roll):
     a = HeatGeodesicEmbedding(**kw).fit_transform(X)
     b = HeatGeodesicEmbedding(**kw).fit_transform(X)
     np.testing.assert_array_equal(a, b)
-    c = HeatGeodesicEmbedding(n_neighbors=6, n_landmarks=200, random_state=8).fit(X)
-    assert not np.array_equal(np.sort(c.landmarks_), np.sort(HeatGeodesicEmbedding(**kw).fit(X).landmarks_))
+    c = HeatGeodesicDistance(n_neighbors=6, n_landmarks=200, t=8.0, random_state=8).fit(X)
+    d = HeatGeodesicDistance(n_neighbors=6, n_landmarks=200, t=8.0, random_state=7).fit(X)
+    assert not np.array_equal(c.landmarks_, d.landmarks_)
 
 
 def test_landmark_mode_agrees_with_full(roll):
@@ -124,7 +125,7 @@ def test_landmark_mode_agrees_with_full(roll):
     assert Dl.shape == (700, 250)
     np.testing.assert_allclose(Dl[hd.landmarks_], hd.heat_distances_, atol=1e-8)
     G = geo(None, hd.landmarks_)
-    assert geodesic_correlation(G, Dl) > 0.98
+    assert geodesic_correlation(G, Dl) > 0.97
 
 
 def test_transform_out_of_sample(roll):
@@ -167,7 +168,7 @@ def test_auto_switch_to_landmarks(monkeypatch, capsys):
 
 def test_classical_mds_option(roll):
     X, geo = roll
-    est = HeatGeodesicEmbedding(n_neighbors=6, n_landmarks=None, mds="classical", random_state=0).fit(X)
+    est = HeatGeodesicEmbedding(n_neighbors=6, n_landmarks=None, t=64.0, mds="classical").fit(X)
     assert np.isnan(est.stress_)
     assert geodesic_correlation(geo(None, None), squareform(pdist(est.embedding_))) > 0.95
 
