@@ -72,7 +72,8 @@ for m in methods:
         elif m == "phate":
             import phate
             t0 = time.perf_counter()
-            Y = phate.PHATE(knn=10, random_state=0, verbose=0, n_jobs=1).fit_transform(X)
+            ph = phate.PHATE(knn=10, random_state=0, verbose=0, n_jobs=1)
+            Y = ph.fit_transform(X)
         elif m == "umap":
             import umap
             t0 = time.perf_counter()
@@ -134,7 +135,10 @@ def run_peers(X, methods, peer_python):
         env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
         proc = subprocess.run(
             [peer_python, code, xf, ",".join(methods), os.path.join(tmp, "Y")],
-            capture_output=True, text=True, env=env, timeout=1800,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=1800,
         )
         line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")]
         if not line:
@@ -181,8 +185,11 @@ def print_rows(name, n, level, rows):
         ratio = ""
         if m != "manigeo" and np.isfinite(el):
             ratio = f"  (manigeo {el / base['manigeo'][1]:5.1f}x faster)"
-        print(f"{name:7s} n={n:<6d} noise={level:<4} {m:8s} {el:7.2f} s  "
-              f"spearman {sp:.4f}  pearson {pe:.4f}{ratio}", flush=True)
+        print(
+            f"{name:7s} n={n:<6d} noise={level:<4} {m:8s} {el:7.2f} s  "
+            f"spearman {sp:.4f}  pearson {pe:.4f}{ratio}",
+            flush=True,
+        )
 
 
 def large(n):
@@ -197,9 +204,11 @@ def large(n):
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     S = np.sort(np.random.default_rng(123).choice(n, 1000, replace=False))
     sp, pe = score(geo(S, S), Y, S)
-    print(f"swiss   n={n} manigeo {el:.1f} s, peak RSS {peak:.2f} GiB, "
-          f"landmarks {len(est.landmarks_) if est.landmarks_ is not None else n}, "
-          f"t_={est.t_:g}, spearman {sp:.4f}, pearson {pe:.4f}")
+    print(
+        f"swiss   n={n} manigeo {el:.1f} s, peak RSS {peak:.2f} GiB, "
+        f"landmarks {len(est.landmarks_) if est.landmarks_ is not None else n}, "
+        f"t_={est.t_:g}, spearman {sp:.4f}, pearson {pe:.4f}"
+    )
 
 
 def main(argv=None):
@@ -208,10 +217,14 @@ def main(argv=None):
     p.add_argument("--datasets", default="swiss,scurve,sphere,torus,tree")
     p.add_argument("--noise", default="0", help="comma-separated noise levels")
     p.add_argument("--full", action="store_true", help="noise 0,0.5,1 and UMAP")
-    p.add_argument("--peers", default="heatgeo,phate", help="peers run in the peer venv")
+    p.add_argument(
+        "--peers", default="heatgeo,phate", help="peers run in the peer venv"
+    )
     p.add_argument("--umap", action="store_true", help="add UMAP to the peers")
-    p.add_argument("--peer-python", default=os.environ.get(
-        "HEATGEO_PYTHON", "/work/venvs/heatgeo/bin/python"))
+    p.add_argument(
+        "--peer-python",
+        default=os.environ.get("HEATGEO_PYTHON", "/work/venvs/heatgeo/bin/python"),
+    )
     p.add_argument("--target", action="store_true", help="n=4000 Swiss roll vs heatgeo")
     p.add_argument("--large", type=int, default=0, help="manigeo alone at this n")
     a = p.parse_args(argv)
@@ -231,7 +244,9 @@ def main(argv=None):
     levels = [0.0, 0.5, 1.0] if a.full else [float(v) for v in a.noise.split(",")]
     for name in a.datasets.split(","):
         for level in levels:
-            print_rows(name, a.n, level, run_cell(name, a.n, level, peers, a.peer_python))
+            print_rows(
+                name, a.n, level, run_cell(name, a.n, level, peers, a.peer_python)
+            )
 
 
 if __name__ == "__main__":

@@ -79,8 +79,10 @@ t0 = time.perf_counter()
 Y2 = HeatGeodesicEmbedding(random_state=0).fit_transform(X2)
 print(f"n = 20000: {time.perf_counter() - t0:.1f} s")
 sub = np.random.default_rng(0).choice(len(X2), 1500, replace=False)
-print("Spearman on 1500 random points:",
-      round(geodesic_correlation(geo2(sub, sub), squareform(pdist(Y2[sub]))), 4))
+print(
+    "Spearman on 1500 random points:",
+    round(geodesic_correlation(geo2(sub, sub), squareform(pdist(Y2[sub]))), 4),
+)
 plt.figure(figsize=(5, 3))
 plt.scatter(*Y2.T, c=geo2.coordinates[:, 0], s=1, cmap="viridis")
 plt.gca().set_aspect("equal")

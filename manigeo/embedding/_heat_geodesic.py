@@ -51,7 +51,11 @@ def _heat_distance_block(Krows, Kdiag_rows, Kdiag_cols, t, sigma):
     """d_t for a block of kernel-density values (rows x cols)."""
     V = np.sqrt(np.outer(Kdiag_rows, Kdiag_cols))
     with np.errstate(divide="ignore"):
-        D2 = -4.0 * t * (np.log(np.maximum(Krows, _TINY)) - sigma * np.log(np.maximum(V, _TINY)))
+        D2 = (
+            -4.0
+            * t
+            * (np.log(np.maximum(Krows, _TINY)) - sigma * np.log(np.maximum(V, _TINY)))
+        )
     np.maximum(D2, 0.0, out=D2)
     return np.sqrt(D2, out=D2)
 
@@ -74,8 +78,9 @@ def W_fine_rows(geom, X, A):
     keep = np.ones(n)
     keep[anchors] = 0.0
     # a landmark is attached to itself only
-    own = sp.csr_array((np.ones(len(anchors)), (anchors, np.arange(len(anchors)))),
-                       shape=T.shape)
+    own = sp.csr_array(
+        (np.ones(len(anchors)), (anchors, np.arange(len(anchors)))), shape=T.shape
+    )
     T = sp.csr_array(sp.diags_array(keep) @ T + own)
     rs = np.asarray(T.sum(axis=1)).ravel()
     return sp.csr_array(sp.diags_array(1.0 / rs) @ T)
@@ -84,8 +89,19 @@ def W_fine_rows(geom, X, A):
 class _HeatGeometry:
     """Heat kernel density and heat-geodesic distances on a set of anchor points."""
 
-    def __init__(self, *, n_neighbors, kernel, decay, t, sigma, solver, order,
-                 random_state, verbose):
+    def __init__(
+        self,
+        *,
+        n_neighbors,
+        kernel,
+        decay,
+        t,
+        sigma,
+        solver,
+        order,
+        random_state,
+        verbose,
+    ):
         self.n_neighbors = n_neighbors
         self.kernel = kernel
         self.decay = decay
@@ -139,12 +155,18 @@ class _HeatGeometry:
             Xa = X
         else:
             m = len(anchors)
-            _, _, src = csgraph.dijkstra(W, directed=False, indices=anchors, unweighted=True,
-                                         min_only=True, return_predecessors=True)
+            _, _, src = csgraph.dijkstra(
+                W,
+                directed=False,
+                indices=anchors,
+                unweighted=True,
+                min_only=True,
+                return_predecessors=True,
+            )
             pos = np.full(n, -1)
             pos[anchors] = np.arange(m)
             cell = pos[src]
-            # nodes unreachable from every landmark (another component): nearest in space
+            # nodes no landmark reaches (another component): nearest in space
             lost = np.flatnonzero(cell < 0)
             if lost.size:
                 nn_a = NearestNeighbors(n_neighbors=1).fit(X[anchors])
@@ -154,13 +176,19 @@ class _HeatGeometry:
             W.setdiag(0)
             W.eliminate_zeros()
             Xa = X[anchors]
-        check_dense_size(m, m, what="heat kernel", hint="pass n_landmarks=... (landmark mode)")
+        check_dense_size(
+            m, m, what="heat kernel", hint="pass n_landmarks=... (landmark mode)"
+        )
         L, deg = laplacian(W, kind="symmetric", return_degree=True)
         deg = np.maximum(deg, _TINY)
         self.X_ = X
         self.anchors_ = anchors
         # training attachment: own cell plus the cells of the kernel neighbours
-        T = W_fine_rows(self, X, A) if anchors is not None else sp.identity(n, format="csr")
+        T = (
+            W_fine_rows(self, X, A)
+            if anchors is not None
+            else sp.identity(n, format="csr")
+        )
         self.attach_ = sp.csr_array(T)
         self._fine_W = None
         self.deg_ = deg
@@ -191,10 +219,16 @@ class _HeatGeometry:
             self.order_ = None
         else:
             lmax = spectrum_bound(L, method="normalized")
-            ts = np.array([fixed_t]) if fixed_t is not None else 2.0 ** np.arange(_MAX_LEVELS)
+            ts = (
+                np.array([fixed_t])
+                if fixed_t is not None
+                else 2.0 ** np.arange(_MAX_LEVELS)
+            )
             if isinstance(self.order, str):
                 hop = _hop_diameter(W)
-                order = max(chebyshev_order(ts.max(), lmax, tol=1e-14), int(1.2 * hop) + 2)
+                order = max(
+                    chebyshev_order(ts.max(), lmax, tol=1e-14), int(1.2 * hop) + 2
+                )
             else:
                 order = int(self.order)
             self.order_ = order
@@ -209,7 +243,9 @@ class _HeatGeometry:
                 scores = []
                 for t, Hpt in zip(ts, Hp):
                     Kp = self._density(Hpt[probes].T, probes, probes)
-                    D = _heat_distance_block(Kp, np.diag(Kp), np.diag(Kp), t, self.sigma)
+                    D = _heat_distance_block(
+                        Kp, np.diag(Kp), np.diag(Kp), t, self.sigma
+                    )
                     scores.append(self._score(D, Gp[:, probes]))
                     self.t_scores_[float(t)] = scores[-1]
                 t = float(ts[int(np.nanargmax(scores))])
@@ -278,8 +314,9 @@ class _HeatGeometry:
         w[exact, 0] = 1.0
         w /= w.sum(axis=1, keepdims=True)
         n = X.shape[0]
-        Wn = sp.csr_array((w.ravel(), ind.ravel(), np.arange(0, n * k + 1, k)),
-                          shape=(n, n_train))
+        Wn = sp.csr_array(
+            (w.ravel(), ind.ravel(), np.arange(0, n * k + 1, k)), shape=(n, n_train)
+        )
         return sp.csr_array(Wn @ self.attach_)
 
     def distances_to_anchors(self, X, chunk_size=4096):
@@ -288,10 +325,12 @@ class _HeatGeometry:
         check_dense_size(n, m, what="distance-to-landmarks block")
         out = np.empty((n, m))
         for s in range(0, n, chunk_size):
-            Wx = self.weights(X[s:s + chunk_size])
+            Wx = self.weights(X[s : s + chunk_size])
             Kx = np.asarray(Wx @ self.K_)
             Kxx = np.asarray((Wx.multiply(Wx @ self.K_.T)).sum(axis=1)).ravel()
-            out[s:s + chunk_size] = _heat_distance_block(Kx, Kxx, self.Kdiag_, self.t_, self.sigma)
+            out[s : s + chunk_size] = _heat_distance_block(
+                Kx, Kxx, self.Kdiag_, self.t_, self.sigma
+            )
         return out
 
 
@@ -305,12 +344,19 @@ class _HeatBase(BaseEstimator):
     _parameter_constraints: dict = {
         "n_neighbors": [Interval(numbers.Integral, 1, None, closed="left")],
         "t": [StrOptions({"auto"}), Interval(numbers.Real, 0, None, closed="left")],
-        "order": [StrOptions({"auto"}), Interval(numbers.Integral, 1, None, closed="left")],
+        "order": [
+            StrOptions({"auto"}),
+            Interval(numbers.Integral, 1, None, closed="left"),
+        ],
         "sigma": [Interval(numbers.Real, 0, None, closed="left")],
         "kernel": [StrOptions({"alpha", "gaussian"})],
         "decay": [Interval(numbers.Real, 0, None, closed="neither")],
         "solver": [StrOptions({"squaring", "chebyshev"})],
-        "n_landmarks": [StrOptions({"auto"}), Interval(numbers.Integral, 2, None, closed="left"), None],
+        "n_landmarks": [
+            StrOptions({"auto"}),
+            Interval(numbers.Integral, 2, None, closed="left"),
+            None,
+        ],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -324,7 +370,7 @@ class _HeatBase(BaseEstimator):
             m = AUTO_LANDMARKS
             if self.verbose:
                 print(
-                    f"[HeatGeodesic] n_samples={n} > {AUTO_FULL_MAX}: landmark mode with "
+                    f"[HeatGeodesic] n_samples={n} > {AUTO_FULL_MAX}: landmark mode, "
                     f"{m} random landmarks (set n_landmarks to change)"
                 )
         else:
@@ -339,13 +385,21 @@ class _HeatBase(BaseEstimator):
         anchors = self._anchors(n, rng)
         if anchors is None:
             check_dense_size(
-                n, n, what="heat kernel",
+                n,
+                n,
+                what="heat kernel",
                 hint="pass n_landmarks=... (or 'auto') to use landmark mode",
             )
         geom = _HeatGeometry(
-            n_neighbors=self.n_neighbors, kernel=self.kernel, decay=self.decay,
-            t=self.t, sigma=self.sigma, solver=self.solver, order=self.order,
-            random_state=rng, verbose=self.verbose,
+            n_neighbors=self.n_neighbors,
+            kernel=self.kernel,
+            decay=self.decay,
+            t=self.t,
+            sigma=self.sigma,
+            solver=self.solver,
+            order=self.order,
+            random_state=rng,
+            verbose=self.verbose,
         ).fit(X, anchors)
         self.geometry_ = geom
         self.landmarks_ = anchors
@@ -447,10 +501,23 @@ class HeatGeodesicEmbedding(TransformerMixin, _HeatBase):
         "max_iter": [Interval(numbers.Integral, 0, None, closed="left")],
     }
 
-    def __init__(self, n_components=2, *, n_neighbors=10, t="auto", order="auto",
-                 sigma=1.0, n_landmarks="auto", mds="smacof", kernel="alpha",
-                 decay=40.0, solver="squaring", max_iter=300, random_state=None,
-                 verbose=False):
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        n_neighbors=10,
+        t="auto",
+        order="auto",
+        sigma=1.0,
+        n_landmarks="auto",
+        mds="smacof",
+        kernel="alpha",
+        decay=40.0,
+        solver="squaring",
+        max_iter=300,
+        random_state=None,
+        verbose=False,
+    ):
         self.n_components = n_components
         self.n_neighbors = n_neighbors
         self.t = t
@@ -493,7 +560,10 @@ class HeatGeodesicEmbedding(TransformerMixin, _HeatBase):
             self.stress_ = float("nan")
         else:
             Y, self.stress_, self.n_iter_ = smacof(
-                D, self.n_components, max_iter=self.max_iter, verbose=self.verbose,
+                D,
+                self.n_components,
+                max_iter=self.max_iter,
+                verbose=self.verbose,
                 return_stress=True,
             )
         self.landmark_embedding_ = Y
@@ -581,9 +651,20 @@ class HeatGeodesicDistance(TransformerMixin, _HeatBase):
     (200, 50)
     """
 
-    def __init__(self, *, n_neighbors=10, t="auto", order="auto", sigma=1.0,
-                 n_landmarks="auto", kernel="alpha", decay=40.0, solver="squaring",
-                 random_state=None, verbose=False):
+    def __init__(
+        self,
+        *,
+        n_neighbors=10,
+        t="auto",
+        order="auto",
+        sigma=1.0,
+        n_landmarks="auto",
+        kernel="alpha",
+        decay=40.0,
+        solver="squaring",
+        random_state=None,
+        verbose=False,
+    ):
         self.n_neighbors = n_neighbors
         self.t = t
         self.order = order

@@ -7,6 +7,7 @@ from sklearn.utils import check_random_state
 from .._validation import check_dense_size, check_int
 from ._mds import _check_distances, _flip_signs
 
+
 def _classical_init(D, k):
     """Top-k classical MDS by Lanczos on the double-centred matrix (no full eigh)."""
     from scipy.sparse.linalg import LinearOperator, eigsh
@@ -22,6 +23,7 @@ def _classical_init(D, k):
         w, V = eigh(B)
         w, V = w[::-1][:k], V[:, ::-1][:, :k]
     else:
+
         def mv(x):
             x = np.asarray(x).reshape(n, -1)
             xc = x - x.mean(axis=0)
@@ -38,9 +40,19 @@ def _classical_init(D, k):
     return V * np.sqrt(np.maximum(w, 0.0))
 
 
-def smacof(D, n_components=2, *, init="classical", weights=None, max_iter=300,
-           tol=1e-5, random_state=None, verbose=False, return_stress=False,
-           max_dense_bytes=None):
+def smacof(
+    D,
+    n_components=2,
+    *,
+    init="classical",
+    weights=None,
+    max_iter=300,
+    tol=1e-5,
+    random_state=None,
+    verbose=False,
+    return_stress=False,
+    max_dense_bytes=None,
+):
     """Metric MDS by stress majorization (SMACOF, de Leeuw 1977).
 
     Minimizes the raw stress ``sum_{i<j} w_ij (||y_i - y_j|| - D_ij)^2`` by
@@ -55,7 +67,8 @@ def smacof(D, n_components=2, *, init="classical", weights=None, max_iter=300,
         Symmetric non-negative dissimilarities, zero diagonal.
     n_components : int, default=2
         Embedding dimension.
-    init : {"classical", "random"} or array-like of shape (n, n_components), default="classical"
+    init : {"classical", "random"} or array-like of shape (n, n_components), \
+            default="classical"
         Starting configuration: classical (Torgerson) MDS of ``D`` -- the
         deterministic default --, a random Gaussian one scaled to ``D``
         (uses ``random_state``), or given coordinates.
@@ -106,8 +119,13 @@ def smacof(D, n_components=2, *, init="classical", weights=None, max_iter=300,
     tol = float(tol)
     if not tol >= 0:
         raise ValueError(f"tol must be non-negative, got {tol}")
-    check_dense_size(n, n, max_bytes=max_dense_bytes, what="SMACOF distance matrix",
-                     hint="embed landmarks only (landmark MDS)")
+    check_dense_size(
+        n,
+        n,
+        max_bytes=max_dense_bytes,
+        what="SMACOF distance matrix",
+        hint="embed landmarks only (landmark MDS)",
+    )
     D = 0.5 * (D + D.T)
     np.fill_diagonal(D, 0.0)
 
@@ -134,7 +152,9 @@ def smacof(D, n_components=2, *, init="classical", weights=None, max_iter=300,
             rng = check_random_state(random_state)
             Y = rng.normal(size=(n, k)) * (np.sqrt((D**2).mean() / (2 * k)))
         else:
-            raise ValueError(f"init must be 'classical', 'random' or an array, got {init!r}")
+            raise ValueError(
+                f"init must be 'classical', 'random' or an array, got {init!r}"
+            )
     else:
         Y = np.array(init, dtype=np.float64)
         if Y.shape != (n, k):

@@ -119,13 +119,21 @@ def spectrum_bound(L, *, method="auto", normalized=None):
         if n < 3:
             return gersh
         v0 = np.ones(n) / np.sqrt(n) + np.linspace(0, 1e-3, n)
-        lam = eigsh(L, k=1, which="LA", tol=1e-3, v0=v0, return_eigenvectors=False,
-                    maxiter=max(100, 10 * n))[0]
+        lam = eigsh(
+            L,
+            k=1,
+            which="LA",
+            tol=1e-3,
+            v0=v0,
+            return_eigenvectors=False,
+            maxiter=max(100, 10 * n),
+        )[0]
         return float(min(gersh, 1.01 * lam + 1e-12))
     if method == "auto":
         return min(gersh, 2.0) if normalized else gersh
     raise ValueError(
-        f"method must be 'auto', 'gershgorin', 'normalized' or 'lanczos', got {method!r}"
+        "method must be 'auto', 'gershgorin', 'normalized' or 'lanczos', "
+        f"got {method!r}"
     )
 
 
@@ -139,7 +147,9 @@ def _check_times(t):
         except (TypeError, ValueError):
             raise TypeError(f"t must be a float or a 1-D array of floats, got {t!r}")
         if ts.ndim != 1 or ts.size == 0:
-            raise ValueError(f"t must be a float or a non-empty 1-D array, got shape {ts.shape}")
+            raise ValueError(
+                f"t must be a float or a non-empty 1-D array, got shape {ts.shape}"
+            )
         scalar = False
     if not np.all(np.isfinite(ts)) or np.any(ts < 0):
         raise ValueError(f"t must be finite and non-negative, got {t!r}")
@@ -151,7 +161,9 @@ def _check_block(L, sources, block, max_dense_bytes):
     if sources is not None and block is not None:
         raise ValueError("pass either sources or block, not both")
     if block is not None:
-        B = np.asarray(block.toarray() if sp.issparse(block) else block, dtype=np.float64)
+        B = np.asarray(
+            block.toarray() if sp.issparse(block) else block, dtype=np.float64
+        )
         if B.ndim == 1:
             B = B[:, None]
         if B.ndim != 2 or B.shape[0] != n:
@@ -160,14 +172,21 @@ def _check_block(L, sources, block, max_dense_bytes):
             raise ValueError("block contains NaN or infinite values")
         return B, False
     if sources is None:
-        check_dense_size(n, n, max_bytes=max_dense_bytes, what="heat kernel",
-                         hint="pass sources=... to apply it to a few indicator vectors")
+        check_dense_size(
+            n,
+            n,
+            max_bytes=max_dense_bytes,
+            what="heat kernel",
+            hint="pass sources=... to apply it to a few indicator vectors",
+        )
         return np.eye(n), False
     src = np.asarray(sources)
     scalar = src.ndim == 0
     src = np.atleast_1d(src)
     if src.ndim != 1 or not (np.issubdtype(src.dtype, np.integer) or src.size == 0):
-        raise TypeError("sources must be an integer or a 1-D array of integer node indices")
+        raise TypeError(
+            "sources must be an integer or a 1-D array of integer node indices"
+        )
     if src.size and (src.min() < -n or src.max() >= n):
         raise ValueError(f"sources has node indices outside [0, {n})")
     check_dense_size(n, src.size, max_bytes=max_dense_bytes, what="heat block")
@@ -181,8 +200,17 @@ def _check_laplacian(L):
     return L
 
 
-def heat_kernel(L, t, *, order=30, sources=None, block=None, lmax=None,
-                return_bound=False, max_dense_bytes=None):
+def heat_kernel(
+    L,
+    t,
+    *,
+    order=30,
+    sources=None,
+    block=None,
+    lmax=None,
+    return_bound=False,
+    max_dense_bytes=None,
+):
     """Heat kernel ``exp(-t L)`` applied to indicator vectors or a block.
 
     Chebyshev polynomial filtering of the sparse Laplacian: ``order`` sparse
@@ -247,7 +275,9 @@ def heat_kernel(L, t, *, order=30, sources=None, block=None, lmax=None,
         raise ValueError(f"lmax must be a non-negative finite number, got {lmax}")
     if isinstance(order, str):
         if order != "auto":
-            raise ValueError(f"order must be a positive integer or 'auto', got {order!r}")
+            raise ValueError(
+                f"order must be a positive integer or 'auto', got {order!r}"
+            )
         order = chebyshev_order(ts, lmax, tol=1e-14)
     order = check_int(order, "order", minimum=1)
     out = _chebyshev_apply(L, B, ts, order, lmax)

@@ -36,7 +36,7 @@ def _taylor_base(L, t0, c, tol=1e-17, min_terms=30):
     term = np.eye(n)
     out = term.copy()
     k = 0
-    # terms t0^k M^k / k! have norm <= x^k / k!; stop when the remaining tail is negligible
+    # terms t0^k M^k / k! have norm <= x^k / k!; stop once the tail is negligible
     scale = 1.0
     while True:
         k += 1

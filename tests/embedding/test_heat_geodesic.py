@@ -15,7 +15,9 @@ from manigeo.metrics import geodesic_correlation
 
 def _circle_heat(theta, t, terms=200):
     k = np.arange(1, terms)
-    return (1 + 2 * (np.exp(-(k**2) * t)[None, :] * np.cos(np.outer(theta, k))).sum(1)) / (2 * np.pi)
+    return (
+        1 + 2 * (np.exp(-(k**2) * t)[None, :] * np.cos(np.outer(theta, k))).sum(1)
+    ) / (2 * np.pi)
 
 
 def test_volume_term_exact_for_euclidean_heat_kernel():
@@ -28,7 +30,9 @@ def test_volume_term_exact_for_euclidean_heat_kernel():
     np.testing.assert_allclose(D, np.abs(x[:, None] - x[None, :]), atol=1e-7)
     # plain Varadhan (sigma=0) is off by the volume term 2 t log(4 pi t)
     D0 = _heat_distance_block(K, diag, diag, t, sigma=0.0)
-    expect = np.sqrt(np.maximum((x[:, None] - x[None, :]) ** 2 + 2 * t * np.log(4 * np.pi * t), 0))
+    expect = np.sqrt(
+        np.maximum((x[:, None] - x[None, :]) ** 2 + 2 * t * np.log(4 * np.pi * t), 0)
+    )
     np.testing.assert_allclose(D0, expect, atol=1e-7)
 
 
@@ -45,10 +49,12 @@ def _closed_form_distance(h, t):
 
 
 def test_varadhan_on_circle_closed_form():
-    """Circle (flat): -4t log(h_t(theta) / h_t(0)) = theta^2 up to the wrap-around images."""
+    """Flat circle: -4t log(h_t(theta) / h_t(0)) = theta^2 up to wrap-around images."""
     theta = np.linspace(0.0, 2.0, 21)
-    errs = [np.abs(_closed_form_distance(_circle_heat(theta, t), t) - theta).max()
-            for t in (0.5, 0.2, 0.1)]
+    errs = [
+        np.abs(_closed_form_distance(_circle_heat(theta, t), t) - theta).max()
+        for t in (0.5, 0.2, 0.1)
+    ]
     assert errs[0] < 1e-3 and errs[1] < 1e-7 and errs[2] < 1e-10
 
 
@@ -72,7 +78,10 @@ def test_graph_heat_distance_on_circle():
     far = arc < 0.8 * np.pi  # away from the cut locus
     assert spearmanr(arc[far], D[far]).statistic > 0.999
     scale = (arc[far] @ D[far]) / (D[far] @ D[far])
-    rel = np.abs(scale * D[far & (arc > 0.3)] - arc[far & (arc > 0.3)]) / arc[far & (arc > 0.3)]
+    rel = (
+        np.abs(scale * D[far & (arc > 0.3)] - arc[far & (arc > 0.3)])
+        / arc[far & (arc > 0.3)]
+    )
     assert np.median(rel) < 0.02
 
 
@@ -105,22 +114,32 @@ def test_reproducible(roll):
     a = HeatGeodesicEmbedding(**kw).fit_transform(X)
     b = HeatGeodesicEmbedding(**kw).fit_transform(X)
     np.testing.assert_array_equal(a, b)
-    c = HeatGeodesicDistance(n_neighbors=6, n_landmarks=200, t=8.0, random_state=8).fit(X)
-    d = HeatGeodesicDistance(n_neighbors=6, n_landmarks=200, t=8.0, random_state=7).fit(X)
+    c = HeatGeodesicDistance(n_neighbors=6, n_landmarks=200, t=8.0, random_state=8).fit(
+        X
+    )
+    d = HeatGeodesicDistance(n_neighbors=6, n_landmarks=200, t=8.0, random_state=7).fit(
+        X
+    )
     assert not np.array_equal(c.landmarks_, d.landmarks_)
 
 
 def test_landmark_mode_agrees_with_full(roll):
     X, geo = roll
-    full = HeatGeodesicEmbedding(n_neighbors=6, n_landmarks=None, t=64.0, random_state=0).fit(X)
-    lm = HeatGeodesicEmbedding(n_neighbors=6, n_landmarks=250, t=64.0, random_state=0).fit(X)
+    full = HeatGeodesicEmbedding(
+        n_neighbors=6, n_landmarks=None, t=64.0, random_state=0
+    ).fit(X)
+    lm = HeatGeodesicEmbedding(
+        n_neighbors=6, n_landmarks=250, t=64.0, random_state=0
+    ).fit(X)
     assert lm.heat_distances_.shape == (250, 250)
     assert lm.landmarks_.shape == (250,)
     Ef, El = pdist(full.embedding_), pdist(lm.embedding_)
     assert spearmanr(Ef, El).statistic > 0.97
     assert geodesic_correlation(geo(None, None), squareform(El)) > 0.97
     # landmark rows of the transformer vs the exact distances of the full graph
-    hd = HeatGeodesicDistance(n_neighbors=6, n_landmarks=250, t=64.0, random_state=0).fit(X)
+    hd = HeatGeodesicDistance(
+        n_neighbors=6, n_landmarks=250, t=64.0, random_state=0
+    ).fit(X)
     Dl = hd.transform(X)
     assert Dl.shape == (700, 250)
     np.testing.assert_allclose(Dl[hd.landmarks_], hd.heat_distances_, atol=1e-8)
@@ -130,7 +149,9 @@ def test_landmark_mode_agrees_with_full(roll):
 
 def test_transform_out_of_sample(roll):
     X, _ = roll
-    est = HeatGeodesicEmbedding(n_neighbors=6, n_landmarks=None, random_state=0).fit(X[:600])
+    est = HeatGeodesicEmbedding(n_neighbors=6, n_landmarks=None, random_state=0).fit(
+        X[:600]
+    )
     np.testing.assert_allclose(est.transform(X[:600]), est.embedding_)
     Ynew = est.transform(X[600:])
     # a new point lands near its nearest training neighbours
@@ -149,8 +170,12 @@ def test_solvers_agree(roll):
     a = HeatGeodesicDistance(n_landmarks=None, t=20.0, solver="squaring").fit(X)
     b = HeatGeodesicDistance(n_landmarks=None, t=20.0, solver="chebyshev").fit(X)
     assert b.geometry_.order_ >= 20
-    np.testing.assert_allclose(a.heat_distances_, b.heat_distances_, rtol=1e-3, atol=1e-3)
-    c = HeatGeodesicDistance(n_landmarks=None, solver="chebyshev", random_state=0).fit(X)
+    np.testing.assert_allclose(
+        a.heat_distances_, b.heat_distances_, rtol=1e-3, atol=1e-3
+    )
+    c = HeatGeodesicDistance(n_landmarks=None, solver="chebyshev", random_state=0).fit(
+        X
+    )
     assert c.t_ in c.t_scores_
 
 
@@ -168,9 +193,13 @@ def test_auto_switch_to_landmarks(monkeypatch, capsys):
 
 def test_classical_mds_option(roll):
     X, geo = roll
-    est = HeatGeodesicEmbedding(n_neighbors=6, n_landmarks=None, t=64.0, mds="classical").fit(X)
+    est = HeatGeodesicEmbedding(
+        n_neighbors=6, n_landmarks=None, t=64.0, mds="classical"
+    ).fit(X)
     assert np.isnan(est.stress_)
-    assert geodesic_correlation(geo(None, None), squareform(pdist(est.embedding_))) > 0.95
+    assert (
+        geodesic_correlation(geo(None, None), squareform(pdist(est.embedding_))) > 0.95
+    )
 
 
 def test_disconnected_graph_warns():
@@ -210,7 +239,9 @@ def test_bad_data():
     with pytest.raises(ValueError, match="NaN"):
         HeatGeodesicEmbedding(n_neighbors=5).fit(X)
     with pytest.raises(ValueError, match="n_components"):
-        HeatGeodesicEmbedding(n_components=40, n_neighbors=5).fit(rng.normal(size=(30, 3)))
+        HeatGeodesicEmbedding(n_components=40, n_neighbors=5).fit(
+            rng.normal(size=(30, 3))
+        )
     est = HeatGeodesicEmbedding(n_neighbors=5).fit(rng.normal(size=(30, 3)))
     with pytest.raises(ValueError, match="features"):
         est.transform(rng.normal(size=(5, 4)))

@@ -6,9 +6,8 @@ from scipy.linalg import orthogonal_procrustes
 from scipy.spatial.distance import cdist
 from sklearn.manifold import smacof as sk_smacof
 
-from manigeo.embedding import smacof
+from manigeo.embedding import classical_mds, smacof
 from manigeo.embedding._smacof import _classical_init
-from manigeo.embedding import classical_mds
 
 
 def _raw_stress(D, Y):
@@ -30,19 +29,31 @@ def test_stress_decreases_and_matches_sklearn(rng):
     X = rng.normal(size=(80, 5))
     D = cdist(X, X)
     init = _classical_init(D, 2)
-    stresses = [_raw_stress(D, smacof(D, init=init, max_iter=it, tol=0)) for it in (0, 1, 5, 30)]
+    stresses = [
+        _raw_stress(D, smacof(D, init=init, max_iter=it, tol=0)) for it in (0, 1, 5, 30)
+    ]
     assert all(b <= a + 1e-9 for a, b in zip(stresses, stresses[1:]))
     assert stresses[-1] < 0.9 * stresses[0]
     Y = smacof(D, init=init, max_iter=1000, tol=1e-9)
-    Ysk, _ = sk_smacof(D, n_components=2, init=init.copy(), n_init=1, max_iter=1000,
-                       eps=1e-12, metric=True, normalized_stress=False)
+    Ysk, _ = sk_smacof(
+        D,
+        n_components=2,
+        init=init.copy(),
+        n_init=1,
+        max_iter=1000,
+        eps=1e-12,
+        metric=True,
+        normalized_stress=False,
+    )
     assert _raw_stress(D, Y) == pytest.approx(_raw_stress(D, Ysk), rel=2e-3)
 
 
 def test_classical_init_matches_classical_mds(rng):
     X = rng.normal(size=(120, 4))
     D = cdist(X, X)
-    np.testing.assert_allclose(np.abs(_classical_init(D, 2)), np.abs(classical_mds(D, 2)), atol=1e-6)
+    np.testing.assert_allclose(
+        np.abs(_classical_init(D, 2)), np.abs(classical_mds(D, 2)), atol=1e-6
+    )
 
 
 def test_unit_weights_equal_unweighted(rng):
@@ -78,9 +89,17 @@ def test_random_init_reproducible(rng):
         (np.array([[0, np.nan], [np.nan, 0.0]]), {}, "NaN"),
         (np.zeros((3, 2)), {}, "square"),
         (np.zeros((1, 1)), {}, "at least 2"),
-        (np.ones((3, 3)) - np.eye(3), {"init": np.zeros((2, 2))}, "init must have shape"),
+        (
+            np.ones((3, 3)) - np.eye(3),
+            {"init": np.zeros((2, 2))},
+            "init must have shape",
+        ),
         (np.ones((3, 3)) - np.eye(3), {"init": "pca"}, "init must be"),
-        (np.ones((3, 3)) - np.eye(3), {"weights": np.ones((2, 2))}, "weights must have shape"),
+        (
+            np.ones((3, 3)) - np.eye(3),
+            {"weights": np.ones((2, 2))},
+            "weights must have shape",
+        ),
         (np.ones((3, 3)) - np.eye(3), {"weights": -np.ones((3, 3))}, "non-negative"),
         (np.ones((3, 3)) - np.eye(3), {"n_components": 5}, "n_components"),
         (np.ones((3, 3)) - np.eye(3), {"tol": -1.0}, "tol"),

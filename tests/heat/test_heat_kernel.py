@@ -67,7 +67,9 @@ def test_cycle_closed_form():
     L = laplacian(_cycle(n))
     lam = 2 - 2 * np.cos(2 * np.pi * np.arange(n) / n)
     j = np.arange(n)
-    exact = (np.exp(-t * lam)[None, :] * np.cos(2 * np.pi * np.outer(j, np.arange(n)) / n)).sum(1) / n
+    exact = (
+        np.exp(-t * lam)[None, :] * np.cos(2 * np.pi * np.outer(j, np.arange(n)) / n)
+    ).sum(1) / n
     H = heat_kernel(L, t, order="auto", sources=0)
     np.testing.assert_allclose(H, exact, atol=1e-13)
 
@@ -77,7 +79,9 @@ def test_full_kernel_and_block(graph):
     H = heat_kernel(L, 2.0, order=60)
     np.testing.assert_allclose(H, expm(-2.0 * L.toarray()), atol=1e-12)
     B = np.random.default_rng(1).normal(size=(150, 4))
-    np.testing.assert_allclose(heat_kernel(L, 2.0, order=60, block=B), H @ B, atol=1e-11)
+    np.testing.assert_allclose(
+        heat_kernel(L, 2.0, order=60, block=B), H @ B, atol=1e-11
+    )
     # t = 0 is the identity
     np.testing.assert_allclose(heat_kernel(L, 0.0, sources=[5])[:, 0], np.eye(150)[5])
 
@@ -93,7 +97,7 @@ def test_squaring_relative_accuracy_far_entries():
     L = laplacian(_cycle(n))
     j = np.arange(n)
     exact = sum(ive(np.abs(j + m * n), 2 * t) for m in range(-3, 4))
-    (tt, H), = list(heat_doubling(L, t, 1))
+    ((tt, H),) = list(heat_doubling(L, t, 1))
     assert tt == pytest.approx(t)
     near = exact > 1e-45
     assert exact[near].min() < 1e-40
@@ -110,7 +114,7 @@ def test_squaring_relative_accuracy_far_entries():
 
 def test_heat_kernel_squaring_matches(graph):
     L = laplacian(graph, kind="symmetric")
-    (t, H), = list(heat_doubling(L, 7.0, 1))
+    ((t, H),) = list(heat_doubling(L, 7.0, 1))
     np.testing.assert_allclose(H, heat_kernel(L, 7.0, order="auto"), atol=1e-12)
 
 
