@@ -153,7 +153,7 @@ def run_peers(X, methods, peer_python):
         return res
 
 
-def run_cell(name, n, level, peers, peer_python, n_eval=1000):
+def run_cell(name, n, level, peers, peer_python, n_eval=1000, lm=0):
     X, geo = make_data(name, n, level)
     S = np.sort(np.random.default_rng(123).choice(n, min(n, n_eval), replace=False))
     G = geo(S)
@@ -161,6 +161,10 @@ def run_cell(name, n, level, peers, peer_python, n_eval=1000):
     t0 = time.perf_counter()
     Y = HeatGeodesicEmbedding(random_state=0).fit_transform(X)
     rows.append(("manigeo", time.perf_counter() - t0, *score(G, Y, S)))
+    if lm and n > lm:
+        t0 = time.perf_counter()
+        Y = HeatGeodesicEmbedding(n_landmarks=lm, random_state=0).fit_transform(X)
+        rows.append((f"mg-lm{lm}", time.perf_counter() - t0, *score(G, Y, S)))
     from sklearn.manifold import Isomap
 
     t0 = time.perf_counter()

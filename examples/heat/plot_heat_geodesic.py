@@ -70,7 +70,7 @@ plt.tight_layout()
 # %%
 # Landmark mode
 # -------------
-# Above 1000 samples the heat kernel lives on 1000 random landmarks whose
+# Above 2000 samples the heat kernel lives on 1000 random landmarks whose
 # graph is the kNN graph coarse-grained onto their cells; the other samples
 # are attached to the landmark cells around them.  No ``n x n`` array is
 # formed.

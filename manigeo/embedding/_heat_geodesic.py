@@ -39,7 +39,7 @@ from ._mds import classical_mds
 from ._smacof import smacof
 
 #: below this many samples ``n_landmarks="auto"`` embeds every point exactly
-AUTO_FULL_MAX = 1000
+AUTO_FULL_MAX = 2000
 #: anchors used by ``n_landmarks="auto"`` above :data:`AUTO_FULL_MAX`
 AUTO_LANDMARKS = 1000
 _TINY = 1e-300
@@ -443,7 +443,7 @@ class HeatGeodesicEmbedding(TransformerMixin, _HeatBase):
         ``n x n`` kernel).  int ``m``: a random subsample of ``m`` landmarks
         carries the graph, the heat kernel and SMACOF; the other samples are
         attached to their nearest landmarks.  ``"auto"``: ``None`` up to
-        1000 samples, else 1000 landmarks.
+        2000 samples, else 1000 landmarks.
     mds : {"smacof", "classical"}, default="smacof"
         Metric MDS by stress majorization from a classical-MDS start, or
         classical MDS only.
