@@ -190,7 +190,7 @@ def print_rows(name, n, level, rows):
         if m != "manigeo" and np.isfinite(el):
             ratio = f"  (manigeo {el / base['manigeo'][1]:5.1f}x faster)"
         print(
-            f"{name:7s} n={n:<6d} noise={level:<4} {m:8s} {el:7.2f} s  "
+            f"{name:7s} n={n:<6d} noise={level:<4} {m:10s} {el:7.2f} s  "
             f"spearman {sp:.4f}  pearson {pe:.4f}{ratio}",
             flush=True,
         )
@@ -229,6 +229,8 @@ def main(argv=None):
         "--peer-python",
         default=os.environ.get("HEATGEO_PYTHON", "/work/venvs/heatgeo/bin/python"),
     )
+    p.add_argument("--landmarks", type=int, default=1000,
+                   help="also run manigeo with this many landmarks (0: no)")
     p.add_argument("--target", action="store_true", help="n=4000 Swiss roll vs heatgeo")
     p.add_argument("--large", type=int, default=0, help="manigeo alone at this n")
     a = p.parse_args(argv)
@@ -248,9 +250,8 @@ def main(argv=None):
     levels = [0.0, 0.5, 1.0] if a.full else [float(v) for v in a.noise.split(",")]
     for name in a.datasets.split(","):
         for level in levels:
-            print_rows(
-                name, a.n, level, run_cell(name, a.n, level, peers, a.peer_python)
-            )
+            rows = run_cell(name, a.n, level, peers, a.peer_python, lm=a.landmarks)
+            print_rows(name, a.n, level, rows)
 
 
 if __name__ == "__main__":
