@@ -69,7 +69,7 @@ def _hop_diameter(A):
     return int(finite.max()) if finite.size else 0
 
 
-def W_fine_rows(geom, X, A):
+def _attachment(geom, X, A):
     """Row-stochastic (n, m): own cell plus the cells of each sample's kernel edges."""
     Wf = geom._fine_W
     n = X.shape[0]
@@ -185,7 +185,7 @@ class _HeatGeometry:
         self.anchors_ = anchors
         # training attachment: own cell plus the cells of the kernel neighbours
         T = (
-            W_fine_rows(self, X, A)
+            _attachment(self, X, A)
             if anchors is not None
             else sp.identity(n, format="csr")
         )
@@ -332,12 +332,6 @@ class _HeatGeometry:
                 Kx, Kxx, self.Kdiag_, self.t_, self.sigma
             )
         return out
-
-
-def _check_t(t):
-    if isinstance(t, str):
-        return t
-    return float(t)
 
 
 class _HeatBase(BaseEstimator):
@@ -586,12 +580,13 @@ class HeatGeodesicEmbedding(TransformerMixin, _HeatBase):
         return self.fit(X).embedding_
 
     def transform(self, X):
-        """Place new points by the heat-kernel weights of their nearest landmarks.
+        """Place new points by the kernel weights of their nearest training samples.
 
-        A point identical to a graph node gets that node's coordinates;
-        others the weighted mean of their ``n_neighbors`` nearest nodes'
-        coordinates, with the weights of the affinity kernel (the
-        Nyström / landmark-PHATE extension).
+        A point identical to a training sample gets that sample's
+        coordinates; others the kernel-weighted mean of the coordinates of
+        their ``n_neighbors`` nearest training samples (through their
+        landmark cells in landmark mode), the Nyström / landmark-PHATE
+        extension.
 
         Parameters
         ----------
