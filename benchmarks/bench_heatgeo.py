@@ -18,8 +18,11 @@ They get the very same ``X`` (written to a temporary .npy file).  Isomap
 
 Datasets (``manigeo.datasets`` plus an S-curve with exact geodesics):
 
-* swiss roll (area-uniform, 3-D), noise std = level x 1.0 (scikit-learn's
-  convention, the roll radius is 4.7..14);
+* swiss roll (area-uniform, 3-D, radius 4.7..14, layer gap 2 pi), noise
+  std = level x 0.5.  At std 1.0 (scikit-learn's habit) the layers merge in
+  every kNN graph and all methods fall to Spearman 0.31..0.37 (measured:
+  manigeo 0.364, heatgeo 0.370, PHATE 0.329, Isomap 0.307), which says nothing
+  about the methods;
 * S-curve (scikit-learn's, unit-speed curve so the geodesic is Euclidean in
   (t, height)), noise std = level x 0.1 (the curve has radius 1);
 * sphere S^2 (radius 1), noise std = level x 0.1;
@@ -55,7 +58,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from manigeo.datasets import make_sphere, make_swiss_roll, make_torus, make_tree  # noqa: E402
 from manigeo.embedding import HeatGeodesicEmbedding  # noqa: E402
 
-NOISE_SCALE = {"swiss": 1.0, "scurve": 0.1, "sphere": 0.1, "torus": 0.02, "tree": 0.05}
+NOISE_SCALE = {"swiss": 0.5, "scurve": 0.1, "sphere": 0.1, "torus": 0.02, "tree": 0.05}
 
 PEER_CODE = r"""
 import json, sys, time, warnings
