@@ -17,6 +17,8 @@ TEST_PARAMS = {
     # (blobs give a disconnected kNN graph: fit its largest component)
     "RGGMetric": {"adjacency": "knn", "n_neighbors": 10, "dimension": 2,
                   "on_disconnected": "largest"},
+    "HeatGeodesicEmbedding": {"n_neighbors": 5, "random_state": 0},
+    "HeatGeodesicDistance": {"n_neighbors": 5, "random_state": 0},
 }
 
 # estimator name -> {check name: reason}

@@ -1,0 +1,204 @@
+"""Metric MDS by SMACOF (stress majorization, Guttman transform)."""
+
+import numpy as np
+from scipy.spatial.distance import cdist
+from sklearn.utils import check_random_state
+
+from .._validation import check_dense_size, check_int
+from ._mds import _check_distances, _flip_signs
+
+
+def _classical_init(D, k):
+    """Top-k classical MDS by Lanczos on the double-centred matrix (no full eigh)."""
+    from scipy.sparse.linalg import LinearOperator, eigsh
+
+    n = D.shape[0]
+    D2 = D * D
+    row = D2.mean(axis=0)
+    tot = row.mean()
+    if n <= max(4 * k + 2, 50):
+        from scipy.linalg import eigh
+
+        B = -0.5 * (D2 - row[:, None] - row[None, :] + tot)
+        w, V = eigh(B)
+        w, V = w[::-1][:k], V[:, ::-1][:, :k]
+    else:
+
+        def mv(x):
+            x = np.asarray(x).reshape(n, -1)
+            xc = x - x.mean(axis=0)
+            y = D2 @ xc
+            y -= y.mean(axis=0)
+            return -0.5 * y
+
+        op = LinearOperator((n, n), matvec=mv, matmat=mv, dtype=np.float64)
+        v0 = np.ones(n) + np.sin(np.arange(n))  # deterministic start
+        w, V = eigsh(op, k=k, which="LA", v0=v0, tol=1e-8)
+        order = np.argsort(w)[::-1]
+        w, V = w[order], V[:, order]
+    V = _flip_signs(V)
+    return V * np.sqrt(np.maximum(w, 0.0))
+
+
+def smacof(
+    D,
+    n_components=2,
+    *,
+    init="classical",
+    weights=None,
+    max_iter=300,
+    tol=1e-5,
+    random_state=None,
+    verbose=False,
+    return_stress=False,
+    max_dense_bytes=None,
+):
+    """Metric MDS by stress majorization (SMACOF, de Leeuw 1977).
+
+    Minimizes the raw stress ``sum_{i<j} w_ij (||y_i - y_j|| - D_ij)^2`` by
+    Guttman transforms ``Y <- V^+ B(Y) Y``, which never increase the stress.
+    Without weights ``V^+ = I / n`` and each iteration is two dense
+    ``n x n`` passes; with weights ``V^+`` is the pseudo-inverse of the
+    weighted Laplacian, computed once.
+
+    Parameters
+    ----------
+    D : array-like of shape (n, n)
+        Symmetric non-negative dissimilarities, zero diagonal.
+    n_components : int, default=2
+        Embedding dimension.
+    init : {"classical", "random"} or array-like of shape (n, n_components), \
+            default="classical"
+        Starting configuration: classical (Torgerson) MDS of ``D`` -- the
+        deterministic default --, a random Gaussian one scaled to ``D``
+        (uses ``random_state``), or given coordinates.
+    weights : array-like of shape (n, n) or None, default=None
+        Non-negative symmetric pair weights (``None``: all ones).
+    max_iter : int, default=300
+        Maximum number of Guttman transforms.
+    tol : float, default=1e-5
+        Stop when the relative decrease of the stress is below ``tol``.
+    random_state : int, RandomState instance or None, default=None
+        Seed for ``init="random"``.
+    verbose : bool, default=False
+        Show a progress bar (tqdm).
+    return_stress : bool, default=False
+        Also return the final normalized stress
+        ``sqrt(stress / sum_{i<j} w_ij D_ij^2)`` (Kruskal stress-1) and the
+        number of iterations.
+    max_dense_bytes : int or None, default=None
+        Ceiling for the dense ``n x n`` work arrays.
+
+    Returns
+    -------
+    Y : ndarray of shape (n, n_components)
+        Centred coordinates.
+    stress : float, only if ``return_stress``
+    n_iter : int, only if ``return_stress``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy.spatial.distance import cdist
+    >>> from manigeo.embedding import smacof
+    >>> X = np.random.default_rng(0).normal(size=(20, 2))
+    >>> Y, stress, _ = smacof(cdist(X, X), return_stress=True)
+    >>> bool(stress < 1e-4)
+    True
+    """
+    D = _check_distances(D, "D")
+    if D.ndim != 2 or D.shape[0] != D.shape[1]:
+        raise ValueError(f"D must be a square distance matrix, got shape {D.shape}")
+    n = D.shape[0]
+    if n < 2:
+        raise ValueError(f"D must have at least 2 points, got {n}")
+    if not np.allclose(D, D.T, rtol=1e-8, atol=1e-12 * max(D.max(), 1e-300)):
+        raise ValueError("D must be symmetric")
+    k = check_int(n_components, "n_components", minimum=1, maximum=n)
+    max_iter = check_int(max_iter, "max_iter", minimum=0)
+    tol = float(tol)
+    if not tol >= 0:
+        raise ValueError(f"tol must be non-negative, got {tol}")
+    check_dense_size(
+        n,
+        n,
+        max_bytes=max_dense_bytes,
+        what="SMACOF distance matrix",
+        hint="embed landmarks only (landmark MDS)",
+    )
+    D = 0.5 * (D + D.T)
+    np.fill_diagonal(D, 0.0)
+
+    if weights is not None:
+        Wt = np.asarray(weights, dtype=np.float64)
+        if Wt.shape != D.shape:
+            raise ValueError(f"weights must have shape {D.shape}, got {Wt.shape}")
+        if not np.all(np.isfinite(Wt)) or np.any(Wt < 0):
+            raise ValueError("weights must be finite and non-negative")
+        Wt = 0.5 * (Wt + Wt.T)
+        np.fill_diagonal(Wt, 0.0)
+        V = -Wt.copy()
+        np.fill_diagonal(V, Wt.sum(axis=1))
+        Vpinv = np.linalg.pinv(V + 1.0 / n) - 1.0 / n  # V^+ (V has the ones null space)
+        WD = Wt * D
+    else:
+        Wt = None
+        WD = D
+
+    if isinstance(init, str):
+        if init == "classical":
+            Y = _classical_init(D, k)
+        elif init == "random":
+            rng = check_random_state(random_state)
+            Y = rng.normal(size=(n, k)) * (np.sqrt((D**2).mean() / (2 * k)))
+        else:
+            raise ValueError(
+                f"init must be 'classical', 'random' or an array, got {init!r}"
+            )
+    else:
+        Y = np.array(init, dtype=np.float64)
+        if Y.shape != (n, k):
+            raise ValueError(f"init must have shape ({n}, {k}), got {Y.shape}")
+        if not np.all(np.isfinite(Y)):
+            raise ValueError("init contains NaN or infinite values")
+    Y = Y - Y.mean(axis=0)
+    if not np.any(Y):
+        # degenerate start (e.g. classical MDS of an all-zero matrix)
+        rng = check_random_state(random_state)
+        Y = rng.normal(size=(n, k)) * 1e-6
+
+    norm = float((WD * D).sum()) / 2.0
+    iterator = range(max_iter)
+    if verbose:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(iterator, desc="SMACOF")
+    old = np.inf
+    n_iter = 0
+    for n_iter in iterator:  # noqa: B007
+        dist = cdist(Y, Y)
+        # raw stress = sum w dist^2 - 2 sum w D dist + sum w D^2 (halved)
+        if Wt is not None:
+            stress = float(np.vdot(Wt, dist * dist)) - 2.0 * float(np.vdot(WD, dist))
+        else:
+            c = Y.sum(axis=0)
+            stress = 2.0 * n * float(np.einsum("ij,ij->", Y, Y)) - 2.0 * float(c @ c)
+            stress -= 2.0 * float(np.vdot(D, dist))
+        stress = 0.5 * stress + norm
+        if np.isfinite(old) and old - stress <= tol * max(old, 1e-300):
+            break
+        old = stress
+        # Guttman transform: B_ij = -w_ij D_ij / dist_ij, B_ii = -sum_j B_ij
+        np.fill_diagonal(dist, 1.0)
+        np.maximum(dist, 1e-300, out=dist)
+        np.divide(WD, dist, out=dist)
+        BY = dist.sum(axis=1)[:, None] * Y - dist @ Y
+        Y = Vpinv @ BY if Wt is not None else BY / n
+    else:
+        n_iter = max_iter
+    if return_stress:
+        dist = cdist(Y, Y)
+        diff = dist - D
+        raw = float(((Wt if Wt is not None else 1.0) * diff * diff).sum()) / 2.0
+        return Y, float(np.sqrt(raw / max(norm, 1e-300))), n_iter
+    return Y
