@@ -115,14 +115,14 @@ def loewner(w, fw, name, p=None):
         scale = torch.maximum(wi.abs(), wj.abs()).clamp_min(floor)
         close = diff.abs() <= _close_tol(eps) * scale
         mid = 0.5 * (wi + wj)
-        pp = p[..., None] if (p is not None and is_torch(p) and p.ndim) else p
+        pp = p[..., None, None] if (p is not None and is_torch(p) and p.ndim) else p
         dmid = df(mid, pp)
         safe = torch.where(close, torch.ones_like(diff), diff)
         return torch.where(close, dmid, fdiff / safe)
     eps = np.finfo(w.dtype).eps
     scale = np.maximum(np.maximum(np.abs(wi), np.abs(wj)), floor)
     close = np.abs(diff) <= _close_tol(eps) * scale
-    pp = np.asarray(p)[..., None] if (p is not None and np.ndim(p)) else p
+    pp = np.asarray(p)[..., None, None] if (p is not None and np.ndim(p)) else p
     dmid = df(0.5 * (wi + wj), pp)
     safe = np.where(close, 1.0, diff)
     return np.where(close, dmid, fdiff / safe)
@@ -383,7 +383,8 @@ def spectral_differential(X, V, name, p=None, inverse=False):
     else:
         w, U = np.linalg.eigh(0.5 * (X + np.swapaxes(X, -1, -2)))
         UT = np.swapaxes(U, -1, -2)
-    fw = _FUNCS[name][0](w, p)
+    pw = p[..., None] if (p is not None and np.ndim(p)) else p
+    fw = _FUNCS[name][0](w, pw)
     K = loewner(w, fw, name, p)
     Vt = UT @ V @ U
     Vt = Vt / K if inverse else Vt * K
