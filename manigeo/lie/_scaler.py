@@ -101,6 +101,14 @@ class LieGroupStandardScaler(TransformerMixin, BaseEstimator):
                 f"X must have shape (n_samples, d, d) (group elements as matrices), "
                 f"got {X.shape}"
             )
+        if reset:
+            self.n_features_in_ = X.shape[-1]
+        elif X.shape[-1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[-1]}x{X.shape[-1]} matrices (features), but "
+                f"LieGroupStandardScaler was fitted on "
+                f"{self.n_features_in_}x{self.n_features_in_}"
+            )
         check_group_elements(X, self.group)
         return X
 

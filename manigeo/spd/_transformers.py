@@ -66,7 +66,16 @@ def _stretch(m, Y, s):
 def _check_3d(estimator, X, reset):
     X = validate_data(estimator, X, allow_nd=True, ensure_2d=False, reset=reset,
                       dtype=np.float64, ensure_min_samples=1)
-    return check_spd(X, name="X", ndim=(3,), copy=True)
+    X = check_spd(X, name="X", ndim=(3,), copy=True)
+    if reset:
+        estimator.n_features_in_ = X.shape[-1]
+    elif X.shape[-1] != estimator.n_features_in_:
+        raise ValueError(
+            f"X has {X.shape[-1]}x{X.shape[-1]} matrices (features), but "
+            f"{type(estimator).__name__} was fitted on "
+            f"{estimator.n_features_in_}x{estimator.n_features_in_}"
+        )
+    return X
 
 
 class _SPDTransformerBase(TransformerMixin, BaseEstimator):
