@@ -8,12 +8,20 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
+from threadpoolctl import threadpool_limits
 
 from manigeo.lie._groups import (
     check_group_elements,
     import_geomstats_groups,
     make_group,
 )
+
+
+def _one_blas_thread():
+    """geomstats maps scipy's logm over tiny (d x d) matrices one at a time;
+    BLAS threads only add synchronisation there (20x slower measured on a
+    loaded 2-core machine), so limit BLAS to one thread inside these calls."""
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 class LieGroupStandardScaler(TransformerMixin, BaseEstimator):
@@ -131,6 +139,10 @@ class LieGroupStandardScaler(TransformerMixin, BaseEstimator):
         self : LieGroupStandardScaler
         """
         X = self._validate(X, reset=True)
+        with _one_blas_thread():
+            return self._fit(X)
+
+    def _fit(self, X):
         G = self._group(X.shape[-1])
         _, _, ExponentialBarycenter = import_geomstats_groups()
         est = ExponentialBarycenter(G).set(max_iter=self.max_iter, epsilon=self.tol)
@@ -170,8 +182,9 @@ class LieGroupStandardScaler(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = self._validate(X, reset=False)
         G = self._group(X.shape[-1])
-        V = np.asarray(G.log(G.compose(G.inverse(self.mean_), X)))
-        return np.asarray(G.exp(self.scale_ * V), dtype=np.float64)
+        with _one_blas_thread():
+            V = np.asarray(G.log(G.compose(G.inverse(self.mean_), X)))
+            return np.asarray(G.exp(self.scale_ * V), dtype=np.float64)
 
     def inverse_transform(self, X):
         """Undo :meth:`transform`.
@@ -187,8 +200,9 @@ class LieGroupStandardScaler(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = self._validate(X, reset=False)
         G = self._group(X.shape[-1])
-        V = np.asarray(G.log(X)) / self.scale_
-        return np.asarray(G.compose(self.mean_, G.exp(V)), dtype=np.float64)
+        with _one_blas_thread():
+            V = np.asarray(G.log(X)) / self.scale_
+            return np.asarray(G.compose(self.mean_, G.exp(V)), dtype=np.float64)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
