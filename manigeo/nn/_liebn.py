@@ -172,15 +172,14 @@ class LieBatchNormSPD(nn.Module):
             w = B.as_weights(None, Xd)
             if self.metric == "affine":
                 M, _ = karcher_affine(Xd, w, tol=0.0, max_iter=self.karcher_steps,
-                                      init="arithmetic", warn=False)
+                                      init="arithmetic", warn=False,
+                                      adaptive=False)
                 return B.sym(M)
             return Xd.mean(0)
 
     def _center(self, Xd, M):
         if self.metric == "affine":
-            L = torch.linalg.cholesky(M)
-            Y = torch.linalg.solve_triangular(L, Xd, upper=False)
-            return B.sym(torch.linalg.solve_triangular(L, Y.mT, upper=False))
+            return B.congruence_inv_chol(torch.linalg.cholesky(M), Xd)
         return Xd - M
 
     def _variance(self, Xc):

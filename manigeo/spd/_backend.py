@@ -66,16 +66,43 @@ def cholesky(X):
     return np.linalg.cholesky(X)
 
 
-def solve_lower(L, B, left=True):
-    """``L^{-1} B`` (left) or ``B L^{-1}`` (right) for lower-triangular ``L``."""
+def solve_lower(L, B):
+    """``L^{-1} B`` for lower-triangular ``L`` (batched, broadcasting).
+
+    A single ``L`` (2-D) against a batch ``B`` is solved as ONE triangular
+    solve with a wide right-hand side (``n x (batch * m)``): batched
+    ``solve_triangular`` / ``solve`` with a broadcast ``L`` run one small
+    solve per matrix and were measured 100x slower at batch 1000.
+    """
+    if L.ndim == 2 and B.ndim > 2:
+        n = L.shape[-1]
+        lead, m = B.shape[:-2], B.shape[-1]
+        if is_torch(L):
+            import torch
+
+            W = B.movedim(-2, 0).reshape(n, -1)
+            Y = torch.linalg.solve_triangular(L, W, upper=False)
+            return Y.reshape((n,) + tuple(lead) + (m,)).movedim(0, -2)
+        from scipy.linalg import solve_triangular
+
+        W = np.moveaxis(B, -2, 0).reshape(n, -1)
+        Y = solve_triangular(L, W, lower=True, check_finite=False)
+        return np.moveaxis(Y.reshape((n,) + tuple(lead) + (m,)), 0, -2)
     if is_torch(L):
         import torch
 
-        return torch.linalg.solve_triangular(L, B, upper=False, left=left)
-    if left:
-        return np.linalg.solve(L, B)
-    return np.swapaxes(np.linalg.solve(np.swapaxes(L, -1, -2),
-                                       np.swapaxes(B, -1, -2)), -1, -2)
+        return torch.linalg.solve_triangular(L, B, upper=False)
+    if L.ndim == 2 and B.ndim == 2:
+        from scipy.linalg import solve_triangular
+
+        return solve_triangular(L, B, lower=True, check_finite=False)
+    return np.linalg.solve(L, B)
+
+
+def congruence_inv_chol(L, X):
+    """``L^{-1} X L^{-T}`` (symmetrised) for lower-triangular ``L``."""
+    Y = solve_lower(L, X)
+    return sym(solve_lower(L, mT(Y)))
 
 
 def log(x):
