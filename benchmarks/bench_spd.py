@@ -47,9 +47,14 @@ def main():
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--skip-geomstats", action="store_true")
+    ap.add_argument("--torch-threads", type=int, default=1,
+                    help="torch intra-op threads (1: small matrices; more "
+                         "threads were 10x slower on a loaded 2-core machine)")
     args = ap.parse_args()
 
     import torch
+
+    torch.set_num_threads(args.torch_threads)
 
     from manigeo.lie._groups import import_geomstats_groups
     from manigeo.nn import LieBatchNormSPD
