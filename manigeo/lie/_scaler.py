@@ -79,8 +79,8 @@ class LieGroupStandardScaler(TransformerMixin, BaseEstimator):
     >>> import numpy as np
     >>> from scipy.spatial.transform import Rotation
     >>> from manigeo.lie import LieGroupStandardScaler
-    >>> R = Rotation.random(20, random_state=0).as_matrix() @ np.diag([1, 1, 1])
-    >>> Y = LieGroupStandardScaler(group="SO").fit_transform(R * 1.0)
+    >>> rot = Rotation.from_rotvec(0.3 * np.random.default_rng(0).normal(size=(20, 3)))
+    >>> Y = LieGroupStandardScaler(group="SO").fit_transform(rot.as_matrix())
     >>> Y.shape
     (20, 3, 3)
     """
