@@ -24,6 +24,49 @@ TEST_PARAMS = {
 # estimator name -> {check name: reason}
 EXPECTED_FAILED_CHECKS = {}
 
+# --- SPD / Lie-group transformers (manigeo.spd, manigeo.lie) -----------------
+# Their input is a 3-D stack of matrices, (n_matrices, p, p), SPD for the SPD
+# scalers and SO(n)/SE(n) for the Lie scaler.  Every check below builds 2-D
+# (n_samples, n_features) data (random, not SPD), so fit raises the named
+# ValueError "X must have ndim in (3,)" / "(n_samples, d, d)" before the
+# property under test is reached.  The properties themselves (no input
+# mutation, idempotent fit, pickling, sample-order invariance, n_features_in_,
+# NaN rejection, dtype handling) are tested on 3-D data in tests/spd and
+# tests/lie.
+_2D = "sklearn feeds 2-D (n_samples, n_features) data; the estimator needs a 3-D stack of matrices (n, p, p)"
+_MATRIX_CHECKS = {
+    "check_dict_unchanged": _2D,
+    "check_dont_overwrite_parameters": _2D,
+    "check_dtype_object": _2D + " (object dtype 2-D array)",
+    "check_estimators_dtypes": _2D + " (float32/int 2-D arrays)",
+    "check_estimators_fit_returns_self": _2D,
+    "check_estimators_nan_inf": _2D + "; NaN/inf 3-D input raises 'contains NaN' (tested in tests/spd)",
+    "check_estimators_overwrite_params": _2D,
+    "check_estimators_pickle": _2D,
+    "check_estimators_pickle(readonly_memmap=True)": _2D,
+    "check_f_contiguous_array_estimator": _2D,
+    "check_fit2d_1feature": "2-D input with one feature is not a stack of matrices",
+    "check_fit2d_1sample": "2-D input with one sample is not a stack of matrices",
+    "check_fit2d_predict1d": _2D,
+    "check_fit_check_is_fitted": _2D,
+    "check_fit_idempotent": _2D,
+    "check_fit_score_takes_y": _2D,
+    "check_methods_sample_order_invariance": _2D,
+    "check_methods_subset_invariance": _2D,
+    "check_n_features_in": _2D,
+    "check_n_features_in_after_fitting": _2D,
+    "check_pipeline_consistency": _2D,
+    "check_positive_only_tag_during_fit": _2D + " (positivity is not the constraint: SPD is)",
+    "check_readonly_memmap_input": _2D,
+    "check_transformer_data_not_an_array": _2D,
+    "check_transformer_general": _2D,
+    "check_transformer_general(readonly_memmap=True)": _2D,
+    "check_transformer_n_iter": _2D,
+    "check_transformer_preserve_dtypes": _2D + " (float32 2-D arrays)",
+}
+for _name in ("SPDStandardScaler", "SPDRecenter", "LieGroupStandardScaler"):
+    EXPECTED_FAILED_CHECKS[_name] = dict(_MATRIX_CHECKS)
+
 
 def _instances():
     return [cls(**TEST_PARAMS.get(name, {})) for name, cls in all_estimators()]

@@ -1,0 +1,63 @@
+"""geomstats group construction and membership checks."""
+
+import numpy as np
+
+GROUPS = ("SO", "SE")
+
+
+def import_geomstats_groups():
+    """Import geomstats' SO(n) / SE(n) and exponential barycenter.
+
+    geomstats 2.8.0 imports ``numpy.trapz``, which numpy 2.4 removed; the alias
+    to ``numpy.trapezoid`` (same function) is added only when it is missing.
+    """
+    if not hasattr(np, "trapz"):  # pragma: no cover - numpy >= 2.4 only
+        np.trapz = np.trapezoid
+    try:
+        from geomstats.geometry.special_euclidean import SpecialEuclidean
+        from geomstats.geometry.special_orthogonal import SpecialOrthogonal
+        from geomstats.learning.exponential_barycenter import ExponentialBarycenter
+    except ImportError as exc:  # pragma: no cover - geomstats is a dependency
+        raise ImportError(
+            "manigeo.lie needs geomstats (pip install geomstats==2.8.0)"
+        ) from exc
+    return SpecialOrthogonal, SpecialEuclidean, ExponentialBarycenter
+
+
+def make_group(group, d):
+    """geomstats group acting on (d, d) matrices: SO(d) or SE(d - 1)."""
+    SO, SE, _ = import_geomstats_groups()
+    if group == "SO":
+        return SO(d, point_type="matrix")
+    if d < 3:
+        raise ValueError(
+            f"SE(n) elements are (n+1, n+1) homogeneous matrices with n >= 2; got {d}x{d}"
+        )
+    return SE(d - 1, point_type="matrix")
+
+
+def check_group_elements(X, group, atol=1e-8):
+    """Raise a ValueError naming the failed property unless X are group elements."""
+    d = X.shape[-1]
+    R = X if group == "SO" else X[:, : d - 1, : d - 1]
+    k = R.shape[-1]
+    err = np.abs(R @ np.swapaxes(R, -1, -2) - np.eye(k)).max()
+    if err > atol * max(1, k):
+        raise ValueError(
+            f"X does not hold rotation matrices: max |R R^T - I| = {err:.3g} "
+            f"(group={group!r})"
+        )
+    det = np.linalg.det(R)
+    if np.any(det < 0):
+        raise ValueError(
+            f"X holds reflections (det = -1); {group} needs det(R) = +1"
+        )
+    if group == "SE":
+        last = X[:, d - 1, :]
+        want = np.zeros(d)
+        want[-1] = 1.0
+        if np.abs(last - want).max() > atol:
+            raise ValueError(
+                "X does not hold homogeneous SE(n) matrices: the last row must be "
+                "[0, ..., 0, 1]"
+            )

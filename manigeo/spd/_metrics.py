@@ -1,0 +1,383 @@
+"""Riemannian metrics on SPD matrices: a small registry of metric objects.
+
+Each metric is a plain object built from ``(theta, alpha, beta)`` with methods
+``distance``, ``log``, ``exp``, ``geodesic``, ``mean`` and ``dispersion``
+that work on numpy arrays and torch tensors alike (per-call dispatch).  The
+power deformation ``theta`` is the pull-back of ``(1/θ²) g`` by ``φ(P) = P^θ``
+(Thanwerdas & Pennec 2019): geodesics and means are mapped by ``φ``, distances
+are ``d_θ(P, Q) = d(P^θ, Q^θ) / |θ|``.  ``(alpha, beta)`` are the
+O(n)-invariant weights ``α‖V‖² + β tr(V)²`` of the AIM and LEM families; they
+change distances and dispersions but not geodesics or Fréchet means (all
+members of a family share the Levi-Civita connection).
+"""
+
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from manigeo._array import is_torch
+from manigeo.spd import _backend as B
+from manigeo.spd._matfun import (
+    expm,
+    invsqrtm,
+    logm,
+    powm,
+    spectral_differential,
+    sqrtm,
+)
+
+
+class _SPDMetric:
+    """Base class: power deformation around a base metric (θ = 1)."""
+
+    name = None
+    has_alpha_beta = False
+    deformable = True
+
+    def __init__(self, theta=1.0, alpha=1.0, beta=0.0):
+        theta = float(theta)
+        alpha = float(alpha)
+        beta = float(beta)
+        if not np.isfinite(theta) or theta == 0:
+            raise ValueError(f"theta must be a finite non-zero number, got {theta}")
+        if not self.has_alpha_beta and (alpha != 1.0 or beta != 0.0):
+            raise ValueError(
+                f"metric {self.name!r} has no (alpha, beta) family; "
+                "use alpha=1, beta=0 (defined for 'affine' and 'logeuclid')"
+            )
+        if not alpha > 0:
+            raise ValueError(f"alpha must be > 0, got {alpha}")
+        self.theta, self.alpha, self.beta = theta, alpha, beta
+        self._p = None  # matrix size, checked lazily for beta
+
+    def _check_beta(self, p):
+        if self.has_alpha_beta and not self.beta > -self.alpha / p:
+            raise ValueError(
+                f"beta must be > -alpha / n = {-self.alpha / p:.6g} for {p}x{p} "
+                f"matrices (positive definiteness of the metric), got {self.beta}"
+            )
+
+    # -- deformation ---------------------------------------------------------
+    def deform(self, P):
+        """φ(P) = P^θ (identity for θ = 1)."""
+        return P if self.theta == 1.0 or not self.deformable else powm(P, self.theta)
+
+    def undeform(self, Q):
+        """φ⁻¹(Q) = Q^{1/θ}."""
+        return Q if self.theta == 1.0 or not self.deformable else powm(Q, 1.0 / self.theta)
+
+    def _dphi(self, P, V, inverse=False):
+        if self.theta == 1.0 or not self.deformable:
+            return V
+        return spectral_differential(P, V, "pow", self.theta, inverse=inverse)
+
+    # -- public geometry -----------------------------------------------------
+    def squared_distance(self, A, Bm):
+        self._check_beta(A.shape[-1])
+        return self._sqdist(self.deform(A), self.deform(Bm)) / self.theta**2
+
+    def distance(self, A, Bm):
+        d2 = self.squared_distance(A, Bm)
+        return d2.clamp_min(0).sqrt() if is_torch(d2) else np.sqrt(np.maximum(d2, 0))
+
+    def log(self, P, Q):
+        return self._dphi(P, self._log(self.deform(P), self.deform(Q)), inverse=True)
+
+    def exp(self, P, V):
+        return self.undeform(self._exp(self.deform(P), self._dphi(P, V)))
+
+    def geodesic(self, A, Bm, t):
+        return self.undeform(self._geodesic(self.deform(A), self.deform(Bm), t))
+
+    def mean(self, X, weights=None, tol=1e-10, max_iter=100, init=None,
+             return_info=False):
+        w = B.as_weights(weights, X)
+        init_d = None if init is None else self.deform(init)
+        M, info = self._mean(self.deform(X), w, tol, max_iter, init_d)
+        M = self.undeform(M)
+        return (M, info) if return_info else M
+
+    def dispersion(self, X, M, weights=None):
+        w = B.as_weights(weights, X)
+        return (w * self.squared_distance(X, M)).sum()
+
+    # -- defaults --------------------------------------------------------
+    def _geodesic(self, A, Bm, t):
+        return self._exp(A, t * self._log(A, Bm))
+
+
+class AffineInvariant(_SPDMetric):
+    """(θ, α, β)-affine-invariant metric (AIM)."""
+
+    name = "affine"
+    has_alpha_beta = True
+
+    def _whiten(self, A, Bm):
+        return B.congruence_inv_chol(B.cholesky(A), Bm)
+
+    def _sqdist(self, A, Bm):
+        Lg = logm(self._whiten(A, Bm))
+        d2 = self.alpha * B.fro2(Lg)
+        if self.beta != 0.0:
+            d2 = d2 + self.beta * B.trace(Lg) ** 2
+        return d2
+
+    def _log(self, P, Q):
+        S, Si = sqrtm(P), invsqrtm(P)
+        return B.sym(S @ logm(Si @ Q @ Si) @ S)
+
+    def _exp(self, P, V):
+        S, Si = sqrtm(P), invsqrtm(P)
+        return B.sym(S @ expm(Si @ V @ Si) @ S)
+
+    def _geodesic(self, A, Bm, t):
+        S, Si = sqrtm(A), invsqrtm(A)
+        return B.sym(S @ powm(Si @ Bm @ Si, t) @ S)
+
+    def _mean(self, X, w, tol, max_iter, init):
+        return karcher_affine(X, w, tol=tol, max_iter=max_iter, init=init)
+
+
+def karcher_affine(X, w, *, tol=1e-10, max_iter=100, init=None, warn=True,
+                   adaptive=True):
+    """Karcher flow for the AIM Fréchet mean.
+
+    ``M <- M^{1/2} expm(ν J) M^{1/2}`` with ``J = sum_i w_i logm(M^{-1/2} X_i
+    M^{-1/2})`` (the Riemannian gradient in whitened coordinates) until
+    ``‖J‖_F <= tol``; ``tol=0`` runs exactly ``max_iter`` steps, as in a layer.
+    With ``adaptive`` the step ``ν`` starts at 1 and shrinks by 0.95 while
+    ``ν‖J‖`` decreases and by 0.5 when it does not (the schedule of Congedo et
+    al. 2015, also used by pyRiemann): the Hessian of the Karcher function
+    exceeds 1 on spread-out data, so the unit step overshoots.  ``init``: None
+    (log-Euclidean mean), ``"arithmetic"``, or a matrix.
+    """
+    if init is None:
+        M = expm(B.weighted_sum(logm(X), w))
+    elif isinstance(init, str) and init == "arithmetic":
+        M = B.weighted_sum(X, w)
+    else:
+        M = init
+    gnorm = float("inf")
+    nu, best = 1.0, float("inf")
+    it = 0
+    for it in range(1, max_iter + 1):
+        S, Si = sqrtm(M), invsqrtm(M)
+        J = B.weighted_sum(logm(Si @ X @ Si), w)
+        gnorm = float(B.fro2(J)) ** 0.5
+        # the step is applied even on the last iteration: J is already paid
+        # for, and the update shrinks the error below tol
+        M = B.sym(S @ expm(nu * J) @ S)
+        if tol > 0 and gnorm <= tol:
+            break
+        if adaptive:
+            h = nu * gnorm
+            if h < best:
+                best, nu = h, 0.95 * nu
+            else:
+                nu = 0.5 * nu
+    if warn and tol > 0 and gnorm > tol:
+        warnings.warn(
+            f"Karcher mean (affine) did not reach tol={tol:g} in {max_iter} "
+            f"iterations (gradient norm {gnorm:.3g}); increase max_iter",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    return M, {"n_iter": it, "grad_norm": gnorm}
+
+
+class LogEuclidean(_SPDMetric):
+    """(α, β)-log-Euclidean metric (LEM).
+
+    The power deformation leaves LEM unchanged (``log(P^θ)/θ = log P``), so
+    ``theta`` is accepted and has no effect.
+    """
+
+    name = "logeuclid"
+    has_alpha_beta = True
+    deformable = False
+
+    def squared_distance(self, A, Bm):
+        self._check_beta(A.shape[-1])
+        return self._sqdist(A, Bm)
+
+    def _sqdist(self, A, Bm):
+        D = logm(A) - logm(Bm)
+        d2 = self.alpha * B.fro2(D)
+        if self.beta != 0.0:
+            d2 = d2 + self.beta * B.trace(D) ** 2
+        return d2
+
+    def _log(self, P, Q):
+        LP = logm(P)
+        return B.sym(spectral_differential(LP, logm(Q) - LP, "exp"))
+
+    def _exp(self, P, V):
+        return expm(logm(P) + spectral_differential(P, V, "log"))
+
+    def _geodesic(self, A, Bm, t):
+        return expm((1 - t) * logm(A) + t * logm(Bm))
+
+    def _mean(self, X, w, tol, max_iter, init):
+        return expm(B.weighted_sum(logm(X), w)), {"n_iter": 0, "grad_norm": 0.0}
+
+
+def logchol_coords(P):
+    """Log-Cholesky coordinates ``⌊L⌋ + diag(log diag L)`` with ``L = chol(P)``."""
+    L = B.cholesky(P)
+    return B.strict_tril(L) + B.diag_embed(B.log(B.diagonal(L)))
+
+
+def logchol_from_coords(C):
+    """Inverse of :func:`logchol_coords`: ``L Lᵀ``."""
+    L = B.strict_tril(C) + B.diag_embed(B.exp(B.diagonal(C)))
+    return L @ B.mT(L)
+
+
+class LogCholesky(_SPDMetric):
+    """θ-log-Cholesky metric (LCM, Lin 2019), pulled back by ``P^θ``."""
+
+    name = "logcholesky"
+
+    def _sqdist(self, A, Bm):
+        return B.fro2(logchol_coords(A) - logchol_coords(Bm))
+
+    def _log(self, P, Q):
+        L, K = B.cholesky(P), B.cholesky(Q)
+        dL = B.diagonal(L)
+        X = (B.strict_tril(K) - B.strict_tril(L)
+             + B.diag_embed(dL * (B.log(B.diagonal(K)) - B.log(dL))))
+        return L @ B.mT(X) + X @ B.mT(L)
+
+    def _exp(self, P, V):
+        L = B.cholesky(P)
+        W = B.congruence_inv_chol(L, V)  # L^-1 V L^-T
+        half = B.strict_tril(W) + 0.5 * B.diag_embed(B.diagonal(W))
+        X = L @ half
+        dL = B.diagonal(L)
+        K = (B.strict_tril(L) + B.strict_tril(X)
+             + B.diag_embed(dL * B.exp(B.diagonal(X) / dL)))
+        return K @ B.mT(K)
+
+    def _geodesic(self, A, Bm, t):
+        return logchol_from_coords(
+            (1 - t) * logchol_coords(A) + t * logchol_coords(Bm))
+
+    def _mean(self, X, w, tol, max_iter, init):
+        C = B.weighted_sum(logchol_coords(X), w)
+        return logchol_from_coords(C), {"n_iter": 0, "grad_norm": 0.0}
+
+
+class BuresWasserstein(_SPDMetric):
+    """θ-Bures–Wasserstein metric, pulled back by ``P^θ``."""
+
+    name = "bures-wasserstein"
+
+    def _sqdist(self, A, Bm):
+        S = sqrtm(A)
+        d2 = B.trace(A) + B.trace(Bm) - 2 * B.trace(sqrtm(S @ Bm @ S))
+        return d2.clamp_min(0) if is_torch(d2) else np.maximum(d2, 0)
+
+    def _transport_map(self, A, Bm):
+        """Optimal map T with T A T = B: A^{-1/2} (A^{1/2} B A^{1/2})^{1/2} A^{-1/2}."""
+        S, Si = sqrtm(A), invsqrtm(A)
+        return B.sym(Si @ sqrtm(S @ Bm @ S) @ Si)
+
+    def _log(self, P, Q):
+        T = self._transport_map(P, Q)
+        return B.sym(T @ P + P @ T) - 2 * P
+
+    def _exp(self, P, V):
+        if is_torch(P):
+            import torch
+
+            lam, U = torch.linalg.eigh(P)
+        else:
+            lam, U = np.linalg.eigh(P)
+        Vt = B.mT(U) @ V @ U
+        Xt = Vt / (lam[..., :, None] + lam[..., None, :])
+        return B.sym(P + V + U @ (Xt * lam[..., None, :]) @ Xt @ B.mT(U))
+
+    def _geodesic(self, A, Bm, t):
+        T = self._transport_map(A, Bm)
+        G = (1 - t) * B.eye_like(A) + t * T
+        return B.sym(G @ A @ G)
+
+    def _mean(self, X, w, tol, max_iter, init):
+        M = B.weighted_sum(X, w) if init is None else init
+        gnorm, it = float("inf"), 0
+        for it in range(1, max_iter + 1):
+            S, Si = sqrtm(M), invsqrtm(M)
+            T = Si @ B.weighted_sum(sqrtm(S @ X @ S), w) @ Si
+            R = T - B.eye_like(T)
+            gnorm = float(B.fro2(R)) ** 0.5
+            M = B.sym(T @ M @ T)
+            if tol > 0 and gnorm <= tol:
+                break
+        if tol > 0 and gnorm > tol:
+            warnings.warn(
+                f"Bures-Wasserstein mean did not reach tol={tol:g} in {max_iter} "
+                f"iterations (residual {gnorm:.3g}); increase max_iter",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+        return M, {"n_iter": it, "grad_norm": gnorm}
+
+
+# ------------------------------------------------------------------- registry
+METRICS = {
+    "affine": AffineInvariant,
+    "logeuclid": LogEuclidean,
+    "logcholesky": LogCholesky,
+    "bures-wasserstein": BuresWasserstein,
+}
+
+ALIASES = {
+    "riemann": "affine",
+    "aim": "affine",
+    "airm": "affine",
+    "lem": "logeuclid",
+    "log-euclidean": "logeuclid",
+    "lcm": "logcholesky",
+    "logchol": "logcholesky",
+    "log-cholesky": "logcholesky",
+    "bw": "bures-wasserstein",
+    "wasserstein": "bures-wasserstein",
+}
+
+
+def canonical_name(metric):
+    """Canonical metric name for ``metric`` (aliases resolved)."""
+    if not isinstance(metric, str):
+        raise TypeError(f"metric must be a string, got {type(metric).__name__}")
+    key = metric.lower()
+    key = ALIASES.get(key, key)
+    if key not in METRICS:
+        raise ValueError(
+            f"unknown metric {metric!r}; choose one of {sorted(METRICS)} "
+            f"(aliases: {sorted(ALIASES)})"
+        )
+    return key
+
+
+def get_metric(metric="affine", theta=1.0, alpha=1.0, beta=0.0):
+    """Build a metric object from its name and parameters.
+
+    Parameters
+    ----------
+    metric : {"affine", "logeuclid", "logcholesky", "bures-wasserstein"}
+        Metric name (aliases such as ``"riemann"``, ``"lem"``, ``"logchol"``,
+        ``"wasserstein"`` are accepted).
+    theta : float, default=1.0
+        Power deformation (non-zero).
+    alpha, beta : float, default=1.0, 0.0
+        O(n)-invariant weights (``"affine"`` and ``"logeuclid"`` only);
+        ``alpha > 0`` and ``beta > -alpha / n``.
+
+    Returns
+    -------
+    metric : object
+        With methods ``distance``, ``squared_distance``, ``log``, ``exp``,
+        ``geodesic``, ``mean``, ``dispersion``, ``deform``, ``undeform``.
+    """
+    return METRICS[canonical_name(metric)](theta=theta, alpha=alpha, beta=beta)

@@ -1,0 +1,12 @@
+import pytest
+
+
+@pytest.fixture(autouse=True, scope="package")
+def _single_torch_thread():
+    """Tiny matrices: intra-op threads only add overhead (15x on a loaded
+    2-core machine); restore the setting afterwards."""
+    torch = pytest.importorskip("torch")
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
