@@ -415,6 +415,15 @@ def sheaf_laplacian(edge_index, maps, n_nodes, *, normalization=None,
     n, E = int(n_nodes), src.shape[0]
     maps, d = _check_maps(maps, E, map_type)
     w = _check_weight(edge_weight, E, rev)
+    if output is None:
+        output = "torch" if is_torch(maps) else "scipy"
+    return _assemble(src, dst, rev, order, n, maps, d, w, map_type, normalization,
+                     output)
+
+
+def _assemble(src, dst, rev, order, n, maps, d, w, map_type, normalization,
+              output):
+    """Build the Laplacian from validated inputs (see :func:`sheaf_laplacian`)."""
     torch_maps = is_torch(maps)
     if output is None:
         output = "torch" if torch_maps else "scipy"
@@ -430,6 +439,7 @@ def sheaf_laplacian(edge_index, maps, n_nodes, *, normalization=None,
         off, node = _blocks_numpy(maps, src, dst, rev, w, n, d, map_type,
                                   normalization)
         data = pattern.fill(off.reshape(-1), node.reshape(-1))
+        del off, node
         if output == "scipy":
             L = sp.csr_array((data, pattern.indices, pattern.indptr), shape=shape)
             L.has_sorted_indices = True
@@ -443,4 +453,5 @@ def sheaf_laplacian(edge_index, maps, n_nodes, *, normalization=None,
     flat = torch.cat([off.reshape(-1), node.reshape(-1)])
     perm = torch.from_numpy(pattern.permutation()).to(maps.device)
     idx = torch.from_numpy(pattern.coo_indices()).to(maps.device)
-    return torch.sparse_coo_tensor(idx, flat[perm], shape, is_coalesced=True, check_invariants=False)
+    return torch.sparse_coo_tensor(idx, flat[perm], shape, is_coalesced=True,
+                                   check_invariants=False)
