@@ -12,7 +12,9 @@ from manigeo.utils import all_estimators
 
 # constructor arguments that keep sklearn's small test data (about 30 x 3)
 # within each estimator's valid range
-TEST_PARAMS = {}
+TEST_PARAMS = {
+    "ConnectionLaplacian": {"n_neighbors": 5, "dimension": 2},
+}
 
 # estimator name -> {check name: reason}
 EXPECTED_FAILED_CHECKS = {}
