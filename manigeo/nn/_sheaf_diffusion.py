@@ -6,10 +6,23 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..sheaf._laplacian import sheaf_laplacian
+from ..sheaf._laplacian import _check_maps, _TorchBuilder
 
 _MAP_TYPES = (None, "general", "diagonal", "orthogonal")
 _NORMALIZATIONS = ("augmented", "sym", None)
+
+
+def _spmm(L, h):
+    """``L @ h``.  For a sparse COO ``L`` that requires grad (learned maps) the
+    product is a gather/scatter over the stored entries: torch's sparse ``mm``
+    backward would materialise a dense ``(N d) x (N d)`` gradient."""
+    if L.layout == torch.sparse_coo and L.requires_grad:
+        L = L.coalesce()
+        idx, val = L.indices(), L.values()
+        return torch.zeros_like(h).index_add(0, idx[0], val[:, None] * h[idx[1]])
+    if L.layout == torch.sparse_coo:
+        return torch.sparse.mm(L, h)
+    return L @ h
 
 
 class SheafDiffusion(nn.Module):
@@ -117,11 +130,26 @@ class SheafDiffusion(nn.Module):
 
     def laplacian(self, x, edge_index):
         """The learned (normalized) sheaf Laplacian for features ``x``."""
+        idx, values = self._laplacian_entries(x, edge_index)
+        size = x.shape[0]
+        return torch.sparse_coo_tensor(idx, values, (size, size), is_coalesced=True,
+                                       check_invariants=False)
+
+    def _laplacian_entries(self, x, edge_index):
         maps = self.restriction_maps(x, edge_index)
         map_type = "general" if self.sheaf_learner is None else self.map_type
-        return sheaf_laplacian(edge_index, maps, x.shape[0] // self.stalk_dim,
-                               map_type=map_type, normalization=self.normalization,
-                               output="torch")
+        n = x.shape[0] // self.stalk_dim
+        cached = getattr(self, "_builder_graph", None)
+        if cached is None or cached[0] != n or cached[1].shape != edge_index.shape \
+                or cached[1].device != edge_index.device \
+                or not torch.equal(cached[1], edge_index):
+            # the pattern of the Laplacian depends only on the graph: build it
+            # once per graph (compared by value, so in-place edits are seen)
+            self._builder = _TorchBuilder.from_edge_index(edge_index, n,
+                                                          maps.shape[1], map_type)
+            self._builder_graph = (n, edge_index.detach().clone())
+        _check_maps(maps, edge_index.shape[1], map_type)
+        return self._builder.entries(maps, self.normalization)
 
     def forward(self, x, edge_index=None, laplacian=None):
         """Apply one diffusion step.
@@ -159,7 +187,10 @@ class SheafDiffusion(nn.Module):
                 )
             if edge_index is None:
                 raise ValueError("edge_index is required with learned restriction maps")
-            laplacian = self.laplacian(x, edge_index)
+            idx, values = self._laplacian_entries(x, edge_index)
+            h = (self.W1 @ x.reshape(N, d, C)).reshape(N * d, C) @ self.W2
+            h = torch.zeros_like(h).index_add(0, idx[0], values[:, None] * h[idx[1]])
+            return self._update(x, h, N).reshape(shape)
         if tuple(laplacian.shape) != (N * d, N * d):
             raise ValueError(
                 f"laplacian must have shape ({N * d}, {N * d}), got "
@@ -168,7 +199,9 @@ class SheafDiffusion(nn.Module):
         if laplacian.dtype != x.dtype or laplacian.device != x.device:
             laplacian = laplacian.to(dtype=x.dtype, device=x.device)
         h = (self.W1 @ x.reshape(N, d, C)).reshape(N * d, C) @ self.W2
-        h = torch.sparse.mm(laplacian, h) if laplacian.is_sparse else laplacian @ h
+        h = _spmm(laplacian, h)
+        return self._update(x, h, N).reshape(shape)
+
+    def _update(self, x, h, N):
         coeff = (1 + torch.tanh(self.epsilon)).repeat(N)[:, None]
-        out = coeff * x - self.activation(h)
-        return out.reshape(shape)
+        return coeff * x - self.activation(h)

@@ -284,9 +284,7 @@ def _blocks_torch(maps, src, dst, rev, w, n, d, map_type, normalization):
     torch = import_torch()
     dev = maps.device
     E = src.shape[0]
-    src_t = torch.as_tensor(src, device=dev)
-    dst_t = torch.as_tensor(dst, device=dev)
-    rev_t = torch.as_tensor(rev, device=dev)
+    src_t, dst_t, rev_t = (torch.as_tensor(a, device=dev) for a in (src, dst, rev))
     if w is not None:
         w = torch.as_tensor(w, dtype=maps.dtype, device=dev)
     if map_type == "diagonal":
@@ -448,10 +446,49 @@ def _assemble(src, dst, rev, order, n, maps, d, w, map_type, normalization,
         return torch.sparse_coo_tensor(
             torch.from_numpy(pattern.coo_indices()), torch.from_numpy(data), shape,
             is_coalesced=True, check_invariants=False)
-    torch = import_torch()
-    off, node = _blocks_torch(maps, src, dst, rev, w, n, d, map_type, normalization)
-    flat = torch.cat([off.reshape(-1), node.reshape(-1)])
-    perm = torch.from_numpy(pattern.permutation()).to(maps.device)
-    idx = torch.from_numpy(pattern.coo_indices()).to(maps.device)
-    return torch.sparse_coo_tensor(idx, flat[perm], shape, is_coalesced=True,
-                                   check_invariants=False)
+    return _TorchBuilder(src, dst, rev, order, n, d, map_type, pattern)(
+        maps, normalization, w)
+
+
+class _TorchBuilder:
+    """Differentiable sheaf Laplacian on a fixed graph: the sparsity pattern and
+    index tensors are computed once (used by :class:`manigeo.nn.SheafDiffusion`
+    to rebuild a learned Laplacian at every forward pass)."""
+
+    def __init__(self, src, dst, rev, order, n, d, map_type, pattern=None):
+        self.n, self.d, self.map_type = n, d, map_type
+        self.E = src.shape[0]
+        self.pattern = pattern or _Pattern(
+            src, dst, order, n, d, edge_full=map_type != "diagonal",
+            node_full=map_type == "general")
+        self._numpy = (src, dst, rev, self.pattern.permutation(),
+                       self.pattern.coo_indices())
+        self._device_cache = {}
+
+    @classmethod
+    def from_edge_index(cls, edge_index, n, d, map_type):
+        src, dst, rev, order = check_edge_index(edge_index, n)
+        return cls(src, dst, rev, order, n, d, map_type)
+
+    def _tensors(self, device):
+        key = str(device)
+        if key not in self._device_cache:
+            torch = import_torch()
+            self._device_cache[key] = tuple(torch.as_tensor(a, device=device)
+                                            for a in self._numpy)
+        return self._device_cache[key]
+
+    def entries(self, maps, normalization, edge_weight=None):
+        """``(indices (2, nnz), values (nnz,))`` in coalesced order."""
+        torch = import_torch()
+        src, dst, rev, perm, idx = self._tensors(maps.device)
+        off, node = _blocks_torch(maps, src, dst, rev, edge_weight, self.n, self.d,
+                                  self.map_type, normalization)
+        return idx, torch.cat([off.reshape(-1), node.reshape(-1)])[perm]
+
+    def __call__(self, maps, normalization, edge_weight=None):
+        torch = import_torch()
+        idx, values = self.entries(maps, normalization, edge_weight)
+        size = self.n * self.d
+        return torch.sparse_coo_tensor(idx, values, (size, size), is_coalesced=True,
+                                       check_invariants=False)
