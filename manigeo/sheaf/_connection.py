@@ -14,15 +14,14 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._array import import_torch
 from .._validation import check_adjacency, check_int, check_random_state
 from ..graphs import knn_graph
-from ._edges import adjacency_to_edge_index, check_edge_index
+from ._edges import adjacency_to_edge_index, reverse_edges_csr
 from ._frames import (
     _frame_products,
     _local_pca,
     estimate_dimension,
     polar_factor,
-    transport_maps,
 )
-from ._laplacian import _assemble
+from ._laplacian import _assemble, _mirror_index
 from ._orientability import _smallest, orientability
 
 
@@ -204,15 +203,19 @@ class ConnectionLaplacian(BaseEstimator):
                 )
         frames, var = _local_pca(X, indptr, indices, d)
         edge_index = adjacency_to_edge_index(A)
-        src, dst, rev, order = check_edge_index(edge_index, n)
+        src, dst = edge_index
+        rev, order = reverse_edges_csr(A), None
         half = np.flatnonzero(src < dst)
         O_half = polar_factor(_frame_products(frames, src[half], dst[half]))
-        transports = np.empty((src.shape[0], d, d))
-        transports[half] = O_half
-        transports[rev[half]] = O_half.transpose(0, 2, 1)
-        del O_half
+        where = _mirror_index(half, rev[half], src.shape[0])
+        transports = np.take(np.concatenate([O_half, O_half.transpose(0, 2, 1)]),
+                             where, axis=0)
+        # restriction maps (see transport_maps): I at the src < dst end, O_uv at
+        # the other, so that F_u^T F_v = O_uv
+        maps = np.take(np.concatenate([np.broadcast_to(np.eye(d), O_half.shape),
+                                       O_half]), where, axis=0)
+        del O_half, where
         w = self._edge_weight(X, A, src, dst)
-        maps = transport_maps(edge_index, transports)
         self.dimension_ = int(d)
         self.frames_ = frames
         self.local_variances_ = var

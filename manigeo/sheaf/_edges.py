@@ -1,6 +1,7 @@
 """Validation of PyG-style ``edge_index`` arrays and pairing of reversed edges."""
 
 import numpy as np
+import scipy.sparse as sp
 
 from .._array import is_torch
 from .._validation import check_int
@@ -87,3 +88,13 @@ def adjacency_to_edge_index(A):
     n = A.shape[0]
     src = np.repeat(np.arange(n, dtype=np.int64), np.diff(A.indptr))
     return np.vstack([src, A.indices.astype(np.int64)])
+
+
+def reverse_edges_csr(A):
+    """For a CSR matrix with a symmetric pattern and sorted indices, the
+    position of entry ``(j, i)`` for each stored entry ``(i, j)`` (O(nnz))."""
+    pos = sp.csr_array((np.arange(A.nnz, dtype=np.int64), A.indices, A.indptr),
+                       shape=A.shape)
+    T = sp.csr_array(pos.T)
+    T.sort_indices()
+    return T.data

@@ -82,7 +82,7 @@ def _pca_group(X, centers, nbrs, n_frames):
 
     Returns frames (b, p, n_frames) and variances (b, min(p, k)), descending.
     """
-    Y = X[nbrs] - X[centers][:, None, :]  # (b, k, p)
+    Y = np.take(X, nbrs, axis=0) - np.take(X, centers, axis=0)[:, None, :]  # (b, k, p)
     b, k, p = Y.shape
     if p <= k:  # p x p covariance
         C = np.matmul(Y.transpose(0, 2, 1), Y)
@@ -264,8 +264,8 @@ def _frame_products(frames, i, j, chunk=1 << 18):
     out = np.empty((m, d, d))
     chunk = max(1, min(chunk, int(_CHUNK_BYTES // (8 * p * d * 2))))
     for s in range(0, m, chunk):
-        a = frames[i[s:s + chunk]]
-        b = frames[j[s:s + chunk]]
+        a = np.take(frames, i[s:s + chunk], axis=0)
+        b = np.take(frames, j[s:s + chunk], axis=0)
         if p * d <= 64:
             for r in range(d):
                 for c in range(d):
@@ -335,7 +335,8 @@ def transport_maps(edge_index, transports):
             f"got {transports.shape}"
         )
     d = transports.shape[1]
-    maps = np.broadcast_to(np.eye(d), transports.shape).copy()
     upper = edge_index[0] > edge_index[1]
-    maps[upper] = transports[upper].transpose(0, 2, 1)
+    maps = transports.transpose(0, 2, 1).copy()
+    lower = np.flatnonzero(~upper)
+    maps.reshape(-1, d * d)[lower] = np.eye(d).reshape(-1)
     return maps

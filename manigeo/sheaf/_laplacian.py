@@ -180,6 +180,27 @@ def _check_weight(edge_weight, n_edges, rev):
 # ----------------------------------------------------------------------------
 # numpy blocks
 # ----------------------------------------------------------------------------
+def _bmm(A, B, transpose_a=False):
+    """Batched ``A @ B`` (or ``A^T @ B``) of small square matrices: unrolled
+    over the d x d entries for d <= 4 (numpy's matmul loops per matrix)."""
+    d = A.shape[-1]
+    if d > 4:
+        return np.matmul(A.transpose(0, 2, 1) if transpose_a else A, B)
+    out = np.empty(A.shape[:1] + (d, d), dtype=np.result_type(A, B))
+    for a in range(d):
+        for c in range(d):
+            if transpose_a:
+                acc = A[:, 0, a] * B[:, 0, c]
+                for b in range(1, d):
+                    acc += A[:, b, a] * B[:, b, c]
+            else:
+                acc = A[:, a, 0] * B[:, 0, c]
+                for b in range(1, d):
+                    acc += A[:, a, b] * B[:, b, c]
+            out[:, a, c] = acc
+    return out
+
+
 def _inv_sqrt_psd_numpy(D, rtol=1e-12):
     """Batched pseudo-inverse square root of symmetric PSD matrices (n, d, d)."""
     w, V = np.linalg.eigh(D)
@@ -190,34 +211,49 @@ def _inv_sqrt_psd_numpy(D, rtol=1e-12):
     return (V * f[:, None, :]) @ V.transpose(0, 2, 1)
 
 
+def _mirror(P, hi, hr, E, transpose):
+    """Per-edge array from the values ``P`` on the edges ``hi`` (src < dst):
+    ``P`` on ``hi``, ``P`` (transposed if asked) on their reverses ``hr``.
+    Built by one gather (``np.take``), much faster than fancy-index scatters of
+    (E, d, d) arrays."""
+    where = _mirror_index(hi, hr, E)
+    other = P.transpose(0, 2, 1) if transpose else P
+    return np.take(np.concatenate([P, other]), where, axis=0)
+
+
+def _mirror_index(hi, hr, E):
+    where = np.empty(E, dtype=np.int64)
+    where[hi] = np.arange(hi.shape[0])
+    where[hr] = np.arange(hi.shape[0], 2 * hi.shape[0])
+    return where
+
+
 def _blocks_numpy(maps, src, dst, rev, w, n, d, map_type, normalization):
     E = src.shape[0]
     hi = np.flatnonzero(src < dst)
     hr = rev[hi]
     ones = w if w is not None else np.ones(E)
     if map_type == "diagonal":
-        P = maps[hi] * maps[hr]
+        P = np.take(maps, hi, axis=0) * np.take(maps, hr, axis=0)
         if w is not None:
             P *= w[hi, None]
-        off = np.empty((E, d))
-        off[hi] = -P
-        off[hr] = -P
+        off = -np.take(np.concatenate([P, P]), _mirror_index(hi, hr, E), axis=0)
         node = np.empty((n, d))
         for a in range(d):
             node[:, a] = np.bincount(src, weights=ones * maps[:, a] ** 2, minlength=n)
     else:
-        P = np.matmul(maps[hi].transpose(0, 2, 1), maps[hr])
+        P = _bmm(np.take(maps, hi, axis=0), np.take(maps, hr, axis=0),
+                 transpose_a=True)
         if w is not None:
             P *= w[hi, None, None]
-        off = np.empty((E, d, d))
-        off[hi] = -P
-        off[hr] = -P.transpose(0, 2, 1)
+        np.negative(P, out=P)
+        off = _mirror(P, hi, hr, E, transpose=True)
         del P
         if map_type == "orthogonal":
             deg = np.bincount(src, weights=ones, minlength=n)
             node = np.repeat(deg[:, None], d, axis=1)
         else:
-            G = np.matmul(maps.transpose(0, 2, 1), maps)
+            G = _bmm(maps, maps, transpose_a=True)
             node = np.empty((n, d, d))
             for a in range(d):
                 for c in range(a, d):
@@ -229,17 +265,18 @@ def _blocks_numpy(maps, src, dst, rev, w, n, d, map_type, normalization):
             Dv = node + 1.0 if normalization == "augmented" else node
             s = np.zeros_like(Dv)
             s[Dv > 0] = 1.0 / np.sqrt(Dv[Dv > 0])
+            s_src, s_dst = np.take(s, src, axis=0), np.take(s, dst, axis=0)
             if off.ndim == 2:
-                off *= s[src] * s[dst]
+                off *= s_src * s_dst
             else:
-                off *= s[src][:, :, None]
-                off *= s[dst][:, None, :]
+                off *= s_src[:, :, None]
+                off *= s_dst[:, None, :]
             node = node * s * s
         else:
             Dm = node + np.eye(d) if normalization == "augmented" else node
             S = _inv_sqrt_psd_numpy(Dm)
-            off = np.matmul(np.matmul(S[src], off), S[dst])
-            node = S @ node @ S
+            off = _bmm(_bmm(np.take(S, src, axis=0), off), np.take(S, dst, axis=0))
+            node = _bmm(_bmm(S, node), S)
     return off, node
 
 
