@@ -68,6 +68,8 @@ class ConnectionLaplacian(BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Start vectors of the sparse eigensolvers (orientability,
         :meth:`spectral_embedding`).
+    n_jobs : int or None, default=None
+        Parallel jobs of the nearest-neighbour search.
 
     Attributes
     ----------
@@ -127,11 +129,12 @@ class ConnectionLaplacian(BaseEstimator):
         "graph": "no_validation",
         "normalization": [StrOptions({"sym", "augmented"}), None],
         "random_state": ["random_state"],
+        "n_jobs": [Integral, None],
     }
 
     def __init__(self, *, n_neighbors=10, dimension="auto", variance_threshold=0.9,
                  weights="uniform", graph=None, normalization="sym",
-                 random_state=None):
+                 random_state=None, n_jobs=None):
         self.n_neighbors = n_neighbors
         self.dimension = dimension
         self.variance_threshold = variance_threshold
@@ -139,6 +142,7 @@ class ConnectionLaplacian(BaseEstimator):
         self.graph = graph
         self.normalization = normalization
         self.random_state = random_state
+        self.n_jobs = n_jobs
 
     # ------------------------------------------------------------------ fit
     def _neighbourhoods(self, X):
@@ -150,7 +154,7 @@ class ConnectionLaplacian(BaseEstimator):
                     f"n_neighbors={self.n_neighbors} must be smaller than "
                     f"n_samples={n}"
                 )
-            G = knn_graph(X, self.n_neighbors, symmetrize="none")
+            G = knn_graph(X, self.n_neighbors, symmetrize="none", n_jobs=self.n_jobs)
             A = sp.csr_array(G.maximum(G.T))
             A.sort_indices()
             return A, G

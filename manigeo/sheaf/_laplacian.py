@@ -59,26 +59,25 @@ class _Pattern:
         self._node_off = cnt_lt * ee
         self._eid, self._s_src, self._s_dst = eid, s_src, s_dst
         self._rowlen, self._nnz_start = rowlen, nnz_start
-        idx_dtype = np.int32 if max(self.nnz, n * d) < 2**31 - 1 else np.int64
-        self.indices = np.empty(self.nnz, dtype=idx_dtype)
-        if self.nnz < 2**31 - 1:
-            self.indptr = self.indptr.astype(idx_dtype)
-        for pos, _, _, col in self._entries():
-            self.indices[pos] = col
+        self.idx_dtype = np.int32 if max(self.nnz, n * d) < 2**31 - 1 else np.int64
+        self.indptr = self.indptr.astype(self.idx_dtype)
+        self.indices = None
 
     def _entries(self):
         """Yield ``(pos, is_edge, value_index, column)`` for every stored entry."""
         d, n = self.d, self.n
         u = np.arange(n, dtype=np.int64)
+        start_e = np.take(self._nnz_start, self._s_src) + self._edge_off
+        rowlen_e = np.take(self._rowlen, self._s_src)
+        col_e = self._s_dst * d
+        vid_e = self._eid * self.be
         for a in range(d):
-            rs_e = self._nnz_start[self._s_src] + a * self._rowlen[self._s_src]
-            base = rs_e + self._edge_off
+            base = start_e + a * rowlen_e
             if self.edge_full:
                 for c in range(d):
-                    yield (base + c, True, self._eid * (d * d) + a * d + c,
-                           self._s_dst * d + c)
+                    yield base + c, True, vid_e + (a * d + c), col_e + c
             else:
-                yield base, True, self._eid * d + a, self._s_dst * d + a
+                yield base, True, vid_e + a, col_e + a
             rs_n = self._nnz_start + a * self._rowlen + self._node_off
             if self.node_full:
                 for c in range(d):
@@ -87,18 +86,27 @@ class _Pattern:
                 yield rs_n, False, u * d + a, u * d + a
 
     def fill(self, edge_values, node_values):
-        """CSR data from flat edge and node block values (numpy)."""
+        """CSR data (and, the first time, indices) from flat block values."""
         data = np.empty(self.nnz, dtype=np.result_type(edge_values, node_values))
-        for pos, is_edge, vidx, _ in self._entries():
-            data[pos] = (edge_values if is_edge else node_values)[vidx]
+        indices = np.empty(self.nnz, dtype=self.idx_dtype) if self.indices is None \
+            else None
+        for pos, is_edge, vidx, col in self._entries():
+            data[pos] = np.take(edge_values if is_edge else node_values, vidx)
+            if indices is not None:
+                indices[pos] = col
+        if indices is not None:
+            self.indices = indices
         return data
 
     def permutation(self):
         """Index into ``concat(edge_values, node_values)`` for each CSR entry."""
         perm = np.empty(self.nnz, dtype=np.int64)
+        indices = np.empty(self.nnz, dtype=self.idx_dtype)
         offset = self.E * self.be
-        for pos, is_edge, vidx, _ in self._entries():
+        for pos, is_edge, vidx, col in self._entries():
             perm[pos] = vidx if is_edge else vidx + offset
+            indices[pos] = col
+        self.indices = indices
         return perm
 
     def coo_indices(self):
