@@ -13,8 +13,8 @@ spectrum (they differ by a change of frames, a gauge transformation).
 
 Usage::
 
-    python benchmarks/bench_sheaf.py                 # n = 1e4, 1e5 (d = 2..4), 1e6 (d = 2)
-    python benchmarks/bench_sheaf.py --full          # also 1e6 for d = 3, 4 and the reference at 1e6
+    python benchmarks/bench_sheaf.py          # 1e4, 1e5 (d = 2..4), 1e6 (d = 2)
+    python benchmarks/bench_sheaf.py --full   # also d = 3, 4 and numpy at 1e6
     python benchmarks/bench_sheaf.py --sizes 10000 --dims 2
 """
 
@@ -47,14 +47,14 @@ def reference_connection_laplacian(X, k, d, n_jobs=None):
     i, j = A.row, A.col
     M = np.matmul(frames[i].transpose(0, 2, 1), frames[j])
     Uo, _, Vto = np.linalg.svd(M)
-    O = np.matmul(Uo, Vto)                           # (E, d, d)
+    Q = np.matmul(Uo, Vto)                           # (E, d, d)
     deg = np.bincount(i, minlength=n).astype(float)
     a = np.arange(d)
     rows = (i[:, None, None] * d + a[None, :, None]) + 0 * a[None, None, :]
     cols = (j[:, None, None] * d + a[None, None, :]) + 0 * a[None, :, None]
     diag = np.arange(n * d)
     L = sp.coo_matrix(
-        (np.concatenate([-O.ravel(), np.repeat(deg, d)]),
+        (np.concatenate([-Q.ravel(), np.repeat(deg, d)]),
          (np.concatenate([rows.ravel(), diag]), np.concatenate([cols.ravel(), diag]))),
         shape=(n * d, n * d)).tocsr()
     s = sp.diags(1.0 / np.sqrt(np.repeat(deg, d)))
@@ -114,7 +114,7 @@ def main():
             else:
                 row += f" {'-':>8} {'-':>7} | {'-':>8}"
             print(row, flush=True)
-            del est, L, X
+            del L
 
 
 if __name__ == "__main__":

@@ -77,7 +77,8 @@ class SheafDiffusion(nn.Module):
     def __init__(self, stalk_dim, channels, *, maps=None, normalization="augmented",
                  activation=F.elu):
         super().__init__()
-        if isinstance(stalk_dim, bool) or not isinstance(stalk_dim, int) or stalk_dim < 1:
+        if (isinstance(stalk_dim, bool) or not isinstance(stalk_dim, int)
+                or stalk_dim < 1):
             raise ValueError(f"stalk_dim must be a positive integer, got {stalk_dim!r}")
         if isinstance(channels, bool) or not isinstance(channels, int) or channels < 1:
             raise ValueError(f"channels must be a positive integer, got {channels!r}")

@@ -6,7 +6,6 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.linalg import eigsh
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -57,8 +56,9 @@ class ConnectionLaplacian(BaseEstimator):
         :math:`\\exp(-\\|x_i - x_j\\|^2 / \\varepsilon)` with
         :math:`\\varepsilon` the median squared edge length; or the weights
         stored in ``graph``.
-    graph : sparse matrix, array-like, networkx graph or torch tensor of shape (n_samples, n_samples), default=None
-        A graph on the samples (symmetrized by the element-wise max).  Local
+    graph : sparse matrix, array-like, networkx graph or torch tensor, default=None
+        A graph on the samples, shape ``(n_samples, n_samples)``
+        (symmetrized by the element-wise max).  Local
         PCA then runs on each node's 1-hop neighbourhood, padded by the
         Euclidean-nearest non-neighbours when it has fewer than ``d`` nodes.
         For a PyG ``edge_index`` use

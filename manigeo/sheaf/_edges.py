@@ -39,7 +39,8 @@ def check_edge_index(edge_index, n_nodes):
     if edge_index.size and not np.issubdtype(edge_index.dtype, np.integer):
         if not np.all(np.mod(edge_index, 1) == 0):
             raise TypeError(
-                f"edge_index must hold integer node indices, got dtype {edge_index.dtype}"
+                "edge_index must hold integer node indices, got dtype "
+                f"{edge_index.dtype}"
             )
     src = edge_index[0].astype(np.int64)
     dst = edge_index[1].astype(np.int64)
@@ -83,7 +84,8 @@ def check_edge_index(edge_index, n_nodes):
 
 
 def adjacency_to_edge_index(A):
-    """``(2, n_edges)`` int64 edge_index (sorted by source, then target) of a CSR matrix."""
+    """``(2, n_edges)`` int64 edge_index of a CSR matrix (sorted by source, then
+    target)."""
     A.sort_indices()
     n = A.shape[0]
     src = np.repeat(np.arange(n, dtype=np.int64), np.diff(A.indptr))

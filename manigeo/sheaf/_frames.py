@@ -121,8 +121,9 @@ def local_pca(X, neighbors, n_components=2):
     ----------
     X : array-like of shape (n_samples, n_features)
         Points (or node features).
-    neighbors : ndarray of shape (n_samples, k) or sparse matrix of shape (n_samples, n_samples)
-        Neighbour indices per point, or an adjacency whose row ``i`` lists the
+    neighbors : ndarray of shape (n_samples, k) or sparse matrix
+        Neighbour indices per point, or an ``(n_samples, n_samples)``
+        adjacency whose row ``i`` lists the
         neighbourhood of ``i`` (e.g. the 1-hop neighbourhood in a graph).
         Neighbourhoods with fewer than ``n_components`` points are padded with
         the Euclidean-nearest non-neighbours.
@@ -204,7 +205,8 @@ def estimate_dimension(variances, threshold=0.9):
     variances = np.asarray(variances, dtype=np.float64)
     if variances.ndim != 2 or variances.shape[1] == 0:
         raise ValueError(
-            f"variances must have shape (n_samples, r) with r >= 1, got {variances.shape}"
+            "variances must have shape (n_samples, r) with r >= 1, got "
+            f"{variances.shape}"
         )
     if not 0 < threshold <= 1:
         raise ValueError(f"threshold must be in (0, 1], got {threshold}")
@@ -242,17 +244,17 @@ def polar_factor(M):
     if d == 2:
         a, b, c, e = M[:, 0, 0], M[:, 0, 1], M[:, 1, 0], M[:, 1, 1]
         s = np.where(a * e - b * c < 0, -1.0, 1.0)
-        # M + sign(det M) cof(M) = O * trace(P) for M = O P (2 x 2 identity)
+        # M + sign(det M) cof(M) = Q * trace(P) for M = Q P (2 x 2 identity)
         q00, q01, q10, q11 = a + s * e, b - s * c, c - s * b, e + s * a
         norm = np.sqrt(q00 * q00 + q10 * q10)
         bad = norm <= 1e-300
         norm = np.where(bad, 1.0, norm)
-        O = np.empty_like(M)
-        O[:, 0, 0], O[:, 0, 1] = q00 / norm, q01 / norm
-        O[:, 1, 0], O[:, 1, 1] = q10 / norm, q11 / norm
+        Q = np.empty_like(M)
+        Q[:, 0, 0], Q[:, 0, 1] = q00 / norm, q01 / norm
+        Q[:, 1, 0], Q[:, 1, 1] = q10 / norm, q11 / norm
         if bad.any():  # M == 0: any orthogonal matrix is closest
-            O[bad] = np.eye(2)
-        return O
+            Q[bad] = np.eye(2)
+        return Q
     U, _, Vt = np.linalg.svd(M)
     return np.matmul(U, Vt)
 
@@ -269,14 +271,15 @@ def _frame_products(frames, i, j, chunk=1 << 18):
         if p * d <= 64:
             for r in range(d):
                 for c in range(d):
-                    out[s:s + chunk, r, c] = np.einsum("ep,ep->e", a[:, :, r], b[:, :, c])
+                    out[s:s + chunk, r, c] = np.einsum("ep,ep->e", a[:, :, r],
+                                                       b[:, :, c])
         else:
             out[s:s + chunk] = np.matmul(a.transpose(0, 2, 1), b)
     return out
 
 
 def procrustes_transports(frames, edge_index):
-    """Orthogonal transports :math:`O_{ij} = U V^T` with :math:`O_i^T O_j = U \\Sigma V^T`.
+    """Orthogonal transports :math:`O_{ij} = U V^T`, :math:`O_i^T O_j = U \\Sigma V^T`.
 
     ``O_ij`` maps coordinates in the frame of ``j`` to coordinates in the frame
     of ``i`` (orthogonal Procrustes alignment of the two tangent frames).
@@ -297,12 +300,15 @@ def procrustes_transports(frames, edge_index):
     """
     frames = np.asarray(frames, dtype=np.float64)
     if frames.ndim != 3:
-        raise ValueError(f"frames must have shape (n_nodes, n_features, d), got {frames.shape}")
+        raise ValueError(
+            f"frames must have shape (n_nodes, n_features, d), got {frames.shape}")
     edge_index = np.asarray(edge_index)
     if edge_index.ndim != 2 or edge_index.shape[0] != 2:
-        raise ValueError(f"edge_index must have shape (2, n_edges), got {edge_index.shape}")
-    if edge_index.size and (edge_index.min() < 0 or edge_index.max() >= frames.shape[0]):
-        raise ValueError(f"edge_index holds node indices outside [0, {frames.shape[0]})")
+        raise ValueError(
+            f"edge_index must have shape (2, n_edges), got {edge_index.shape}")
+    n_nodes = frames.shape[0]
+    if edge_index.size and (edge_index.min() < 0 or edge_index.max() >= n_nodes):
+        raise ValueError(f"edge_index holds node indices outside [0, {n_nodes})")
     i, j = edge_index.astype(np.int64)
     return polar_factor(_frame_products(frames, i, j))
 

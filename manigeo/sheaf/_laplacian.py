@@ -406,7 +406,8 @@ def sheaf_laplacian(edge_index, maps, n_nodes, *, normalization=None,
     edge_weight : array-like or torch.Tensor of shape (n_edges,), default=None
         Non-negative symmetric weights :math:`w_e` (the same for ``(u, v)`` and
         ``(v, u)``); the quadratic form becomes
-        :math:`\sum_e w_e \|F_{v \trianglelefteq e} x_v - F_{u \trianglelefteq e} x_u\|^2`.
+        :math:`\sum_e w_e \|F_{v \trianglelefteq e} x_v
+        - F_{u \trianglelefteq e} x_u\|^2`.
     output : {None, "scipy", "torch"}, default=None
         ``"scipy"``: :class:`scipy.sparse.csr_array`; ``"torch"``: a coalesced
         torch sparse COO tensor.  ``None`` picks ``"torch"`` when ``maps`` is a

@@ -106,7 +106,8 @@ def orientability(edge_index, transports, n_nodes, *, edge_weight=None,
     w = np.ones(src.shape[0]) if edge_weight is None else np.asarray(
         edge_weight, dtype=np.float64)
     if w.shape != src.shape:
-        raise ValueError(f"edge_weight must have shape ({src.shape[0]},), got {w.shape}")
+        raise ValueError(
+            f"edge_weight must have shape ({src.shape[0]},), got {w.shape}")
     z = np.where(_det(transports) < 0, -1.0, 1.0)
     W = sp.csr_array((w, (src, dst)), shape=(n, n))
     n_comp, labels = csgraph.connected_components(W, directed=False)

@@ -83,10 +83,10 @@ def test_estimate_dimension():
 def test_polar_factor_matches_svd(rng, d):
     M = rng.normal(size=(200, d, d))
     M[:5] = np.linalg.qr(rng.normal(size=(5, d, d)))[0] * 0.3  # scaled orthogonal
-    O = polar_factor(M)
+    Q = polar_factor(M)
     U, _, Vt = np.linalg.svd(M)
-    np.testing.assert_allclose(O, U @ Vt, atol=1e-12)
-    dets = np.linalg.det(O)
+    np.testing.assert_allclose(Q, U @ Vt, atol=1e-12)
+    dets = np.linalg.det(Q)
     np.testing.assert_allclose(np.abs(dets), 1, atol=1e-12)
     assert (dets < 0).any() and (dets > 0).any()  # reflections are kept
 

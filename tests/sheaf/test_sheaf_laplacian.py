@@ -89,8 +89,8 @@ def test_symmetric_psd_and_pattern(rng):
     np.testing.assert_allclose(L, L.T, atol=1e-12)
     assert np.linalg.eigvalsh(L).min() > -1e-10
     # orthogonal maps store deg*I diagonal blocks only: nnz = n d + E d^2
-    O = _random_maps(rng, ei.shape[1], 3, "orthogonal")
-    Lo = sheaf_laplacian(ei, O, 12, map_type="orthogonal")
+    Q = _random_maps(rng, ei.shape[1], 3, "orthogonal")
+    Lo = sheaf_laplacian(ei, Q, 12, map_type="orthogonal")
     assert Lo.nnz == 12 * 3 + ei.shape[1] * 9
     deg = np.bincount(ei[0], minlength=12)
     np.testing.assert_allclose(Lo.diagonal(), np.repeat(deg, 3))
@@ -126,18 +126,18 @@ def test_transport_block_is_not_squared(rng):
     (F_u, F_v) = (O_uv, O_vu) gives -(O_uv^T)^2 instead."""
     ei = np.array([[0, 1, 1, 2], [1, 0, 2, 1]])
     theta = [0.7, 0.7, -1.1, -1.1]
-    O = np.array([[[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]] for t in theta])
-    O[1] = O[0].T  # O_10 = O_01^T
-    O[2] = O[3].T
-    O[3] = np.diag([1.0, -1.0]) @ O[3]  # a reflection on edge {1, 2}
-    O[2] = O[3].T
-    maps = transport_maps(ei, O)
+    Q = np.array([[[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]] for t in theta])
+    Q[1] = Q[0].T  # O_10 = O_01^T
+    Q[2] = Q[3].T
+    Q[3] = np.diag([1.0, -1.0]) @ Q[3]  # a reflection on edge {1, 2}
+    Q[2] = Q[3].T
+    maps = transport_maps(ei, Q)
     L = sheaf_laplacian(ei, maps, 3, map_type="orthogonal").toarray()
     for e, (u, v) in enumerate(ei.T):
-        np.testing.assert_allclose(L[2 * u:2 * u + 2, 2 * v:2 * v + 2], -O[e],
+        np.testing.assert_allclose(L[2 * u:2 * u + 2, 2 * v:2 * v + 2], -Q[e],
                                    atol=1e-15)
-    wrong = sheaf_laplacian(ei, O, 3, map_type="orthogonal").toarray()
-    assert np.abs(wrong[0:2, 2:4] + O[0]).max() > 0.5
+    wrong = sheaf_laplacian(ei, Q, 3, map_type="orthogonal").toarray()
+    assert np.abs(wrong[0:2, 2:4] + Q[0]).max() > 0.5
 
 
 @pytest.mark.parametrize("map_type", MAP_TYPES)
@@ -211,8 +211,8 @@ def test_torch_gradient(rng, map_type):
          "n_nodes"),
         (np.array([[0.5, 1], [1, 0.5]]), np.ones((2, 1, 1)), 2, {}, TypeError,
          "integer"),
-        (np.array([[0, 1], [1, 0]]), np.array([["a"], ["b"]]), 2, {"map_type": "diagonal"},
-         TypeError, "numeric"),
+        (np.array([[0, 1], [1, 0]]), np.array([["a"], ["b"]]), 2,
+         {"map_type": "diagonal"}, TypeError, "numeric"),
     ],
 )
 def test_bad_inputs(ei, maps, n, kwargs, exc, match):
