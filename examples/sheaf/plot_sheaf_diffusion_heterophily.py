@@ -20,6 +20,7 @@ or rescale what flows along it.  We train, on the same splits:
 # License: BSD-3-Clause
 
 import time
+import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -33,6 +34,7 @@ from manigeo.nn import SheafDiffusion
 rs = np.random.RandomState(17)
 torch.manual_seed(17)
 torch.set_num_threads(1)  # small graphs: one thread is fastest
+warnings.filterwarnings("ignore", message="Sparse CSR tensor support")
 
 # %%
 # A heterophilic CSBM
@@ -119,7 +121,7 @@ class SheafNet(nn.Module):
         return self.lin2(F.elu(z.reshape(n, -1)))
 
 
-def train_and_test(model, epochs=150):
+def train_and_test(model, epochs=200):
     opt = torch.optim.Adam(model.parameters(), lr=0.02, weight_decay=5e-4)
     best_val, best_test = 0.0, 0.0
     for _ in range(epochs):
