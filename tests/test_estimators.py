@@ -19,6 +19,7 @@ TEST_PARAMS = {
                   "on_disconnected": "largest"},
     "HeatGeodesicEmbedding": {"n_neighbors": 5, "random_state": 0},
     "HeatGeodesicDistance": {"n_neighbors": 5, "random_state": 0},
+    "ConnectionLaplacian": {"n_neighbors": 5, "dimension": 2},
 }
 
 # estimator name -> {check name: reason}
