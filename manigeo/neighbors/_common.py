@@ -38,45 +38,11 @@ def _torch_meta(A):
 def _prepare_adjacency(A, *, binary, symmetric, self_loops):
     if not isinstance(binary, (bool, np.bool_)):
         raise TypeError(f"binary must be a bool, got {type(binary).__name__}")
-    if sp.issparse(A) and not _check_is_read_only(A):
-        # check_adjacency works in place on a float64 CSR input (removing the
-        # diagonal, explicit zeros): never let it touch the caller's matrix
-        A = A.copy()
-    if symmetric not in ("raise", "max", "min", "mean", "ignore"):
-        # let check_adjacency word the error
-        check_adjacency(sp.csr_array((1, 1)), symmetric=symmetric)
-    A = check_adjacency(A, symmetric="ignore", self_loops=self_loops)
-    if symmetric != "ignore" and not _exactly_symmetric(A):
-        # the slow path (tolerance, symmetrization, error message) is shared
-        A = check_adjacency(A, symmetric=symmetric, self_loops="keep")
-    if binary:  # check_adjacency may hand back the caller's own arrays
-        A = sp.csr_array((np.ones(A.nnz), A.indices, A.indptr), shape=A.shape)
+    # check_adjacency copies its input and checks exact symmetry in linear time
+    A = check_adjacency(A, symmetric=symmetric, self_loops=self_loops)
+    if binary:
+        A.data[:] = 1.0
     return A
-
-
-def _check_is_read_only(A):
-    """True when check_adjacency will not modify ``A`` (so no copy is needed):
-    a canonical float64 CSR without explicit zeros or diagonal entries."""
-    if A.format != "csr" or A.dtype != np.float64 or A.ndim != 2:
-        return False
-    if A.shape[0] != A.shape[1] or not A.has_canonical_format:
-        return False
-    if not np.all(np.isfinite(A.data)) or not np.all(A.data != 0):
-        return False
-    return not np.any(A.diagonal())
-
-
-def _exactly_symmetric(A):
-    """True when the canonical CSR ``A`` equals its transpose exactly.
-
-    One linear-time CSR transposition and three array comparisons: several
-    times cheaper than forming ``A - A.T`` on large graphs.
-    """
-    AT = sp.csr_array(A.T)
-    AT.sort_indices()
-    return (np.array_equal(AT.indptr, A.indptr)
-            and np.array_equal(AT.indices, A.indices)
-            and np.array_equal(AT.data, A.data))
 
 
 def _transpose_perm(M):

@@ -24,7 +24,17 @@ def all_estimators():
             module = importlib.import_module(info.name)
         except ImportError:  # pragma: no cover - optional dependency missing
             continue
-        for name, obj in inspect.getmembers(module, inspect.isclass):
+        # lazily exported names (PEP 562 ``__getattr__``) are not module
+        # attributes until first access: resolve every name in ``__all__``
+        members = dict(inspect.getmembers(module, inspect.isclass))
+        for name in getattr(module, "__all__", ()):
+            try:
+                obj = getattr(module, name)
+            except (AttributeError, ImportError):  # pragma: no cover
+                continue
+            if inspect.isclass(obj):
+                members[name] = obj
+        for name, obj in members.items():
             if (
                 issubclass(obj, BaseEstimator)
                 and obj.__module__.startswith("manigeo")
