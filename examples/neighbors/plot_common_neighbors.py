@@ -1,7 +1,7 @@
 """
-=====================================================
+======================================================
 Common-neighbour similarity vs edge length on a sphere
-=====================================================
+======================================================
 
 In a random geometric graph two adjacent nodes share more neighbours the
 closer they are: their neighbourhoods are balls whose overlap (a *lens*)

@@ -74,19 +74,19 @@ class ConnectionLaplacian(BaseEstimator):
     Attributes
     ----------
     dimension_ : int
-        Stalk dimension used.
-    frames_ : ndarray of shape (n_samples, n_features, dimension_)
+        Stalk dimension used (written ``d`` in the shapes below).
+    frames_ : ndarray of shape (n_samples, n_features, d)
         Local PCA frames (columns orthonormal; orientations arbitrary).
     local_variances_ : ndarray of shape (n_samples, r)
         Local PCA eigenvalues, decreasing.
     edge_index_ : ndarray of shape (2, n_edges)
         Bidirectional, coalesced (sorted by source then target) int64 edges.
     edge_weight_ : ndarray of shape (n_edges,)
-    transports_ : ndarray of shape (n_edges, dimension_, dimension_)
+    transports_ : ndarray of shape (n_edges, d, d)
         ``transports_[e]`` is :math:`O_{uv}` for ``e = (u, v)``: it maps the
         frame coordinates of ``v`` to those of ``u``; in O(d) (reflections
         occur whenever two frames have opposite orientations).
-    maps_ : ndarray of shape (n_edges, dimension_, dimension_)
+    maps_ : ndarray of shape (n_edges, d, d)
         Restriction maps in PyG/NSD convention (``maps_[e]`` is
         :math:`F_{u \\trianglelefteq e}` for ``e = (u, v)``), see
         :func:`transport_maps`.
