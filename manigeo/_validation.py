@@ -11,8 +11,10 @@ from numbers import Integral
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse import csgraph
-from sklearn.utils import check_array
-from sklearn.utils import check_random_state  # noqa: F401  (re-exported)
+from sklearn.utils import (
+    check_array,
+    check_random_state,  # noqa: F401  (re-exported)
+)
 
 from ._array import is_torch
 

@@ -7,8 +7,7 @@ import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from manigeo.neighbors import common_neighbors
-from manigeo.neighbors import _graphblas_backend
+from manigeo.neighbors import _graphblas_backend, common_neighbors
 from manigeo.neighbors._common import _resolve
 
 BACKENDS = ["scipy", "graphblas", "torch"]

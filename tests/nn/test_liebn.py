@@ -5,6 +5,7 @@ import torch
 from manigeo.nn import LieBatchNormSPD
 from manigeo.spd import dispersion, mean
 
+
 @pytest.fixture(autouse=True, scope="module")
 def _single_torch_thread():
     """Tiny matrices: intra-op threads only add overhead (15x on a loaded

@@ -1,4 +1,3 @@
-import warnings
 
 import numpy as np
 import pytest
@@ -23,6 +22,7 @@ def _geomstats_space(n, metric, theta=1.0):
     from manigeo.lie._groups import import_geomstats_groups
 
     import_geomstats_groups()
+    from geomstats.geometry.scalar_product_metric import ScalarProductMetric
     from geomstats.geometry.spd_matrices import (
         SPDAffineMetric,
         SPDBuresWassersteinMetric,
@@ -30,7 +30,6 @@ def _geomstats_space(n, metric, theta=1.0):
         SPDMatrices,
         SPDPowerMetric,
     )
-    from geomstats.geometry.scalar_product_metric import ScalarProductMetric
 
     cls = {"affine": SPDAffineMetric, "logeuclid": SPDLogEuclideanMetric,
            "bures-wasserstein": SPDBuresWassersteinMetric}[metric]

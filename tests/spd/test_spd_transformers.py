@@ -6,7 +6,7 @@ from sklearn.base import clone
 
 from manigeo.spd import SPDRecenter, SPDStandardScaler, dispersion, distance, mean
 
-from ._spd_data import connectomes, pyriemann_geometry, random_spd
+from ._spd_data import connectomes, random_spd
 
 GROUP_METRICS = [("affine", 1.0), ("affine", 0.5), ("affine", -0.5),
                  ("logeuclid", 1.0), ("logcholesky", 1.0), ("logcholesky", 1.5)]
