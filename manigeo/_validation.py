@@ -249,6 +249,20 @@ def component_report(A):
     return n_comp, labels, sizes
 
 
+def largest_component(A):
+    """Nodes of the largest connected component.
+
+    Returns
+    -------
+    keep : ndarray of int
+        Sorted node indices of the largest component.
+    n_components : int
+        Number of connected components of ``A``.
+    """
+    n_comp, labels, sizes = component_report(A)
+    return np.flatnonzero(labels == np.argmax(sizes)), n_comp
+
+
 def check_connected(A, *, name="adjacency", hint=None):
     """Raise a ValueError naming the components when the graph is disconnected."""
     n_comp, _, sizes = component_report(A)

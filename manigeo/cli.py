@@ -12,9 +12,9 @@ import numpy as np
 
 
 def _demo(args):
+    from ._validation import largest_component
     from .datasets import make_sphere, sample_rgg
     from .geodesics import shortest_paths
-    from .graphs import connected_components
     from .metrics import error_summary, geodesic_correlation
 
     t0 = time.perf_counter()
@@ -23,10 +23,9 @@ def _demo(args):
     radius = args.radius if args.radius is not None else 2.5 * n ** (-1 / 4)
     X, geo = make_sphere(n, random_state=args.seed)
     A = sample_rgg(X, radius, geodesic=geo, keep=args.keep, random_state=args.seed)
-    n_comp, labels, sizes = connected_components(A)
+    giant, n_comp = largest_component(A)
     print(f"sphere RGG: n={n} nodes, radius={radius:.4f}, keep={args.keep:g}, "
           f"{A.nnz // 2} edges, mean degree {A.nnz / n:.1f}, {n_comp} component(s)")
-    giant = np.flatnonzero(labels == np.argmax(sizes))
     rng = np.random.default_rng(args.seed)
     sources = rng.choice(giant, size=min(args.n_sources, len(giant)), replace=False)
     sub = A[giant][:, giant]

@@ -21,6 +21,7 @@ than ``max_edges`` simulated edges.
 import numpy as np
 from scipy.sparse import csgraph
 
+from .._validation import largest_component
 from ._lens import ball_volume
 from ._local import cosine_similarity_on_edges, estimate_keep_rate, local_lengths
 from ._simulate import flat_torus_rgg, min_torus_size, torus_distances
@@ -123,9 +124,8 @@ def calibrate(d, mean_degree, q, rule, *, penalty=0.0, reach=10.0, n_sim=None, n
         return _CACHE[key]
     rng = np.random.default_rng(seed)
     A, T, r = flat_torus_rgg(n_sim, d, mean_degree, q, rng)
-    n_comp, labels = csgraph.connected_components(A, directed=False)
+    keep, n_comp = largest_component(A)
     if n_comp > 1:  # sparse graphs may shed a few isolated nodes
-        keep = np.flatnonzero(labels == np.argmax(np.bincount(labels)))
         A = A[keep][:, keep]
         T = T[keep]
     s, K, _ = cosine_similarity_on_edges(A)

@@ -14,6 +14,7 @@ from .._validation import (
     check_adjacency,
     check_random_state,
     component_report,
+    largest_component,
 )
 from ..embedding import classical_mds, landmark_mds
 from ..geodesics import select_landmarks, shortest_paths
@@ -244,7 +245,7 @@ class RGGMetric(BaseEstimator):
                 "components are undefined. Pass on_disconnected='largest' to use "
                 "the largest component"
             )
-        keep = np.flatnonzero(labels == np.argmax(sizes))
+        keep, _ = largest_component(A)
         A = sp.csr_array(A[keep][:, keep])
         A.sort_indices()
         return A, keep

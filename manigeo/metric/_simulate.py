@@ -1,9 +1,8 @@
 """Matched flat-torus random geometric graphs for self-calibration."""
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.spatial import cKDTree
 
+from ..datasets import sample_rgg
 from ._lens import ball_volume
 
 
@@ -33,15 +32,9 @@ def flat_torus_rgg(n, d, mean_degree, q, rng):
     """
     r = torus_radius(n, d, mean_degree, q)
     T = rng.uniform(size=(n, d))
-    pairs = cKDTree(T, boxsize=1.0).query_pairs(r, output_type="ndarray")
-    if q < 1:
-        pairs = pairs[rng.uniform(size=len(pairs)) < q]
-    i, j = pairs[:, 0], pairs[:, 1]
-    A = sp.csr_array(
-        (np.ones(2 * len(i)), (np.concatenate([i, j]), np.concatenate([j, i]))),
-        shape=(n, n),
-    )
-    A.sort_indices()
+    # the periodic Euclidean distance on [0, 1)^d is the flat-torus geodesic
+    A = sample_rgg(T, r, keep=q, boxsize=1.0,
+                   random_state=np.random.RandomState(rng.integers(2**31)))
     return A, T, r
 
 

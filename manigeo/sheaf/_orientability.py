@@ -4,10 +4,9 @@ from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse import csgraph
 from scipy.sparse.linalg import eigsh
 
-from .._validation import check_random_state
+from .._validation import check_random_state, largest_component
 from ._edges import check_edge_index
 
 #: below this many nodes the eigenproblems are solved densely
@@ -120,8 +119,7 @@ def orientability(edge_index, transports, n_nodes, *, edge_weight=None,
             f"edge_weight must have shape ({src.shape[0]},), got {w.shape}")
     z = np.where(_det(transports) < 0, -1.0, 1.0)
     W = sp.csr_array((w, (src, dst)), shape=(n, n))
-    n_comp, labels = csgraph.connected_components(W, directed=False)
-    big = np.flatnonzero(labels == np.argmax(np.bincount(labels)))
+    big, _ = largest_component(W)
     signs = np.ones(n)
     if big.size < 3:
         return Orientability(0.0, True, signs)
