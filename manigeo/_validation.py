@@ -279,6 +279,23 @@ def check_connected(A, *, name="adjacency", hint=None):
     return A
 
 
+def check_matrix_size(estimator, X, *, reset):
+    """Record (``reset=True``) or check the matrix size ``p`` of a (n, p, p) stack.
+
+    The matrix-input estimators store ``p`` as ``n_features_in_``; a later
+    call with matrices of another size raises a ValueError naming both sizes.
+    """
+    p = X.shape[-1]
+    if reset:
+        estimator.n_features_in_ = p
+    elif p != estimator.n_features_in_:
+        raise ValueError(
+            f"X has {p}x{p} matrices (features), but {type(estimator).__name__} "
+            f"was fitted on {estimator.n_features_in_}x{estimator.n_features_in_}"
+        )
+    return X
+
+
 def check_spd(X, *, name="X", ndim=(2, 3), sym_tol=1e-8, copy=True):
     """Validate a symmetric positive definite matrix or a batch of them.
 

@@ -10,6 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
+from manigeo._validation import check_matrix_size
 from manigeo.lie._groups import (
     check_group_elements,
     import_geomstats_groups,
@@ -109,14 +110,7 @@ class LieGroupStandardScaler(TransformerMixin, BaseEstimator):
                 f"X must have shape (n_samples, d, d) (group elements as matrices), "
                 f"got {X.shape}"
             )
-        if reset:
-            self.n_features_in_ = X.shape[-1]
-        elif X.shape[-1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {X.shape[-1]}x{X.shape[-1]} matrices (features), but "
-                f"LieGroupStandardScaler was fitted on "
-                f"{self.n_features_in_}x{self.n_features_in_}"
-            )
+        check_matrix_size(self, X, reset=reset)
         check_group_elements(X, self.group)
         return X
 

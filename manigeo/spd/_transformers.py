@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from manigeo._validation import check_spd
+from manigeo._validation import check_matrix_size, check_spd
 from manigeo.spd._matfun import invsqrtm, powm, sqrtm
 from manigeo.spd._metrics import (
     canonical_name,
@@ -67,15 +67,7 @@ def _check_3d(estimator, X, reset):
     X = validate_data(estimator, X, allow_nd=True, ensure_2d=False, reset=reset,
                       dtype=np.float64, ensure_min_samples=1)
     X = check_spd(X, name="X", ndim=(3,), copy=True)
-    if reset:
-        estimator.n_features_in_ = X.shape[-1]
-    elif X.shape[-1] != estimator.n_features_in_:
-        raise ValueError(
-            f"X has {X.shape[-1]}x{X.shape[-1]} matrices (features), but "
-            f"{type(estimator).__name__} was fitted on "
-            f"{estimator.n_features_in_}x{estimator.n_features_in_}"
-        )
-    return X
+    return check_matrix_size(estimator, X, reset=reset)
 
 
 class _SPDTransformerBase(TransformerMixin, BaseEstimator):
