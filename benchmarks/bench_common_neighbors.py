@@ -1,6 +1,6 @@
 """Benchmark: common-neighbour counts on the edges of a kNN graph.
 
-Times ``manigeo.neighbors.common_neighbors(A, mask="edges")`` with each backend
+Times ``manigeo.graphs.common_neighbors(A, mask="edges")`` with each backend
 against two peers run on the same graph:
 
 * ``scipy_peer``: plain SciPy ``(A @ A.T).multiply(A)`` (forms the full A A^T;
@@ -107,13 +107,14 @@ def worker(method, path, repeat, device, chunk_size):
     A.sort_indices()
     import graphblas as gb
 
-    from manigeo.neighbors import common_neighbors
+    from manigeo.graphs import common_neighbors
 
     use_cuda = device is not None and device.startswith("cuda")
     if use_cuda:
         import torch
 
     if method == "scipy_peer":
+
         def run():
             return sp.csr_array((A @ A.T).multiply(A))
     elif method == "graphblas_peer":
@@ -122,9 +123,11 @@ def worker(method, path, repeat, device, chunk_size):
         def run():
             return G.mxm(G.T, gb.semiring.plus_pair).new(mask=G.S)
     else:
+
         def run():
-            C = common_neighbors(A, mask="edges", backend=method, device=device,
-                                 chunk_size=chunk_size)
+            C = common_neighbors(
+                A, mask="edges", backend=method, device=device, chunk_size=chunk_size
+            )
             if use_cuda:
                 torch.cuda.synchronize()
             return C
@@ -146,28 +149,43 @@ def worker(method, path, repeat, device, chunk_size):
         total, nnz = float(out.reduce_scalar().value or 0), out.nvals
     else:
         total, nnz = float(out.sum()), int(out.nnz)
-    res = {"method": method, "time": min(times), "times": times, "peak": peak,
-           "checksum": total, "out_nnz": nnz}
+    res = {
+        "method": method,
+        "time": min(times),
+        "times": times,
+        "peak": peak,
+        "checksum": total,
+        "out_nnz": nnz,
+    }
     if use_cuda:
         res["gpu_peak"] = torch.cuda.max_memory_allocated() - gpu_base
     print("RESULT " + json.dumps(res))
 
 
 def run_method(method, path, args):
-    cmd = [sys.executable, os.path.abspath(__file__), "--worker", method, "--graph",
-           path, "--repeat", str(args.repeat)]
+    cmd = [
+        sys.executable,
+        os.path.abspath(__file__),
+        "--worker",
+        method,
+        "--graph",
+        path,
+        "--repeat",
+        str(args.repeat),
+    ]
     if args.device:
         cmd += ["--device", args.device]
     if args.chunk_size:
         cmd += ["--chunk-size", str(args.chunk_size)]
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout,
-                              cwd=ROOT)
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=args.timeout, cwd=ROOT
+        )
     except subprocess.TimeoutExpired:
         return {"method": method, "error": f"timeout > {args.timeout} s"}
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
-            return json.loads(line[len("RESULT "):])
+            return json.loads(line[len("RESULT ") :])
     err = (proc.stderr.strip().splitlines() or ["failed"])[-1]
     return {"method": method, "error": err[:100]}
 
@@ -178,19 +196,28 @@ def main(argv=None):
     parser.add_argument("--k", type=int, default=16)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=2)
-    parser.add_argument("--methods", nargs="+", choices=METHODS,
-                        default=["auto", "graphblas", "scipy", "torch",
-                                 "graphblas_peer", "scipy_peer"])
-    parser.add_argument("--device", default=None,
-                        help="device for the torch backend (cpu, cuda)")
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        choices=METHODS,
+        default=["auto", "graphblas", "scipy", "torch", "graphblas_peer", "scipy_peer"],
+    )
+    parser.add_argument(
+        "--device", default=None, help="device for the torch backend (cpu, cuda)"
+    )
     parser.add_argument("--chunk-size", type=int, default=None)
-    parser.add_argument("--timeout", type=float, default=300.0,
-                        help="seconds per method and size")
-    parser.add_argument("--scipy-peer-max-n", type=int, default=2_000_000,
-                        help="skip plain SciPy above this n (it forms A A^T: "
-                             "about 4 GB at n=1e6)")
-    parser.add_argument("--cache-dir", default=os.path.join(tempfile.gettempdir(),
-                                                            "manigeo_bench"))
+    parser.add_argument(
+        "--timeout", type=float, default=300.0, help="seconds per method and size"
+    )
+    parser.add_argument(
+        "--scipy-peer-max-n",
+        type=int,
+        default=2_000_000,
+        help="skip plain SciPy above this n (it forms A A^T: about 4 GB at n=1e6)",
+    )
+    parser.add_argument(
+        "--cache-dir", default=os.path.join(tempfile.gettempdir(), "manigeo_bench")
+    )
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--graph", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -200,38 +227,50 @@ def main(argv=None):
         return
 
     os.makedirs(args.cache_dir, exist_ok=True)
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
-          f"load average {os.getloadavg()[0]:.2f} (timings are wall clock)")
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.2f} (timings are wall clock)"
+    )
     for n in args.sizes:
         t0 = time.perf_counter()
         A, path = knn_sphere_graph(n, args.k, args.seed, args.cache_dir)
-        print(f"\nn = {n:,}, k = {args.k}: {A.nnz:,} stored edges, mean degree "
-              f"{A.nnz / n:.1f} (graph ready in {time.perf_counter() - t0:.1f} s)")
+        print(
+            f"\nn = {n:,}, k = {args.k}: {A.nnz:,} stored edges, mean degree "
+            f"{A.nnz / n:.1f} (graph ready in {time.perf_counter() - t0:.1f} s)"
+        )
         results = []
         for method in args.methods:
             if method == "scipy_peer" and n > args.scipy_peer_max_n:
-                results.append({"method": method,
-                                "error": "skipped (--scipy-peer-max-n)"})
+                results.append(
+                    {"method": method, "error": "skipped (--scipy-peer-max-n)"}
+                )
                 continue
             results.append(run_method(method, path, args))
         ref = {r["method"]: r for r in results if "error" not in r}
-        print(f"{'method':<16}{'time [s]':>10}{'peak [MB]':>11}{'vs GB peer':>12}"
-              f"{'vs SciPy':>10}{'checksum':>14}{'out nnz':>12}")
+        print(
+            f"{'method':<16}{'time [s]':>10}{'peak [MB]':>11}{'vs GB peer':>12}"
+            f"{'vs SciPy':>10}{'checksum':>14}{'out nnz':>12}"
+        )
         for r in results:
             if "error" in r:
                 print(f"{r['method']:<16}  {r['error']}")
                 continue
             ratios = []
             for peer in ("graphblas_peer", "scipy_peer"):
-                ratios.append(f"{ref[peer]['time'] / r['time']:.2f}x" if peer in ref
-                              else "-")
+                ratios.append(
+                    f"{ref[peer]['time'] / r['time']:.2f}x" if peer in ref else "-"
+                )
             peak = r["peak"] / 2**20
             if "gpu_peak" in r:
                 peak = r["gpu_peak"] / 2**20
-            print(f"{r['method']:<16}{r['time']:>10.3f}{peak:>11.0f}{ratios[0]:>12}"
-                  f"{ratios[1]:>10}{r['checksum']:>14.0f}{r['out_nnz']:>12,}")
-        print("(ratios: peer time / method time; > 1 means faster than the peer. "
-              "scipy_peer drops zero counts, hence its smaller out nnz)")
+            print(
+                f"{r['method']:<16}{r['time']:>10.3f}{peak:>11.0f}{ratios[0]:>12}"
+                f"{ratios[1]:>10}{r['checksum']:>14.0f}{r['out_nnz']:>12,}"
+            )
+        print(
+            "(ratios: peer time / method time; > 1 means faster than the peer. "
+            "scipy_peer drops zero counts, hence its smaller out nnz)"
+        )
 
 
 if __name__ == "__main__":

@@ -232,8 +232,12 @@ def main(argv=None):
         "--peer-python",
         default=os.environ.get("HEATGEO_PYTHON", "/work/venvs/heatgeo/bin/python"),
     )
-    p.add_argument("--landmarks", type=int, default=1000,
-                   help="also run manigeo with this many landmarks (0: no)")
+    p.add_argument(
+        "--landmarks",
+        type=int,
+        default=1000,
+        help="also run manigeo with this many landmarks (0: no)",
+    )
     p.add_argument("--target", action="store_true", help="n=4000 Swiss roll vs heatgeo")
     p.add_argument("--large", type=int, default=0, help="manigeo alone at this n")
     a = p.parse_args(argv)

@@ -28,7 +28,7 @@ import numpy as np
 
 from manigeo.datasets import make_sphere, make_torus, sample_rgg
 from manigeo.geodesics import shortest_paths
-from manigeo.metric import RGGMetric
+from manigeo.rgg import RGGMetric
 
 DIMS = {"S2": 2, "T2": 2, "T3": 3}
 CONSTANTS = {"S2": 2.5, "T2": 1.0, "T3": 1.0}
@@ -56,10 +56,14 @@ def run_one(name, n, keep, args, radius=None):
     rng = np.random.default_rng(args.seed + 1)
     sources = rng.choice(n, size=args.n_sources, replace=False)
     t0 = time.perf_counter()
-    est = RGGMetric(dimension=DIMS[name] if not args.auto_dimension else "auto",
-                    radius=r, n_landmarks=args.n_landmarks,
-                    n_components=DIMS[name] + 1, random_state=args.seed,
-                    verbose=args.verbose)
+    est = RGGMetric(
+        dimension=DIMS[name] if not args.auto_dimension else "auto",
+        radius=r,
+        n_landmarks=args.n_landmarks,
+        n_components=DIMS[name] + 1,
+        random_state=args.seed,
+        verbose=args.verbose,
+    )
     est.fit(A)
     t_fit = time.perf_counter() - t0
     D_est = est.geodesic_distances(sources)
@@ -71,19 +75,32 @@ def run_one(name, n, keep, args, radius=None):
     hop = shortest_paths(A, sources, unweighted=True) * r
     hop_med = float(np.median(np.abs(hop - D)[mask]))
     row = {
-        "manifold": name, "n": n, "keep": keep, "r": r, "kbar": A.nnz / n,
-        "d_hat": est.dimension_, "q_hat": est.edge_keep_rate_,
-        "rule": est.local_rule, "raw_bias": est.calibration_bias_,
-        "median": float(np.median(err)), "p95": float(np.percentile(err, 95)),
-        "max": float(err.max()), "bias": bias, "hop": hop_med,
-        "ratio": hop_med / float(np.median(err)), "fit_s": t_fit, "peak_gb": _peak_gb(),
+        "manifold": name,
+        "n": n,
+        "keep": keep,
+        "r": r,
+        "kbar": A.nnz / n,
+        "d_hat": est.dimension_,
+        "q_hat": est.edge_keep_rate_,
+        "rule": est.local_rule,
+        "raw_bias": est.calibration_bias_,
+        "median": float(np.median(err)),
+        "p95": float(np.percentile(err, 95)),
+        "max": float(err.max()),
+        "bias": bias,
+        "hop": hop_med,
+        "ratio": hop_med / float(np.median(err)),
+        "fit_s": t_fit,
+        "peak_gb": _peak_gb(),
     }
-    print(f"{name:3s} n={n:7d} q={keep:.2f} r={r:.4f} kbar={row['kbar']:6.1f} "
-          f"d={row['d_hat']} q^={row['q_hat']:.3f} {row['rule']:9s} "
-          f"raw {row['raw_bias']:+.3f} | med {row['median']:.4f} p95 {row['p95']:.4f} "
-          f"max {row['max']:.4f} bias {row['bias']:+.4f} | hop {hop_med:.4f} "
-          f"({row['ratio']:.1f}x) | fit {t_fit:.1f}s peak {row['peak_gb']:.2f}GB",
-          flush=True)
+    print(
+        f"{name:3s} n={n:7d} q={keep:.2f} r={r:.4f} kbar={row['kbar']:6.1f} "
+        f"d={row['d_hat']} q^={row['q_hat']:.3f} {row['rule']:9s} "
+        f"raw {row['raw_bias']:+.3f} | med {row['median']:.4f} p95 {row['p95']:.4f} "
+        f"max {row['max']:.4f} bias {row['bias']:+.4f} | hop {hop_med:.4f} "
+        f"({row['ratio']:.1f}x) | fit {t_fit:.1f}s peak {row['peak_gb']:.2f}GB",
+        flush=True,
+    )
     return row
 
 
@@ -93,18 +110,26 @@ def slope(ns, vals):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--manifolds", nargs="+", default=["S2", "T2", "T3"],
-                   choices=sorted(DIMS))
+    p.add_argument(
+        "--manifolds", nargs="+", default=["S2", "T2", "T3"], choices=sorted(DIMS)
+    )
     p.add_argument("--sizes", nargs="+", type=int, default=[2000, 4000, 8000, 16000])
     p.add_argument("--keep", type=float, default=1.0)
     p.add_argument("--n-sources", type=int, default=25)
     p.add_argument("--n-landmarks", type=int, default=32)
     p.add_argument("--auto-dimension", action="store_true")
-    p.add_argument("--million", action="store_true",
-                   help="one fit on n=10^6 points of the flat T^3")
+    p.add_argument(
+        "--million",
+        action="store_true",
+        help="one fit on n=10^6 points of the flat T^3",
+    )
     p.add_argument("--n", type=int, default=1_000_000, help="size for --million")
-    p.add_argument("--mean-degree", type=float, default=80.0,
-                   help="mean degree for --million (sets r)")
+    p.add_argument(
+        "--mean-degree",
+        type=float,
+        default=80.0,
+        help="mean degree for --million (sets r)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--verbose", action="store_true")
     args = p.parse_args(argv)
@@ -114,19 +139,25 @@ def main(argv=None):
         r = (args.mean_degree / (n * 4 / 3 * np.pi)) ** (1 / 3)
         t0 = time.perf_counter()
         row = run_one("T3", n, args.keep, args, radius=r)
-        print(f"whole run {time.perf_counter() - t0:.1f}s (fit {row['fit_s']:.1f}s), "
-              f"peak RSS {row['peak_gb']:.2f} GB, median {row['median']:.4f}, "
-              f"max {row['max']:.4f} over {args.n_sources} x {n} pairs")
+        print(
+            f"whole run {time.perf_counter() - t0:.1f}s (fit {row['fit_s']:.1f}s), "
+            f"peak RSS {row['peak_gb']:.2f} GB, median {row['median']:.4f}, "
+            f"max {row['max']:.4f} over {args.n_sources} x {n} pairs"
+        )
         return
     for name in args.manifolds:
         rows = [run_one(name, n, args.keep, args) for n in args.sizes]
         if len(rows) >= 2:
             ns = [r_["n"] for r_ in rows]
-            print(f"{name}: slope median {slope(ns, [r_['median'] for r_ in rows]):+.3f}, "
-                  f"p95 {slope(ns, [r_['p95'] for r_ in rows]):+.3f}, "
-                  f"hop {slope(ns, [r_['hop'] for r_ in rows]):+.3f} "
-                  f"(-1/(d+2) = {-1 / (DIMS[name] + 2):+.3f}); "
-                  f"min ratio vs hop {min(r_['ratio'] for r_ in rows):.1f}x", flush=True)
+            print(
+                f"{name}: slope median "
+                f"{slope(ns, [r_['median'] for r_ in rows]):+.3f}, "
+                f"p95 {slope(ns, [r_['p95'] for r_ in rows]):+.3f}, "
+                f"hop {slope(ns, [r_['hop'] for r_ in rows]):+.3f} "
+                f"(-1/(d+2) = {-1 / (DIMS[name] + 2):+.3f}); "
+                f"min ratio vs hop {min(r_['ratio'] for r_ in rows):.1f}x",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

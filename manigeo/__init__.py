@@ -15,7 +15,7 @@ __version__ = "0.1.0.dev0"
 # public name -> submodule that defines it.  Estimators land here as each part
 # is built; the lazy import keeps ``import manigeo`` free of torch/geomstats.
 _LAZY_EXPORTS = {
-    "RGGMetric": "manigeo.metric",
+    "RGGMetric": "manigeo.rgg",
     "HeatGeodesicEmbedding": "manigeo.embedding",
     "HeatGeodesicDistance": "manigeo.embedding",
     "SPDStandardScaler": "manigeo.spd",
@@ -31,10 +31,9 @@ _SUBMODULES = (
     "graphs",
     "heat",
     "lie",
-    "metric",
     "metrics",
-    "neighbors",
     "nn",
+    "rgg",
     "sheaf",
     "spd",
 )

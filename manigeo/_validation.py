@@ -34,8 +34,9 @@ def _format_bytes(nbytes):
         nbytes /= 1024
 
 
-def check_dense_size(n_rows, n_cols, *, itemsize=8, max_bytes=None, what="array",
-                     hint=None):
+def check_dense_size(
+    n_rows, n_cols, *, itemsize=8, max_bytes=None, what="array", hint=None
+):
     """Raise a ValueError if a dense ``n_rows x n_cols`` array would be too large.
 
     Parameters
@@ -65,7 +66,7 @@ def check_dense_size(n_rows, n_cols, *, itemsize=8, max_bytes=None, what="array"
 
 
 def check_points(X, *, name="X", min_samples=1, dtype=np.float64, ensure_2d=True):
-    """Validate a point cloud: a finite 2-D float array of shape (n_samples, n_features).
+    """Validate a point cloud: a finite 2-D float array (n_samples, n_features).
 
     Torch tensors are moved to numpy.  NaN and inf raise a ValueError.
     """
@@ -146,8 +147,16 @@ def as_sparse_matrix(A, *, name="adjacency"):
     return A
 
 
-def check_adjacency(A, *, name="adjacency", binary=False, symmetric="raise",
-                    self_loops="remove", nonnegative=True, min_nodes=1):
+def check_adjacency(
+    A,
+    *,
+    name="adjacency",
+    binary=False,
+    symmetric="raise",
+    self_loops="remove",
+    nonnegative=True,
+    min_nodes=1,
+):
     """Validate an adjacency / weight matrix and return it as a CSR array.
 
     Parameters
@@ -237,9 +246,11 @@ def exactly_symmetric(A):
     """
     AT = sp.csr_array(A.T)
     AT.sort_indices()
-    return (np.array_equal(AT.indptr, A.indptr)
-            and np.array_equal(AT.indices, A.indices)
-            and np.array_equal(AT.data, A.data))
+    return (
+        np.array_equal(AT.indptr, A.indptr)
+        and np.array_equal(AT.indices, A.indices)
+        and np.array_equal(AT.data, A.data)
+    )
 
 
 def component_report(A):
@@ -270,8 +281,7 @@ def check_connected(A, *, name="adjacency", hint=None):
         top = np.sort(sizes)[::-1]
         shown = ", ".join(str(s) for s in top[:5]) + (", ..." if n_comp > 5 else "")
         msg = (
-            f"{name} is disconnected: {n_comp} connected components of sizes "
-            f"[{shown}]"
+            f"{name} is disconnected: {n_comp} connected components of sizes [{shown}]"
         )
         if hint:
             msg += f"; {hint}"
@@ -342,7 +352,6 @@ def check_spd(X, *, name="X", ndim=(2, 3), sym_tol=1e-8, copy=True):
     except np.linalg.LinAlgError:
         w = np.linalg.eigvalsh(X)
         raise ValueError(
-            f"{name} is not positive definite (smallest eigenvalue "
-            f"{w.min():.3g})"
+            f"{name} is not positive definite (smallest eigenvalue {w.min():.3g})"
         ) from None
     return X

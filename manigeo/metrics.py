@@ -16,8 +16,10 @@ def _pairs(D_true, D_est):
             f"D_true and D_est must have the same shape, got {D_true.shape} and "
             f"{D_est.shape}"
         )
-    if D_true.ndim == 2 and D_true.shape[0] == D_true.shape[1] and np.allclose(
-        np.diag(D_true), 0
+    if (
+        D_true.ndim == 2
+        and D_true.shape[0] == D_true.shape[1]
+        and np.allclose(np.diag(D_true), 0)
     ):
         # square distance matrix: use each unordered pair once
         iu = np.triu_indices(D_true.shape[0], k=1)

@@ -24,8 +24,10 @@ def rng():
         "cpu",
         pytest.param(
             "cuda",
-            marks=[pytest.mark.gpu,
-                   pytest.mark.skipif(not CUDA, reason="CUDA not available")],
+            marks=[
+                pytest.mark.gpu,
+                pytest.mark.skipif(not CUDA, reason="CUDA not available"),
+            ],
         ),
     ]
 )

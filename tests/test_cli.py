@@ -16,6 +16,10 @@ def test_demo_bad_input(capsys):
 
 
 def test_module_entry_point():
-    res = subprocess.run([sys.executable, "-m", "manigeo.cli", "--version"],
-                         capture_output=True, text=True, check=True)
+    res = subprocess.run(
+        [sys.executable, "-m", "manigeo.cli", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert res.stdout.startswith("manigeo ")

@@ -15,8 +15,12 @@ from manigeo.utils import all_estimators
 TEST_PARAMS = {
     # sklearn feeds points, not adjacency matrices: build a kNN graph from them
     # (blobs give a disconnected kNN graph: fit its largest component)
-    "RGGMetric": {"adjacency": "knn", "n_neighbors": 10, "dimension": 2,
-                  "on_disconnected": "largest"},
+    "RGGMetric": {
+        "adjacency": "knn",
+        "n_neighbors": 10,
+        "dimension": 2,
+        "on_disconnected": "largest",
+    },
     "HeatGeodesicEmbedding": {"n_neighbors": 5, "random_state": 0},
     "HeatGeodesicDistance": {"n_neighbors": 5, "random_state": 0},
     "ConnectionLaplacian": {"n_neighbors": 5, "dimension": 2},
@@ -34,14 +38,18 @@ EXPECTED_FAILED_CHECKS = {}
 # mutation, idempotent fit, pickling, sample-order invariance, n_features_in_,
 # NaN rejection, dtype handling) are tested on 3-D data in tests/spd and
 # tests/lie.
-_2D = "sklearn feeds 2-D (n_samples, n_features) data; the estimator needs a 3-D stack of matrices (n, p, p)"
+_2D = (
+    "sklearn feeds 2-D (n_samples, n_features) data; "
+    "the estimator needs a 3-D stack of matrices (n, p, p)"
+)
 _MATRIX_CHECKS = {
     "check_dict_unchanged": _2D,
     "check_dont_overwrite_parameters": _2D,
     "check_dtype_object": _2D + " (object dtype 2-D array)",
     "check_estimators_dtypes": _2D + " (float32/int 2-D arrays)",
     "check_estimators_fit_returns_self": _2D,
-    "check_estimators_nan_inf": _2D + "; NaN/inf 3-D input raises 'contains NaN' (tested in tests/spd)",
+    "check_estimators_nan_inf": _2D
+    + "; NaN/inf 3-D input raises 'contains NaN' (tested in tests/spd)",
     "check_estimators_overwrite_params": _2D,
     "check_estimators_pickle": _2D,
     "check_estimators_pickle(readonly_memmap=True)": _2D,
@@ -57,7 +65,8 @@ _MATRIX_CHECKS = {
     "check_n_features_in": _2D,
     "check_n_features_in_after_fitting": _2D,
     "check_pipeline_consistency": _2D,
-    "check_positive_only_tag_during_fit": _2D + " (positivity is not the constraint: SPD is)",
+    "check_positive_only_tag_during_fit": _2D
+    + " (positivity is not the constraint: SPD is)",
     "check_readonly_memmap_input": _2D,
     "check_transformer_data_not_an_array": _2D,
     "check_transformer_general": _2D,

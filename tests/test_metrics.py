@@ -14,9 +14,11 @@ def test_correlations_match_scipy_on_condensed_pairs(rng):
     np.fill_diagonal(E, 0)
     iu = np.triu_indices(40, 1)
     assert geodesic_correlation(D, E) == pytest.approx(
-        stats.spearmanr(D[iu], E[iu]).statistic)
+        stats.spearmanr(D[iu], E[iu]).statistic
+    )
     assert geodesic_correlation(D, E, "pearson") == pytest.approx(
-        stats.pearsonr(pdist(X), E[iu]).statistic)
+        stats.pearsonr(pdist(X), E[iu]).statistic
+    )
 
 
 def test_scale_and_errors():

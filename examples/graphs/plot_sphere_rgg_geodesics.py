@@ -41,8 +41,10 @@ weighted = shortest_paths(W, sources)
 
 for name, D in [("hop count x r", hops), ("true edge lengths", weighted)]:
     s = error_summary(exact, D, min_distance=0.5)
-    print(f"{name:>18}: median abs error {s['median_abs']:.4f}, "
-          f"bias {s['mean_signed_rel']:+.2%}")
+    print(
+        f"{name:>18}: median abs error {s['median_abs']:.4f}, "
+        f"bias {s['mean_signed_rel']:+.2%}"
+    )
 
 # %%
 # Hop counts overestimate long distances by up to ``r``; weighting each edge

@@ -21,7 +21,7 @@ from manigeo.datasets import make_sphere, sample_rgg
 from manigeo.geodesics import shortest_paths
 
 n = 3000
-r = 2.5 * n ** -0.25  # reference scaling r = c n^(-1/(d+2))
+r = 2.5 * n**-0.25  # reference scaling r = c n^(-1/(d+2))
 X, geo = make_sphere(n, random_state=0)
 graphs = {
     "all edges": sample_rgg(X, r, geodesic=geo, random_state=0),
@@ -44,20 +44,24 @@ for name, A in graphs.items():
     results[name] = (D_est, D_hop)
     err = np.abs(D_est - D_true)[D_true > 0]
     hop = np.abs(D_hop - D_true)[D_true > 0]
-    print(f"{name}: mean degree {A.nnz / n:.0f}, dimension {est.dimension_}, "
-          f"keep rate {est.edge_keep_rate_:.3f}, median error {np.median(err):.4f} "
-          f"(hop count {np.median(hop):.4f})")
+    print(
+        f"{name}: mean degree {A.nnz / n:.0f}, dimension {est.dimension_}, "
+        f"keep rate {est.edge_keep_rate_:.3f}, median error {np.median(err):.4f} "
+        f"(hop count {np.median(hop):.4f})"
+    )
 
 # %%
 # Estimated against exact distances
 # ---------------------------------
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.6), sharey=True)
 pick = rng.choice(D_true.size, size=6000, replace=False)
-for ax, (name, (D_est, D_hop)) in zip(axes, results.items()):
-    ax.scatter(D_true.ravel()[pick], D_hop.ravel()[pick], s=2, c="0.7",
-               label="hop count x r")
-    ax.scatter(D_true.ravel()[pick], D_est.ravel()[pick], s=2, c="C0",
-               label="RGGMetric")
+for ax, (name, (D_est, D_hop)) in zip(axes, results.items(), strict=False):
+    ax.scatter(
+        D_true.ravel()[pick], D_hop.ravel()[pick], s=2, c="0.7", label="hop count x r"
+    )
+    ax.scatter(
+        D_true.ravel()[pick], D_est.ravel()[pick], s=2, c="C0", label="RGGMetric"
+    )
     ax.plot([0, np.pi], [0, np.pi], "k--", lw=1)
     ax.set_title(name)
     ax.set_xlabel("exact great-circle distance")

@@ -32,13 +32,18 @@ rs = np.random.RandomState(17)
 X, _ = make_sphere(4000, random_state=rs)
 cl = ConnectionLaplacian(n_neighbors=10, random_state=0).fit(X)
 n, d = X.shape[0], cl.dimension_
-print(f"estimated dimension {d}; Laplacian {cl.laplacian_.shape}, "
-      f"nnz {cl.laplacian_.nnz}")
-print(f"reflections among the transports: "
-      f"{np.mean(np.linalg.det(cl.transports_) < 0):.0%} (PCA frames have "
-      "arbitrary orientation)")
-print(f"orientability score {cl.orientability_.score:.1e} -> orientable: "
-      f"{cl.orientability_.is_orientable}")
+print(
+    f"estimated dimension {d}; Laplacian {cl.laplacian_.shape}, nnz {cl.laplacian_.nnz}"
+)
+print(
+    f"reflections among the transports: "
+    f"{np.mean(np.linalg.det(cl.transports_) < 0):.0%} (PCA frames have "
+    "arbitrary orientation)"
+)
+print(
+    f"orientability score {cl.orientability_.score:.1e} -> orientable: "
+    f"{cl.orientability_.is_orientable}"
+)
 
 # %%
 # Low spectra: vector fields and functions
@@ -46,8 +51,13 @@ print(f"orientability score {cl.orientability_.score:.1e} -> orientable: "
 v0 = np.ones(n * d)
 lam_vec, U = eigsh(sp.csc_matrix(cl.laplacian_), k=30, sigma=-1e-3, v0=v0)
 W = sp.csr_array((cl.edge_weight_, tuple(cl.edge_index_)), shape=(n, n))
-lam_fun = eigsh(sp.csc_matrix(laplacian(W, "symmetric")), k=16, sigma=-1e-3,
-                v0=np.ones(n), return_eigenvectors=False)
+lam_fun = eigsh(
+    sp.csc_matrix(laplacian(W, "symmetric")),
+    k=16,
+    sigma=-1e-3,
+    v0=np.ones(n),
+    return_eigenvectors=False,
+)
 lam_vec, lam_fun = np.sort(lam_vec), np.sort(lam_fun)
 
 ell = np.arange(1, 4)
@@ -59,8 +69,9 @@ fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
 axes[0].plot(lam_vec / lam_vec[:6].mean(), "o", label="connection Laplacian")
 axes[0].plot(theory_vec, "k_", ms=12, label=r"$\ell(\ell+1)-1$")
 axes[0].set_title("vector fields: 6, 10, 14")
-axes[1].plot(lam_fun / lam_fun[1:4].mean() * 2, "o", color="C1",
-             label="graph Laplacian")
+axes[1].plot(
+    lam_fun / lam_fun[1:4].mean() * 2, "o", color="C1", label="graph Laplacian"
+)
 axes[1].plot(theory_fun, "k_", ms=12, label=r"$\ell(\ell+1)$")
 axes[1].set_title("functions: 1, 3, 5, 7")
 for ax in axes:

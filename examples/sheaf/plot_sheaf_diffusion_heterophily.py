@@ -56,8 +56,9 @@ means = rs.normal(size=(C, n_features))
 means -= means.mean(axis=0)
 means *= 0.9 / np.linalg.norm(means, axis=1, keepdims=True)
 X = means[y] + rs.normal(scale=0.75, size=(n, n_features))
-print(f"{n} nodes, {len(src) // 2} edges, edge homophily "
-      f"{np.mean(y[src] == y[dst]):.2f}")
+print(
+    f"{n} nodes, {len(src) // 2} edges, edge homophily {np.mean(y[src] == y[dst]):.2f}"
+)
 
 perm = rs.permutation(n)
 train, val, test = np.split(perm, [int(0.48 * n), int(0.80 * n)])
@@ -109,7 +110,8 @@ class SheafNet(nn.Module):
         self.lin1 = nn.Linear(n_features, d * hidden)
         self.layers = nn.ModuleList(
             SheafDiffusion(d, hidden, maps=None if laplacian is not None else maps)
-            for _ in range(layers))
+            for _ in range(layers)
+        )
         self.lin2 = nn.Linear(d * hidden, C)
 
     def forward(self, x):
@@ -145,19 +147,23 @@ def train_and_test(model, epochs=200):
 t0 = time.perf_counter()
 cl = ConnectionLaplacian(graph=A, dimension=3, normalization="augmented").fit(X)
 L_conn = cl.to_torch(dtype=torch.float32).to_sparse_csr()  # CSR: faster products
-print(f"connection Laplacian {tuple(L_conn.shape)} in "
-      f"{time.perf_counter() - t0:.2f} s")
+print(f"connection Laplacian {tuple(L_conn.shape)} in {time.perf_counter() - t0:.2f} s")
 
 # %%
 # Train each model on the same split
 results = {}
-for name, make in [("MLP", MLP), ("GCN", GCN),
-                   ("NSD (diagonal maps)", lambda: SheafNet(maps="diagonal")),
-                   ("Conn-NSD (fixed)", lambda: SheafNet(laplacian=L_conn))]:
+for name, make in [
+    ("MLP", MLP),
+    ("GCN", GCN),
+    ("NSD (diagonal maps)", lambda: SheafNet(maps="diagonal")),
+    ("Conn-NSD (fixed)", lambda: SheafNet(laplacian=L_conn)),
+]:
     t0 = time.perf_counter()
     results[name] = train_and_test(make())
-    print(f"{name:22s} test accuracy {results[name]:.3f} "
-          f"({time.perf_counter() - t0:.1f} s)")
+    print(
+        f"{name:22s} test accuracy {results[name]:.3f} "
+        f"({time.perf_counter() - t0:.1f} s)"
+    )
 
 # %%
 # On this graph the GCN falls below the features-only MLP: mean aggregation

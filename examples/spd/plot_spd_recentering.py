@@ -38,7 +38,7 @@ X, y, sessions = [], [], []
 for (session, label), block in data.groupby(["exp", "label"], sort=True):
     signal = block[channels].to_numpy(dtype=float)
     for start in range(0, len(signal) - window + 1, window):
-        w = signal[start:start + window]
+        w = signal[start : start + window]
         w = w - w.mean(axis=0)
         C = w.T @ w / window
         X.append(C + 1e-3 * np.trace(C) / 8 * np.eye(8))  # light shrinkage
@@ -86,8 +86,10 @@ before = cross_session_accuracy(X, y, sessions, recenter=False)
 after = cross_session_accuracy(X, y, sessions, recenter=True)
 for s in names:
     print(f"test session {s}: accuracy {before[s]:.3f} -> {after[s]:.3f}")
-print(f"mean: {np.mean(list(before.values())):.3f} -> "
-      f"{np.mean(list(after.values())):.3f} (chance 0.2)")
+print(
+    f"mean: {np.mean(list(before.values())):.3f} -> "
+    f"{np.mean(list(after.values())):.3f} (chance 0.2)"
+)
 
 # %%
 # Where the sessions sit
@@ -101,8 +103,10 @@ for a in names:
     print("  " + " ".join(f"{distance(M[a], M[b]):6.2f}" for b in names))
 
 fig, axes = plt.subplots(1, 3, figsize=(13, 4))
-for ax, data_, title in [(axes[0], X, "before re-centring"),
-                         (axes[1], Z, "after SPDRecenter")]:
+for ax, data_, title in [
+    (axes[0], X, "before re-centring"),
+    (axes[1], Z, "after SPDRecenter"),
+]:
     F = tangent_features(data_, mean(data_))
     P = PCA(n_components=2).fit_transform(F)
     for s in names:

@@ -58,7 +58,9 @@ class Geodesic:
         """Distances ``d(x_i[k], x_j[k])`` for two equal-length index arrays."""
         i, j = self._index(i, "i"), self._index(j, "j")
         if i.shape != j.shape:
-            raise ValueError(f"i and j must have the same length, got {i.shape} and {j.shape}")
+            raise ValueError(
+                f"i and j must have the same length, got {i.shape} and {j.shape}"
+            )
         return np.asarray(self._paired(i, j), dtype=np.float64)
 
     def __call__(self, rows=None, cols=None, *, max_dense_bytes=None):
@@ -67,12 +69,17 @@ class Geodesic:
         ``None`` means all points; the block is size-guarded.
         """
         rows, cols = self._index(rows, "rows"), self._index(cols, "cols")
-        check_dense_size(len(rows), len(cols), max_bytes=max_dense_bytes,
-                         what="geodesic block", hint="ask for fewer rows")
+        check_dense_size(
+            len(rows),
+            len(cols),
+            max_bytes=max_dense_bytes,
+            what="geodesic block",
+            hint="ask for fewer rows",
+        )
         ii = np.repeat(rows, len(cols))
         jj = np.tile(cols, len(rows))
         out = np.empty(len(ii))
         step = 1 << 20
         for s in range(0, len(ii), step):
-            out[s:s + step] = self._paired(ii[s:s + step], jj[s:s + step])
+            out[s : s + step] = self._paired(ii[s : s + step], jj[s : s + step])
         return out.reshape(len(rows), len(cols))

@@ -55,8 +55,10 @@ def make_sphere(n_samples, dim=2, *, radius=1.0, noise=0.0, random_state=None):
     def paired(i, j):
         a, b = U[i], U[j]
         # 2 atan2(|a-b|, |a+b|) is accurate at tiny and near-antipodal angles
-        return radius * 2.0 * np.arctan2(
-            np.linalg.norm(a - b, axis=1), np.linalg.norm(a + b, axis=1)
+        return (
+            radius
+            * 2.0
+            * np.arctan2(np.linalg.norm(a - b, axis=1), np.linalg.norm(a + b, axis=1))
         )
 
     X = _add_noise(radius * U, _check_noise(noise), rng)
@@ -106,8 +108,17 @@ def _ring_torus_geodesic(theta, phi, R, r, resolution):
     return paired
 
 
-def make_torus(n_samples, *, kind="flat", dim=2, R=2.0, r=1.0, noise=0.0,
-               resolution=200, random_state=None):
+def make_torus(
+    n_samples,
+    *,
+    kind="flat",
+    dim=2,
+    R=2.0,
+    r=1.0,
+    noise=0.0,
+    resolution=200,
+    random_state=None,
+):
     """Uniform points on a torus with exact (or numerically resolved) geodesics.
 
     Parameters
@@ -169,13 +180,16 @@ def make_torus(n_samples, *, kind="flat", dim=2, R=2.0, r=1.0, noise=0.0,
             acc = rng.uniform(size=2 * n) < (R + r * np.cos(cand)) / (R + r)
             phi = np.concatenate([phi, cand[acc]])
         phi = phi[:n]
-        X = np.column_stack([
-            (R + r * np.cos(phi)) * np.cos(theta),
-            (R + r * np.cos(phi)) * np.sin(theta),
-            r * np.sin(phi),
-        ])
-        paired = _ring_torus_geodesic(theta, phi, R, r, check_int(
-            resolution, "resolution", minimum=8))
+        X = np.column_stack(
+            [
+                (R + r * np.cos(phi)) * np.cos(theta),
+                (R + r * np.cos(phi)) * np.sin(theta),
+                r * np.sin(phi),
+            ]
+        )
+        paired = _ring_torus_geodesic(
+            theta, phi, R, r, check_int(resolution, "resolution", minimum=8)
+        )
         geo = Geodesic(paired, n, f"ring torus R={R:g}, r={r:g}", exact=False)
         geo.coordinates = np.column_stack([theta, phi])
         return _add_noise(X, noise, rng), geo
@@ -186,8 +200,14 @@ def _arc_length(t):
     return 0.5 * (t * np.sqrt(1 + t * t) + np.arcsinh(t))
 
 
-def make_swiss_roll(n_samples, *, noise=0.0, t_range=(1.5 * np.pi, 4.5 * np.pi),
-                    height=21.0, random_state=None):
+def make_swiss_roll(
+    n_samples,
+    *,
+    noise=0.0,
+    t_range=(1.5 * np.pi, 4.5 * np.pi),
+    height=21.0,
+    random_state=None,
+):
     """Swiss roll ``x = (t cos t, h, t sin t)``, uniform for its area.
 
     The roll is isometric to the rectangle of unrolled coordinates
@@ -228,8 +248,9 @@ def make_swiss_roll(n_samples, *, noise=0.0, t_range=(1.5 * np.pi, 4.5 * np.pi),
     return _add_noise(X, noise, rng), geo
 
 
-def make_tree(n_samples, *, n_branches=10, dim=10, branch_length=1.0, noise=0.0,
-              random_state=None):
+def make_tree(
+    n_samples, *, n_branches=10, dim=10, branch_length=1.0, noise=0.0, random_state=None
+):
     """PHATE-style branching tree: straight branches in ``R^dim`` with path distances.
 
     Branch 0 starts at the origin; each later branch starts at a uniformly
@@ -255,7 +276,7 @@ def make_tree(n_samples, *, n_branches=10, dim=10, branch_length=1.0, noise=0.0,
     rng = check_random_state(random_state)
     noise = _check_noise(noise)
     parent = np.full(nb, -1)
-    attach = np.zeros(nb)          # arclength on the parent where the branch starts
+    attach = np.zeros(nb)  # arclength on the parent where the branch starts
     start = np.zeros((nb, dim))
     direction = rng.normal(size=(nb, dim))
     direction /= np.linalg.norm(direction, axis=1, keepdims=True)
@@ -264,8 +285,8 @@ def make_tree(n_samples, *, n_branches=10, dim=10, branch_length=1.0, noise=0.0,
         attach[b] = rng.uniform(0, L)
         start[b] = start[parent[b]] + attach[b] * direction[parent[b]]
     # ancestors: up[a][c] = (cost from the start of a up to c's entry, entry pos on c)
-    entry = np.full((nb, nb), np.nan)   # entry[a, c]: position on c of a's lineage
-    up = np.full((nb, nb), np.nan)      # up[a, c]: path length from start of a to it
+    entry = np.full((nb, nb), np.nan)  # entry[a, c]: position on c of a's lineage
+    up = np.full((nb, nb), np.nan)  # up[a, c]: path length from start of a to it
     for a in range(nb):
         entry[a, a], up[a, a] = 0.0, 0.0
         cost, b = 0.0, a

@@ -7,8 +7,7 @@ from scipy.spatial import cKDTree
 from .._validation import check_points, check_random_state
 
 
-def sample_rgg(X, radius, *, keep=1.0, geodesic=None, boxsize=None,
-               random_state=None):
+def sample_rgg(X, radius, *, keep=1.0, geodesic=None, boxsize=None, random_state=None):
     """Hard-threshold random geometric graph, each edge kept with probability ``keep``.
 
     An edge joins ``i`` and ``j`` when their distance is at most ``radius``:
@@ -66,7 +65,8 @@ def sample_rgg(X, radius, *, keep=1.0, geodesic=None, boxsize=None,
         kept = rng.uniform(size=len(i)) < keep
         i, j = i[kept], j[kept]
     ones = np.ones(2 * len(i))
-    A = sp.csr_array((ones, (np.concatenate([i, j]), np.concatenate([j, i]))),
-                     shape=(n, n))
+    A = sp.csr_array(
+        (ones, (np.concatenate([i, j]), np.concatenate([j, i]))), shape=(n, n)
+    )
     A.sort_indices()
     return A

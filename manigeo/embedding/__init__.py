@@ -1,8 +1,10 @@
-"""Embeddings: classical / landmark MDS and the heat-geodesic embedding."""
+"""Embeddings: classical / landmark MDS, SMACOF, the heat-geodesic embedding and
+the push-forward Riemannian metric of an embedding."""
 
 import importlib
 
 from ._mds import classical_mds, landmark_mds
+from ._riemann import rgg_laplacian, riemann_metric
 
 # estimators and solvers defined in modules that import more, loaded lazily
 _LAZY = {
@@ -11,7 +13,7 @@ _LAZY = {
     "smacof": "manigeo.embedding._smacof",
 }
 
-__all__ = ["classical_mds", "landmark_mds", *_LAZY]
+__all__ = ["classical_mds", "landmark_mds", "rgg_laplacian", "riemann_metric", *_LAZY]
 
 
 def __getattr__(name):

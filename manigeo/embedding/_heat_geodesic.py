@@ -241,7 +241,7 @@ class _HeatGeometry:
                 block[probes, np.arange(len(probes))] = 1.0
                 Hp = _chebyshev_apply(L, block, ts, order, lmax)
                 scores = []
-                for t, Hpt in zip(ts, Hp):
+                for t, Hpt in zip(ts, Hp, strict=False):
                     Kp = self._density(Hpt[probes].T, probes, probes)
                     D = _heat_distance_block(
                         Kp, np.diag(Kp), np.diag(Kp), t, self.sigma

@@ -24,7 +24,9 @@ def _top_eigen(B, k):
 def _check_distances(D, name):
     D = np.asarray(D, dtype=np.float64)
     if not np.all(np.isfinite(D)):
-        raise ValueError(f"{name} contains NaN or infinite distances (disconnected graph?)")
+        raise ValueError(
+            f"{name} contains NaN or infinite distances (disconnected graph?)"
+        )
     if np.any(D < 0):
         raise ValueError(f"{name} contains negative distances")
     return D

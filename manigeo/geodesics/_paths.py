@@ -26,7 +26,8 @@ def _progress(iterable, verbose, total, desc):
 def _check_graph(W, on_disconnected, directed):
     if on_disconnected not in _ON_DISCONNECTED:
         raise ValueError(
-            f"on_disconnected must be one of {_ON_DISCONNECTED}, got {on_disconnected!r}"
+            f"on_disconnected must be one of {_ON_DISCONNECTED}, "
+            f"got {on_disconnected!r}"
         )
     W = check_adjacency(W, name="W", symmetric="ignore" if directed else "raise")
     if on_disconnected == "raise":
@@ -41,9 +42,17 @@ def _check_graph(W, on_disconnected, directed):
     return W
 
 
-def shortest_paths(W, sources=None, *, unweighted=False, directed=False,
-                   on_disconnected="raise", chunk_size=256, max_dense_bytes=None,
-                   verbose=False):
+def shortest_paths(
+    W,
+    sources=None,
+    *,
+    unweighted=False,
+    directed=False,
+    on_disconnected="raise",
+    chunk_size=256,
+    max_dense_bytes=None,
+    verbose=False,
+):
     """Geodesic (shortest-path) distances on a weighted sparse graph.
 
     Parameters
@@ -85,7 +94,10 @@ def shortest_paths(W, sources=None, *, unweighted=False, directed=False,
     n = W.shape[0]
     if sources is None:
         check_dense_size(
-            n, n, max_bytes=max_dense_bytes, what="geodesic distance matrix",
+            n,
+            n,
+            max_bytes=max_dense_bytes,
+            what="geodesic distance matrix",
             hint="pass sources=... or use landmark_shortest_paths(W, n_landmarks=...)",
         )
         sources = np.arange(n)
@@ -94,23 +106,38 @@ def shortest_paths(W, sources=None, *, unweighted=False, directed=False,
         if sources.ndim != 1 or not np.issubdtype(sources.dtype, np.integer):
             raise TypeError("sources must be a 1-D array of integer node indices")
         if sources.size and (sources.min() < -n or sources.max() >= n):
-            raise ValueError(f"sources must be node indices in [0, {n}), got out-of-range")
+            raise ValueError(
+                f"sources must be node indices in [0, {n}), got out-of-range"
+            )
         sources = sources % n
-        check_dense_size(len(sources), n, max_bytes=max_dense_bytes,
-                         what="geodesic distance block", hint="pass fewer sources")
+        check_dense_size(
+            len(sources),
+            n,
+            max_bytes=max_dense_bytes,
+            what="geodesic distance block",
+            hint="pass fewer sources",
+        )
     chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
     D = np.empty((len(sources), n))
     starts = range(0, len(sources), chunk_size)
     for s in _progress(starts, verbose, len(starts), "shortest paths"):
-        idx = sources[s:s + chunk_size]
-        D[s:s + len(idx)] = csgraph.dijkstra(
+        idx = sources[s : s + chunk_size]
+        D[s : s + len(idx)] = csgraph.dijkstra(
             W, directed=directed, indices=idx, unweighted=unweighted
         )
     return D
 
 
-def select_landmarks(W, n_landmarks, *, method="farthest", unweighted=False,
-                     random_state=None, return_distances=False, verbose=False):
+def select_landmarks(
+    W,
+    n_landmarks,
+    *,
+    method="farthest",
+    unweighted=False,
+    random_state=None,
+    return_distances=False,
+    verbose=False,
+):
     """Choose landmark nodes for large-n geodesic computations.
 
     Parameters
@@ -153,14 +180,23 @@ def select_landmarks(W, n_landmarks, *, method="farthest", unweighted=False,
     current = int(rng.randint(n))
     for k in _progress(range(m), verbose, m, "landmarks"):
         landmarks[k] = current
-        D[k] = csgraph.dijkstra(W, directed=False, indices=current, unweighted=unweighted)
+        D[k] = csgraph.dijkstra(
+            W, directed=False, indices=current, unweighted=unweighted
+        )
         np.minimum(nearest, D[k], out=nearest)
         current = int(np.argmax(nearest))
     return (landmarks, D) if return_distances else landmarks
 
 
-def landmark_shortest_paths(W, n_landmarks, *, method="farthest", unweighted=False,
-                            random_state=None, verbose=False):
+def landmark_shortest_paths(
+    W,
+    n_landmarks,
+    *,
+    method="farthest",
+    unweighted=False,
+    random_state=None,
+    verbose=False,
+):
     """Landmarks and their geodesic distances to every node.
 
     Returns
@@ -169,6 +205,11 @@ def landmark_shortest_paths(W, n_landmarks, *, method="farthest", unweighted=Fal
     D : ndarray of shape (n_landmarks, n)
     """
     return select_landmarks(
-        W, n_landmarks, method=method, unweighted=unweighted,
-        random_state=random_state, return_distances=True, verbose=verbose,
+        W,
+        n_landmarks,
+        method=method,
+        unweighted=unweighted,
+        random_state=random_state,
+        return_distances=True,
+        verbose=verbose,
     )

@@ -1,4 +1,10 @@
-"""Graphs from point clouds, kernels, Laplacians and input conversion.
+"""Graphs from point clouds, kernels, Laplacians, neighbour statistics and input
+conversion.
+
+:func:`common_neighbors` computes ``A @ A.T`` only on a sparsity pattern (the
+edges, by default) with a GraphBLAS, SciPy or torch (CPU/CUDA) engine;
+:func:`neighbor_similarity` normalizes it (cosine with the pair removed,
+Jaccard, Adamic-Adar) on the same pattern.
 
 Every function accepts scipy.sparse matrices (any format), dense arrays,
 networkx graphs and torch tensors where a graph is expected, and returns
@@ -6,6 +12,7 @@ networkx graphs and torch tensors where a graph is expected, and returns
 """
 
 from .._validation import as_sparse_matrix, check_adjacency, component_report
+from ._cn import BACKENDS, SIMILARITIES, common_neighbors, neighbor_similarity
 from ._kernels import alpha_decay_kernel, gaussian_kernel
 from ._laplacian import laplacian
 from ._neighbors import knn_graph, radius_graph
@@ -35,12 +42,16 @@ def connected_components(G):
 
 
 __all__ = [
+    "BACKENDS",
+    "SIMILARITIES",
     "alpha_decay_kernel",
+    "common_neighbors",
     "as_sparse_matrix",
     "connected_components",
     "gaussian_kernel",
     "knn_graph",
     "laplacian",
+    "neighbor_similarity",
     "radius_graph",
     "to_adjacency",
 ]

@@ -28,7 +28,9 @@ def gaussian_kernel(D, sigma="median", *, symmetric="raise"):
         raise ValueError("D has no edges")
     if isinstance(sigma, str):
         if sigma != "median":
-            raise ValueError(f"sigma must be a positive float or 'median', got {sigma!r}")
+            raise ValueError(
+                f"sigma must be a positive float or 'median', got {sigma!r}"
+            )
         sigma = float(np.median(D.data))
     sigma = float(sigma)
     if not np.isfinite(sigma) or sigma <= 0:
@@ -38,8 +40,9 @@ def gaussian_kernel(D, sigma="median", *, symmetric="raise"):
     return W
 
 
-def alpha_decay_kernel(X, n_neighbors=10, *, decay=40.0, threshold=1e-4,
-                       max_neighbors=None, n_jobs=None):
+def alpha_decay_kernel(
+    X, n_neighbors=10, *, decay=40.0, threshold=1e-4, max_neighbors=None, n_jobs=None
+):
     """PHATE/graphtools-style alpha-decay kernel with adaptive bandwidth.
 
     ``K(x, y) = exp(-(||x - y|| / sigma_k(x))^decay)`` where ``sigma_k(x)`` is the

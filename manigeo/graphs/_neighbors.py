@@ -22,8 +22,15 @@ def _symmetrize(G, symmetrize):
     return G
 
 
-def knn_graph(X, n_neighbors=10, *, mode="connectivity", symmetrize="union",
-              metric="euclidean", n_jobs=None):
+def knn_graph(
+    X,
+    n_neighbors=10,
+    *,
+    mode="connectivity",
+    symmetrize="union",
+    metric="euclidean",
+    n_jobs=None,
+):
     """k-nearest-neighbour graph of a point cloud.
 
     Parameters
@@ -62,8 +69,7 @@ def knn_graph(X, n_neighbors=10, *, mode="connectivity", symmetrize="union",
     n_neighbors = check_int(n_neighbors, "n_neighbors", minimum=1)
     if n_neighbors >= n:
         raise ValueError(
-            f"n_neighbors={n_neighbors} must be smaller than the number of "
-            f"points ({n})"
+            f"n_neighbors={n_neighbors} must be smaller than the number of points ({n})"
         )
     if mode not in _MODES:
         raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")

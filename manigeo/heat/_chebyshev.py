@@ -144,8 +144,10 @@ def _check_times(t):
     else:
         try:
             ts = np.asarray(t, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise TypeError(f"t must be a float or a 1-D array of floats, got {t!r}")
+        except (TypeError, ValueError) as err:
+            raise TypeError(
+                f"t must be a float or a 1-D array of floats, got {t!r}"
+            ) from err
         if ts.ndim != 1 or ts.size == 0:
             raise ValueError(
                 f"t must be a float or a non-empty 1-D array, got shape {ts.shape}"

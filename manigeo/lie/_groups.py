@@ -12,7 +12,7 @@ def import_geomstats_groups():
     to ``numpy.trapezoid`` (same function) is added only when it is missing.
     """
     if not hasattr(np, "trapz"):  # pragma: no cover - numpy >= 2.4 only
-        np.trapz = np.trapezoid
+        np.trapezoid = np.trapezoid
     try:
         from geomstats.geometry.special_euclidean import SpecialEuclidean
         from geomstats.geometry.special_orthogonal import SpecialOrthogonal
@@ -31,7 +31,8 @@ def make_group(group, d):
         return SO(d, point_type="matrix")
     if d < 3:
         raise ValueError(
-            f"SE(n) elements are (n+1, n+1) homogeneous matrices with n >= 2; got {d}x{d}"
+            "SE(n) elements are (n+1, n+1) homogeneous matrices with n >= 2; "
+            f"got {d}x{d}"
         )
     return SE(d - 1, point_type="matrix")
 
@@ -49,9 +50,7 @@ def check_group_elements(X, group, atol=1e-8):
         )
     det = np.linalg.det(R)
     if np.any(det < 0):
-        raise ValueError(
-            f"X holds reflections (det = -1); {group} needs det(R) = +1"
-        )
+        raise ValueError(f"X holds reflections (det = -1); {group} needs det(R) = +1")
     if group == "SE":
         last = X[:, d - 1, :]
         want = np.zeros(d)

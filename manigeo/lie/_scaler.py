@@ -94,8 +94,15 @@ class LieGroupStandardScaler(TransformerMixin, BaseEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
     }
 
-    def __init__(self, *, group="SO", with_std=True, target_dispersion=1.0,
-                 tol=1e-10, max_iter=100):
+    def __init__(
+        self,
+        *,
+        group="SO",
+        with_std=True,
+        target_dispersion=1.0,
+        tol=1e-10,
+        max_iter=100,
+    ):
         self.group = group
         self.with_std = with_std
         self.target_dispersion = target_dispersion
@@ -103,8 +110,15 @@ class LieGroupStandardScaler(TransformerMixin, BaseEstimator):
         self.max_iter = max_iter
 
     def _validate(self, X, reset):
-        X = validate_data(self, X, allow_nd=True, ensure_2d=False, reset=reset,
-                          dtype=np.float64, copy=True)
+        X = validate_data(
+            self,
+            X,
+            allow_nd=True,
+            ensure_2d=False,
+            reset=reset,
+            dtype=np.float64,
+            copy=True,
+        )
         if X.ndim != 3 or X.shape[1] != X.shape[2]:
             raise ValueError(
                 f"X must have shape (n_samples, d, d) (group elements as matrices), "
@@ -155,8 +169,9 @@ class LieGroupStandardScaler(TransformerMixin, BaseEstimator):
         self.dispersion_ = float(np.mean(np.sum(logs**2, axis=(-1, -2))))
         if self.with_std:
             if self.dispersion_ <= 0:
-                raise ValueError("the dispersion is zero (all elements equal); "
-                                 "use with_std=False")
+                raise ValueError(
+                    "the dispersion is zero (all elements equal); use with_std=False"
+                )
             self.scale_ = float(np.sqrt(self.target_dispersion / self.dispersion_))
         else:
             self.scale_ = 1.0

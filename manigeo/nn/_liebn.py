@@ -4,7 +4,6 @@ Chen, Song, Liu, Sebe, "A Lie Group Approach to Riemannian Batch
 Normalization", ICLR 2024.
 """
 
-
 import torch
 from torch import nn
 
@@ -96,8 +95,19 @@ class LieBatchNormSPD(nn.Module):
     torch.Size([8, 4, 4])
     """
 
-    def __init__(self, n, metric="affine", theta=1.0, alpha=1.0, beta=0.0,
-                 momentum=0.1, karcher_steps=1, eps=1e-5, device=None, dtype=None):
+    def __init__(
+        self,
+        n,
+        metric="affine",
+        theta=1.0,
+        alpha=1.0,
+        beta=0.0,
+        momentum=0.1,
+        karcher_steps=1,
+        eps=1e-5,
+        device=None,
+        dtype=None,
+    ):
         super().__init__()
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise ValueError(f"n must be a positive integer, got {n!r}")
@@ -109,9 +119,14 @@ class LieBatchNormSPD(nn.Module):
             )
         if not 0.0 <= float(momentum) <= 1.0:
             raise ValueError(f"momentum must be in [0, 1], got {momentum}")
-        if isinstance(karcher_steps, bool) or not isinstance(karcher_steps, int) \
-                or karcher_steps < 1:
-            raise ValueError(f"karcher_steps must be an integer >= 1, got {karcher_steps!r}")
+        if (
+            isinstance(karcher_steps, bool)
+            or not isinstance(karcher_steps, int)
+            or karcher_steps < 1
+        ):
+            raise ValueError(
+                f"karcher_steps must be an integer >= 1, got {karcher_steps!r}"
+            )
         if not float(eps) >= 0:
             raise ValueError(f"eps must be >= 0, got {eps}")
         # validates theta, alpha, beta (and their combination with the metric)
@@ -143,9 +158,11 @@ class LieBatchNormSPD(nn.Module):
         return self.log_scale.exp()
 
     def extra_repr(self):
-        return (f"{self.n}, metric={self.metric!r}, theta={self.theta}, "
-                f"alpha={self.alpha}, beta={self.beta}, momentum={self.momentum}, "
-                f"karcher_steps={self.karcher_steps}, eps={self.eps}")
+        return (
+            f"{self.n}, metric={self.metric!r}, theta={self.theta}, "
+            f"alpha={self.alpha}, beta={self.beta}, momentum={self.momentum}, "
+            f"karcher_steps={self.karcher_steps}, eps={self.eps}"
+        )
 
     # ------------------------------------------------------------ pipeline
     def _pow(self, X, p):
@@ -171,9 +188,15 @@ class LieBatchNormSPD(nn.Module):
             Xd = Xd.detach()
             w = B.as_weights(None, Xd)
             if self.metric == "affine":
-                M, _ = karcher_affine(Xd, w, tol=0.0, max_iter=self.karcher_steps,
-                                      init="arithmetic", warn=False,
-                                      adaptive=False)
+                M, _ = karcher_affine(
+                    Xd,
+                    w,
+                    tol=0.0,
+                    max_iter=self.karcher_steps,
+                    init="arithmetic",
+                    warn=False,
+                    adaptive=False,
+                )
                 return B.sym(M)
             return Xd.mean(0)
 
@@ -256,8 +279,11 @@ class LieBatchNormSPD(nn.Module):
     def reset_running_stats(self):
         """Reset the running mean to I and the running variance to 1."""
         with torch.no_grad():
-            self.running_mean.copy_(torch.eye(self.n, dtype=self.running_mean.dtype,
-                                              device=self.running_mean.device))
+            self.running_mean.copy_(
+                torch.eye(
+                    self.n,
+                    dtype=self.running_mean.dtype,
+                    device=self.running_mean.device,
+                )
+            )
             self.running_var.fill_(1.0)
-
-

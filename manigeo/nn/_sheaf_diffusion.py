@@ -74,11 +74,21 @@ class SheafDiffusion(nn.Module):
     torch.Size([6, 4])
     """
 
-    def __init__(self, stalk_dim, channels, *, maps=None, normalization="augmented",
-                 activation=F.elu):
+    def __init__(
+        self,
+        stalk_dim,
+        channels,
+        *,
+        maps=None,
+        normalization="augmented",
+        activation=F.elu,
+    ):
         super().__init__()
-        if (isinstance(stalk_dim, bool) or not isinstance(stalk_dim, int)
-                or stalk_dim < 1):
+        if (
+            isinstance(stalk_dim, bool)
+            or not isinstance(stalk_dim, int)
+            or stalk_dim < 1
+        ):
             raise ValueError(f"stalk_dim must be a positive integer, got {stalk_dim!r}")
         if isinstance(channels, bool) or not isinstance(channels, int) or channels < 1:
             raise ValueError(f"channels must be a positive integer, got {channels!r}")
@@ -96,8 +106,9 @@ class SheafDiffusion(nn.Module):
         self.W2 = nn.Parameter(nn.init.orthogonal_(torch.empty(C, C)))
         self.epsilon = nn.Parameter(torch.zeros(d))
         if maps is not None:
-            out = {"general": d * d, "diagonal": d,
-                   "orthogonal": d * (d - 1) // 2}[maps]
+            out = {"general": d * d, "diagonal": d, "orthogonal": d * (d - 1) // 2}[
+                maps
+            ]
             if out == 0:  # 1-D orthogonal maps are the identity
                 self.sheaf_learner = None
             else:
@@ -106,8 +117,10 @@ class SheafDiffusion(nn.Module):
                 nn.init.uniform_(self.sheaf_learner.weight, -bound, bound)
 
     def extra_repr(self):
-        return (f"stalk_dim={self.stalk_dim}, channels={self.channels}, "
-                f"maps={self.map_type!r}, normalization={self.normalization!r}")
+        return (
+            f"stalk_dim={self.stalk_dim}, channels={self.channels}, "
+            f"maps={self.map_type!r}, normalization={self.normalization!r}"
+        )
 
     def restriction_maps(self, x, edge_index):
         """Learned maps ``F_{src <| e}`` for each directed edge, shape
@@ -133,21 +146,27 @@ class SheafDiffusion(nn.Module):
         """The learned (normalized) sheaf Laplacian for features ``x``."""
         idx, values = self._laplacian_entries(x, edge_index)
         size = x.shape[0]
-        return torch.sparse_coo_tensor(idx, values, (size, size), is_coalesced=True,
-                                       check_invariants=False)
+        return torch.sparse_coo_tensor(
+            idx, values, (size, size), is_coalesced=True, check_invariants=False
+        )
 
     def _laplacian_entries(self, x, edge_index):
         maps = self.restriction_maps(x, edge_index)
         map_type = "general" if self.sheaf_learner is None else self.map_type
         n = x.shape[0] // self.stalk_dim
         cached = getattr(self, "_builder_graph", None)
-        if cached is None or cached[0] != n or cached[1].shape != edge_index.shape \
-                or cached[1].device != edge_index.device \
-                or not torch.equal(cached[1], edge_index):
+        if (
+            cached is None
+            or cached[0] != n
+            or cached[1].shape != edge_index.shape
+            or cached[1].device != edge_index.device
+            or not torch.equal(cached[1], edge_index)
+        ):
             # the pattern of the Laplacian depends only on the graph: build it
             # once per graph (compared by value, so in-place edits are seen)
-            self._builder = _TorchBuilder.from_edge_index(edge_index, n,
-                                                          maps.shape[1], map_type)
+            self._builder = _TorchBuilder.from_edge_index(
+                edge_index, n, maps.shape[1], map_type
+            )
             self._builder_graph = (n, edge_index.detach().clone())
         _check_maps(maps, edge_index.shape[1], map_type)
         return self._builder.entries(maps, self.normalization)

@@ -132,9 +132,18 @@ class ConnectionLaplacian(BaseEstimator):
         "n_jobs": [Integral, None],
     }
 
-    def __init__(self, *, n_neighbors=10, dimension="auto", variance_threshold=0.9,
-                 weights="uniform", graph=None, normalization="sym",
-                 random_state=None, n_jobs=None):
+    def __init__(
+        self,
+        *,
+        n_neighbors=10,
+        dimension="auto",
+        variance_threshold=0.9,
+        weights="uniform",
+        graph=None,
+        normalization="sym",
+        random_state=None,
+        n_jobs=None,
+    ):
         self.n_neighbors = n_neighbors
         self.dimension = dimension
         self.variance_threshold = variance_threshold
@@ -151,8 +160,7 @@ class ConnectionLaplacian(BaseEstimator):
         if self.graph is None:
             if self.n_neighbors >= n:
                 raise ValueError(
-                    f"n_neighbors={self.n_neighbors} must be smaller than "
-                    f"n_samples={n}"
+                    f"n_neighbors={self.n_neighbors} must be smaller than n_samples={n}"
                 )
             G = knn_graph(X, self.n_neighbors, symmetrize="none", n_jobs=self.n_jobs)
             A = sp.csr_array(G.maximum(G.T))
@@ -160,9 +168,7 @@ class ConnectionLaplacian(BaseEstimator):
             return A, G
         A = check_adjacency(self.graph, name="graph", symmetric="max")
         if A.shape[0] != n:
-            raise ValueError(
-                f"graph has {A.shape[0]} nodes but X has n_samples={n}"
-            )
+            raise ValueError(f"graph has {A.shape[0]} nodes but X has n_samples={n}")
         return A, A
 
     def _edge_weight(self, X, A, src, dst):
@@ -202,9 +208,7 @@ class ConnectionLaplacian(BaseEstimator):
         else:
             d = self.dimension
             if d > p:
-                raise ValueError(
-                    f"dimension={d} must not exceed n_features={p}"
-                )
+                raise ValueError(f"dimension={d} must not exceed n_features={p}")
         frames, var = _local_pca(X, indptr, indices, d)
         edge_index = adjacency_to_edge_index(A)
         src, dst = edge_index
@@ -212,12 +216,16 @@ class ConnectionLaplacian(BaseEstimator):
         half = np.flatnonzero(src < dst)
         O_half = polar_factor(_frame_products(frames, src[half], dst[half]))
         where = _mirror_index(half, rev[half], src.shape[0])
-        transports = np.take(np.concatenate([O_half, O_half.transpose(0, 2, 1)]),
-                             where, axis=0)
+        transports = np.take(
+            np.concatenate([O_half, O_half.transpose(0, 2, 1)]), where, axis=0
+        )
         # restriction maps (see transport_maps): I at the src < dst end, O_uv at
         # the other, so that F_u^T F_v = O_uv
-        maps = np.take(np.concatenate([np.broadcast_to(np.eye(d), O_half.shape),
-                                       O_half]), where, axis=0)
+        maps = np.take(
+            np.concatenate([np.broadcast_to(np.eye(d), O_half.shape), O_half]),
+            where,
+            axis=0,
+        )
         del O_half, where
         w = self._edge_weight(X, A, src, dst)
         self.dimension_ = int(d)
@@ -228,8 +236,19 @@ class ConnectionLaplacian(BaseEstimator):
         self.transports_ = transports
         self.maps_ = maps
         self._edges = (src, dst, rev, order)
-        self.laplacian_ = _assemble(src, dst, rev, order, n, maps, d, w,
-                                    "orthogonal", self.normalization, "scipy")
+        self.laplacian_ = _assemble(
+            src,
+            dst,
+            rev,
+            order,
+            n,
+            maps,
+            d,
+            w,
+            "orthogonal",
+            self.normalization,
+            "scipy",
+        )
         self._orientability = None
         return self
 
@@ -239,8 +258,12 @@ class ConnectionLaplacian(BaseEstimator):
         check_is_fitted(self, "laplacian_")
         if getattr(self, "_orientability", None) is None:
             self._orientability = orientability(
-                self.edge_index_, self.transports_, self.frames_.shape[0],
-                edge_weight=self.edge_weight_, random_state=self.random_state)
+                self.edge_index_,
+                self.transports_,
+                self.frames_.shape[0],
+                edge_weight=self.edge_weight_,
+                random_state=self.random_state,
+            )
         return self._orientability
 
     def to_torch(self, *, dtype=None, device=None):
@@ -262,8 +285,9 @@ class ConnectionLaplacian(BaseEstimator):
         L = self.laplacian_.tocoo()
         idx = torch.from_numpy(np.vstack([L.row, L.col]).astype(np.int64))
         val = torch.from_numpy(L.data)
-        T = torch.sparse_coo_tensor(idx, val, L.shape, is_coalesced=True,
-                                    check_invariants=False)
+        T = torch.sparse_coo_tensor(
+            idx, val, L.shape, is_coalesced=True, check_invariants=False
+        )
         return T.to(dtype=dtype or torch.float64, device=device)
 
     def to_pyg(self, x=None):
@@ -337,8 +361,19 @@ class ConnectionLaplacian(BaseEstimator):
         n, d = self.frames_.shape[0], self.dimension_
         k = check_int(n_components, "n_components", minimum=1, maximum=n * d - 1)
         src, dst, rev, order = self._edges
-        L = _assemble(src, dst, rev, order, n, self.maps_, d, self.edge_weight_,
-                      "orthogonal", "sym", "scipy")
+        L = _assemble(
+            src,
+            dst,
+            rev,
+            order,
+            n,
+            self.maps_,
+            d,
+            self.edge_weight_,
+            "orthogonal",
+            "sym",
+            "scipy",
+        )
         rng = check_random_state(self.random_state)
         lam, U = _smallest(L, k, rng)
         mu = 1.0 - lam

@@ -65,9 +65,7 @@ def check_edge_index(edge_index, n_nodes):
         skey = key[order]
         if skey.size > 1 and np.any(skey[1:] == skey[:-1]):
             dup = int(np.count_nonzero(skey[1:] == skey[:-1]))
-            raise ValueError(
-                f"edge_index has {dup} duplicate edges; coalesce it first"
-            )
+            raise ValueError(f"edge_index has {dup} duplicate edges; coalesce it first")
     rkey = dst * n_nodes + src
     pos = np.searchsorted(skey, rkey)
     pos = np.minimum(pos, max(len(skey) - 1, 0))
@@ -95,8 +93,9 @@ def adjacency_to_edge_index(A):
 def reverse_edges_csr(A):
     """For a CSR matrix with a symmetric pattern and sorted indices, the
     position of entry ``(j, i)`` for each stored entry ``(i, j)`` (O(nnz))."""
-    pos = sp.csr_array((np.arange(A.nnz, dtype=np.int64), A.indices, A.indptr),
-                       shape=A.shape)
+    pos = sp.csr_array(
+        (np.arange(A.nnz, dtype=np.int64), A.indices, A.indptr), shape=A.shape
+    )
     T = sp.csr_array(pos.T)
     T.sort_indices()
     return T.data

@@ -52,8 +52,8 @@ def _pad_neighbourhoods(X, indptr, indices, minimum):
     k_query = min(n, minimum + int(lengths[short].max()) + 1)
     nn = NearestNeighbors(n_neighbors=k_query).fit(X)
     _, cand = nn.kneighbors(X[short])
-    rows = [indices[indptr[i]:indptr[i + 1]] for i in range(n)]
-    for i, c in zip(short, cand):
+    rows = [indices[indptr[i] : indptr[i + 1]] for i in range(n)]
+    for i, c in zip(short, cand, strict=False):
         have = set(rows[i].tolist())
         have.add(int(i))
         extra = [j for j in c.tolist() if j not in have][: minimum - len(rows[i])]
@@ -154,9 +154,7 @@ def local_pca(X, neighbors, n_components=2):
     n, p = X.shape
     n_components = check_int(n_components, "n_components", minimum=1)
     if n_components > p:
-        raise ValueError(
-            f"n_components={n_components} must not exceed n_features={p}"
-        )
+        raise ValueError(f"n_components={n_components} must not exceed n_features={p}")
     indptr, indices = _neighbourhood_rows(neighbors, n)
     frames, variances = _local_pca(X, indptr, indices, n_components)
     return frames, variances
@@ -173,7 +171,7 @@ def _local_pca(X, indptr, indices, n_frames):
         rows = np.flatnonzero(lengths == k)
         chunk = max(1, int(_CHUNK_BYTES // (8 * k * max(p, k) * 2)))
         for s in range(0, rows.size, chunk):
-            rr = rows[s:s + chunk]
+            rr = rows[s : s + chunk]
             nbrs = indices[indptr[rr][:, None] + np.arange(k)]
             F, w = _pca_group(X, rr, nbrs, n_frames)
             if n_frames:
@@ -266,15 +264,16 @@ def _frame_products(frames, i, j, chunk=1 << 18):
     out = np.empty((m, d, d))
     chunk = max(1, min(chunk, int(_CHUNK_BYTES // (8 * p * d * 2))))
     for s in range(0, m, chunk):
-        a = np.take(frames, i[s:s + chunk], axis=0)
-        b = np.take(frames, j[s:s + chunk], axis=0)
+        a = np.take(frames, i[s : s + chunk], axis=0)
+        b = np.take(frames, j[s : s + chunk], axis=0)
         if p * d <= 64:
             for r in range(d):
                 for c in range(d):
-                    out[s:s + chunk, r, c] = np.einsum("ep,ep->e", a[:, :, r],
-                                                       b[:, :, c])
+                    out[s : s + chunk, r, c] = np.einsum(
+                        "ep,ep->e", a[:, :, r], b[:, :, c]
+                    )
         else:
-            out[s:s + chunk] = np.matmul(a.transpose(0, 2, 1), b)
+            out[s : s + chunk] = np.matmul(a.transpose(0, 2, 1), b)
     return out
 
 
@@ -301,11 +300,13 @@ def procrustes_transports(frames, edge_index):
     frames = np.asarray(frames, dtype=np.float64)
     if frames.ndim != 3:
         raise ValueError(
-            f"frames must have shape (n_nodes, n_features, d), got {frames.shape}")
+            f"frames must have shape (n_nodes, n_features, d), got {frames.shape}"
+        )
     edge_index = np.asarray(edge_index)
     if edge_index.ndim != 2 or edge_index.shape[0] != 2:
         raise ValueError(
-            f"edge_index must have shape (2, n_edges), got {edge_index.shape}")
+            f"edge_index must have shape (2, n_edges), got {edge_index.shape}"
+        )
     n_nodes = frames.shape[0]
     if edge_index.size and (edge_index.min() < 0 or edge_index.max() >= n_nodes):
         raise ValueError(f"edge_index holds node indices outside [0, {n_nodes})")

@@ -88,8 +88,9 @@ class _Pattern:
     def fill(self, edge_values, node_values):
         """CSR data (and, the first time, indices) from flat block values."""
         data = np.empty(self.nnz, dtype=np.result_type(edge_values, node_values))
-        indices = np.empty(self.nnz, dtype=self.idx_dtype) if self.indices is None \
-            else None
+        indices = (
+            np.empty(self.nnz, dtype=self.idx_dtype) if self.indices is None else None
+        )
         for pos, is_edge, vidx, col in self._entries():
             data[pos] = np.take(edge_values if is_edge else node_values, vidx)
             if indices is not None:
@@ -110,8 +111,10 @@ class _Pattern:
         return perm
 
     def coo_indices(self):
-        rows = np.repeat(np.arange(self.n * self.d, dtype=np.int64),
-                         np.diff(self.indptr.astype(np.int64)))
+        rows = np.repeat(
+            np.arange(self.n * self.d, dtype=np.int64),
+            np.diff(self.indptr.astype(np.int64)),
+        )
         return np.vstack([rows, self.indices.astype(np.int64)])
 
 
@@ -122,16 +125,20 @@ def _check_maps(maps, n_edges, map_type):
     torch_in = is_torch(maps)
     if not torch_in:
         maps = np.asarray(maps)
-        if maps.dtype == object or not (np.issubdtype(maps.dtype, np.number)
-                                        or maps.dtype == bool):
+        if maps.dtype == object or not (
+            np.issubdtype(maps.dtype, np.number) or maps.dtype == bool
+        ):
             raise TypeError(f"maps must be numeric, got dtype {maps.dtype}")
         maps = maps.astype(np.float64, copy=False)
     want = "(n_edges, d)" if map_type == "diagonal" else "(n_edges, d, d)"
     ndim = 2 if map_type == "diagonal" else 3
     shape = tuple(maps.shape)
-    if len(shape) != ndim or shape[0] != n_edges or (
-        ndim == 3 and shape[1] != shape[2]
-    ) or shape[1] < 1:
+    if (
+        len(shape) != ndim
+        or shape[0] != n_edges
+        or (ndim == 3 and shape[1] != shape[2])
+        or shape[1] < 1
+    ):
         raise ValueError(
             f"maps must have shape {want} for map_type={map_type!r} with "
             f"n_edges={n_edges} (one map per directed edge, aligned with "
@@ -146,14 +153,21 @@ def _check_maps(maps, n_edges, map_type):
 
             with torch.no_grad():
                 M = maps.detach().to(torch.float64)
-                err = (M.transpose(1, 2) @ M
-                       - torch.eye(shape[1], dtype=M.dtype, device=M.device))
+                err = M.transpose(1, 2) @ M - torch.eye(
+                    shape[1], dtype=M.dtype, device=M.device
+                )
                 err = float(err.abs().max())
-            tol = 1e-4 if maps.dtype in (torch.float32, torch.float16,
-                                         torch.bfloat16) else 1e-6
+            tol = (
+                1e-4
+                if maps.dtype in (torch.float32, torch.float16, torch.bfloat16)
+                else 1e-6
+            )
         else:
-            err = float(np.abs(np.matmul(maps.transpose(0, 2, 1), maps)
-                               - np.eye(shape[1])).max())
+            err = float(
+                np.abs(
+                    np.matmul(maps.transpose(0, 2, 1), maps) - np.eye(shape[1])
+                ).max()
+            )
             tol = 1e-6
         if err > tol:
             raise ValueError(
@@ -167,8 +181,11 @@ def _check_weight(edge_weight, n_edges, rev):
     if edge_weight is None:
         return None
     torch_in = is_torch(edge_weight)
-    w = edge_weight.detach().cpu().numpy() if torch_in else np.asarray(
-        edge_weight, dtype=np.float64)
+    w = (
+        edge_weight.detach().cpu().numpy()
+        if torch_in
+        else np.asarray(edge_weight, dtype=np.float64)
+    )
     if w.shape != (n_edges,):
         raise ValueError(
             f"edge_weight must have shape (n_edges,) = ({n_edges},), got {w.shape}"
@@ -250,8 +267,7 @@ def _blocks_numpy(maps, src, dst, rev, w, n, d, map_type, normalization):
         for a in range(d):
             node[:, a] = np.bincount(src, weights=ones * maps[:, a] ** 2, minlength=n)
     else:
-        P = _bmm(np.take(maps, hi, axis=0), np.take(maps, hr, axis=0),
-                 transpose_a=True)
+        P = _bmm(np.take(maps, hi, axis=0), np.take(maps, hr, axis=0), transpose_a=True)
         if w is not None:
             P *= w[hi, None, None]
         np.negative(P, out=P)
@@ -265,8 +281,9 @@ def _blocks_numpy(maps, src, dst, rev, w, n, d, map_type, normalization):
             node = np.empty((n, d, d))
             for a in range(d):
                 for c in range(a, d):
-                    node[:, a, c] = np.bincount(src, weights=ones * G[:, a, c],
-                                                minlength=n)
+                    node[:, a, c] = np.bincount(
+                        src, weights=ones * G[:, a, c], minlength=n
+                    )
                     node[:, c, a] = node[:, a, c]
     if normalization is not None:
         if node.ndim == 2:  # diagonal degree blocks
@@ -316,8 +333,11 @@ def _torch_inv_sqrt():
             df = f.unsqueeze(-1) - f.unsqueeze(-2)
             scale = w.abs().amax(dim=-1, keepdim=True).unsqueeze(-1).clamp_min(1e-300)
             close = dw.abs() <= 1e-9 * scale
-            K = torch.where(close, 0.5 * (fp.unsqueeze(-1) + fp.unsqueeze(-2)),
-                            df / torch.where(close, torch.ones_like(dw), dw))
+            K = torch.where(
+                close,
+                0.5 * (fp.unsqueeze(-1) + fp.unsqueeze(-2)),
+                df / torch.where(close, torch.ones_like(dw), dw),
+            )
             Gs = 0.5 * (G + G.transpose(-1, -2))
             inner = V.transpose(-1, -2) @ Gs @ V
             return V @ (inner * K) @ V.transpose(-1, -2)
@@ -351,13 +371,17 @@ def _blocks_torch(maps, src, dst, rev, w, n, d, map_type, normalization):
             if w is not None:
                 G = G * w[:, None, None]
             node = torch.zeros(n, d, d, dtype=maps.dtype, device=dev).index_add(
-                0, src_t, G)
+                0, src_t, G
+            )
     if normalization is not None:
         if node.dim() == 2:
             Dv = node + 1.0 if normalization == "augmented" else node
             pos = Dv > 0
-            s = torch.where(pos, torch.where(pos, Dv, torch.ones_like(Dv)).rsqrt(),
-                            torch.zeros_like(Dv))
+            s = torch.where(
+                pos,
+                torch.where(pos, Dv, torch.ones_like(Dv)).rsqrt(),
+                torch.zeros_like(Dv),
+            )
             if off.dim() == 2:
                 off = off * s[src_t] * s[dst_t]
             else:
@@ -375,8 +399,16 @@ def _blocks_torch(maps, src, dst, rev, w, n, d, map_type, normalization):
 # ----------------------------------------------------------------------------
 # public function
 # ----------------------------------------------------------------------------
-def sheaf_laplacian(edge_index, maps, n_nodes, *, normalization=None,
-                    map_type="general", edge_weight=None, output=None):
+def sheaf_laplacian(
+    edge_index,
+    maps,
+    n_nodes,
+    *,
+    normalization=None,
+    map_type="general",
+    edge_weight=None,
+    output=None,
+):
     r"""Sheaf Laplacian :math:`L_F = \delta^T \delta` of a cellular sheaf on a graph.
 
     Parameters
@@ -461,12 +493,12 @@ def sheaf_laplacian(edge_index, maps, n_nodes, *, normalization=None,
     w = _check_weight(edge_weight, E, rev)
     if output is None:
         output = "torch" if is_torch(maps) else "scipy"
-    return _assemble(src, dst, rev, order, n, maps, d, w, map_type, normalization,
-                     output)
+    return _assemble(
+        src, dst, rev, order, n, maps, d, w, map_type, normalization, output
+    )
 
 
-def _assemble(src, dst, rev, order, n, maps, d, w, map_type, normalization,
-              output):
+def _assemble(src, dst, rev, order, n, maps, d, w, map_type, normalization, output):
     """Build the Laplacian from validated inputs (see :func:`sheaf_laplacian`)."""
     torch_maps = is_torch(maps)
     if output is None:
@@ -476,12 +508,18 @@ def _assemble(src, dst, rev, order, n, maps, d, w, map_type, normalization,
         torch_maps = False
     if is_torch(w) and not torch_maps:
         w = w.detach().cpu().numpy().astype(np.float64)
-    pattern = _Pattern(src, dst, order, n, d, edge_full=map_type != "diagonal",
-                       node_full=map_type == "general")
+    pattern = _Pattern(
+        src,
+        dst,
+        order,
+        n,
+        d,
+        edge_full=map_type != "diagonal",
+        node_full=map_type == "general",
+    )
     shape = (n * d, n * d)
     if not torch_maps:
-        off, node = _blocks_numpy(maps, src, dst, rev, w, n, d, map_type,
-                                  normalization)
+        off, node = _blocks_numpy(maps, src, dst, rev, w, n, d, map_type, normalization)
         data = pattern.fill(off.reshape(-1), node.reshape(-1))
         del off, node
         if output == "scipy":
@@ -490,10 +528,15 @@ def _assemble(src, dst, rev, order, n, maps, d, w, map_type, normalization,
             return L
         torch = import_torch()
         return torch.sparse_coo_tensor(
-            torch.from_numpy(pattern.coo_indices()), torch.from_numpy(data), shape,
-            is_coalesced=True, check_invariants=False)
+            torch.from_numpy(pattern.coo_indices()),
+            torch.from_numpy(data),
+            shape,
+            is_coalesced=True,
+            check_invariants=False,
+        )
     return _TorchBuilder(src, dst, rev, order, n, d, map_type, pattern)(
-        maps, normalization, w)
+        maps, normalization, w
+    )
 
 
 class _TorchBuilder:
@@ -505,10 +548,21 @@ class _TorchBuilder:
         self.n, self.d, self.map_type = n, d, map_type
         self.E = src.shape[0]
         self.pattern = pattern or _Pattern(
-            src, dst, order, n, d, edge_full=map_type != "diagonal",
-            node_full=map_type == "general")
-        self._numpy = (src, dst, rev, self.pattern.permutation(),
-                       self.pattern.coo_indices())
+            src,
+            dst,
+            order,
+            n,
+            d,
+            edge_full=map_type != "diagonal",
+            node_full=map_type == "general",
+        )
+        self._numpy = (
+            src,
+            dst,
+            rev,
+            self.pattern.permutation(),
+            self.pattern.coo_indices(),
+        )
         self._device_cache = {}
 
     @classmethod
@@ -520,21 +574,32 @@ class _TorchBuilder:
         key = str(device)
         if key not in self._device_cache:
             torch = import_torch()
-            self._device_cache[key] = tuple(torch.as_tensor(a, device=device)
-                                            for a in self._numpy)
+            self._device_cache[key] = tuple(
+                torch.as_tensor(a, device=device) for a in self._numpy
+            )
         return self._device_cache[key]
 
     def entries(self, maps, normalization, edge_weight=None):
         """``(indices (2, nnz), values (nnz,))`` in coalesced order."""
         torch = import_torch()
         src, dst, rev, perm, idx = self._tensors(maps.device)
-        off, node = _blocks_torch(maps, src, dst, rev, edge_weight, self.n, self.d,
-                                  self.map_type, normalization)
+        off, node = _blocks_torch(
+            maps,
+            src,
+            dst,
+            rev,
+            edge_weight,
+            self.n,
+            self.d,
+            self.map_type,
+            normalization,
+        )
         return idx, torch.cat([off.reshape(-1), node.reshape(-1)])[perm]
 
     def __call__(self, maps, normalization, edge_weight=None):
         torch = import_torch()
         idx, values = self.entries(maps, normalization, edge_weight)
         size = self.n * self.d
-        return torch.sparse_coo_tensor(idx, values, (size, size), is_coalesced=True,
-                                       check_invariants=False)
+        return torch.sparse_coo_tensor(
+            idx, values, (size, size), is_coalesced=True, check_invariants=False
+        )

@@ -69,8 +69,15 @@ def _smallest(L, k, rng):
     return w[order], V[:, order]
 
 
-def orientability(edge_index, transports, n_nodes, *, edge_weight=None,
-                  threshold=0.1, random_state=None):
+def orientability(
+    edge_index,
+    transports,
+    n_nodes,
+    *,
+    edge_weight=None,
+    threshold=0.1,
+    random_state=None,
+):
     """Singer-Wu orientability test of a manifold from its transports.
 
     Each edge gets the sign :math:`z_{ij} = \\mathrm{sign} \\det O_{ij}` (+1 when
@@ -112,11 +119,15 @@ def orientability(edge_index, transports, n_nodes, *, edge_weight=None,
             "transports must have shape (n_edges, d, d) aligned with edge_index, "
             f"got {transports.shape}"
         )
-    w = np.ones(src.shape[0]) if edge_weight is None else np.asarray(
-        edge_weight, dtype=np.float64)
+    w = (
+        np.ones(src.shape[0])
+        if edge_weight is None
+        else np.asarray(edge_weight, dtype=np.float64)
+    )
     if w.shape != src.shape:
         raise ValueError(
-            f"edge_weight must have shape ({src.shape[0]},), got {w.shape}")
+            f"edge_weight must have shape ({src.shape[0]},), got {w.shape}"
+        )
     z = np.where(_det(transports) < 0, -1.0, 1.0)
     W = sp.csr_array((w, (src, dst)), shape=(n, n))
     big, _ = largest_component(W)

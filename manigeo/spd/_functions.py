@@ -38,7 +38,8 @@ def _check_sym(V, name):
 def _same_p(A, Bm, na, nb):
     if A.shape[-1] != Bm.shape[-1]:
         raise ValueError(
-            f"{na} and {nb} have different matrix sizes: {A.shape[-1]} and {Bm.shape[-1]}"
+            f"{na} and {nb} have different matrix sizes: "
+            f"{A.shape[-1]} and {Bm.shape[-1]}"
         )
 
 
@@ -49,7 +50,8 @@ def distance(A, B, metric="affine", *, theta=1.0, alpha=1.0, beta=0.0, squared=F
     ----------
     A, B : array-like or Tensor of shape (p, p) or (n, p, p)
         SPD matrices (broadcast against each other).
-    metric : {"affine", "logeuclid", "logcholesky", "bures-wasserstein"}, default="affine"
+    metric : {"affine", "logeuclid", "logcholesky", "bures-wasserstein"}, \
+            default="affine"
         The metric (see :func:`manigeo.spd.get_metric`).
     theta : float, default=1.0
         Power deformation: ``d(A^θ, B^θ) / |θ|``.
@@ -166,8 +168,18 @@ def geodesic(A, B, t, metric="affine", *, theta=1.0, alpha=1.0, beta=0.0):
     return get_metric(metric, theta, alpha, beta).geodesic(A, B, t)
 
 
-def mean(X, metric="affine", *, weights=None, theta=1.0, alpha=1.0, beta=0.0,
-         tol=1e-10, max_iter=100, init=None):
+def mean(
+    X,
+    metric="affine",
+    *,
+    weights=None,
+    theta=1.0,
+    alpha=1.0,
+    beta=0.0,
+    tol=1e-10,
+    max_iter=100,
+    init=None,
+):
     """Weighted Fréchet mean of SPD matrices.
 
     Closed form for "logeuclid" (``expm`` of the mean log) and "logcholesky"
@@ -218,8 +230,9 @@ def mean(X, metric="affine", *, weights=None, theta=1.0, alpha=1.0, beta=0.0,
     return m.mean(X, weights=weights, tol=tol, max_iter=max_iter, init=init)
 
 
-def dispersion(X, M=None, metric="affine", *, weights=None, theta=1.0, alpha=1.0,
-               beta=0.0):
+def dispersion(
+    X, M=None, metric="affine", *, weights=None, theta=1.0, alpha=1.0, beta=0.0
+):
     """Weighted mean squared distance ``sum_i w_i d²(X_i, M)``.
 
     Parameters

@@ -134,7 +134,9 @@ def _np_spectral(X, name, p=None):
     if not np.issubdtype(X.dtype, np.floating):
         X = X.astype(np.float64)
     if X.ndim < 2 or X.shape[-1] != X.shape[-2]:
-        raise ValueError(f"X must hold square matrices (..., p, p), got shape {X.shape}")
+        raise ValueError(
+            f"X must hold square matrices (..., p, p), got shape {X.shape}"
+        )
     if not np.all(np.isfinite(X)):
         raise ValueError("X contains NaN or infinite values")
     Xs = 0.5 * (X + np.swapaxes(X, -1, -2))

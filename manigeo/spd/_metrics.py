@@ -65,7 +65,9 @@ class _SPDMetric:
 
     def undeform(self, Q):
         """φ⁻¹(Q) = Q^{1/θ}."""
-        return Q if self.theta == 1.0 or not self.deformable else powm(Q, 1.0 / self.theta)
+        return (
+            Q if self.theta == 1.0 or not self.deformable else powm(Q, 1.0 / self.theta)
+        )
 
     def _dphi(self, P, V, inverse=False):
         if self.theta == 1.0 or not self.deformable:
@@ -90,8 +92,9 @@ class _SPDMetric:
     def geodesic(self, A, Bm, t):
         return self.undeform(self._geodesic(self.deform(A), self.deform(Bm), t))
 
-    def mean(self, X, weights=None, tol=1e-10, max_iter=100, init=None,
-             return_info=False):
+    def mean(
+        self, X, weights=None, tol=1e-10, max_iter=100, init=None, return_info=False
+    ):
         w = B.as_weights(weights, X)
         init_d = None if init is None else self.deform(init)
         M, info = self._mean(self.deform(X), w, tol, max_iter, init_d)
@@ -139,8 +142,9 @@ class AffineInvariant(_SPDMetric):
         return karcher_affine(X, w, tol=tol, max_iter=max_iter, init=init)
 
 
-def karcher_affine(X, w, *, tol=1e-10, max_iter=100, init=None, warn=True,
-                   adaptive=True):
+def karcher_affine(
+    X, w, *, tol=1e-10, max_iter=100, init=None, warn=True, adaptive=True
+):
     """Karcher flow for the AIM Fréchet mean.
 
     ``M <- M^{1/2} expm(ν J) M^{1/2}`` with ``J = sum_i w_i logm(M^{-1/2} X_i
@@ -161,7 +165,7 @@ def karcher_affine(X, w, *, tol=1e-10, max_iter=100, init=None, warn=True,
     gnorm = float("inf")
     nu, best = 1.0, float("inf")
     it = 0
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007 (n_iter after the loop)
         S, Si = sqrtm(M), invsqrtm(M)
         J = B.weighted_sum(logm(Si @ X @ Si), w)
         gnorm = float(B.fro2(J)) ** 0.5
@@ -245,8 +249,11 @@ class LogCholesky(_SPDMetric):
     def _log(self, P, Q):
         L, K = B.cholesky(P), B.cholesky(Q)
         dL = B.diagonal(L)
-        X = (B.strict_tril(K) - B.strict_tril(L)
-             + B.diag_embed(dL * (B.log(B.diagonal(K)) - B.log(dL))))
+        X = (
+            B.strict_tril(K)
+            - B.strict_tril(L)
+            + B.diag_embed(dL * (B.log(B.diagonal(K)) - B.log(dL)))
+        )
         return L @ B.mT(X) + X @ B.mT(L)
 
     def _exp(self, P, V):
@@ -255,13 +262,15 @@ class LogCholesky(_SPDMetric):
         half = B.strict_tril(W) + 0.5 * B.diag_embed(B.diagonal(W))
         X = L @ half
         dL = B.diagonal(L)
-        K = (B.strict_tril(L) + B.strict_tril(X)
-             + B.diag_embed(dL * B.exp(B.diagonal(X) / dL)))
+        K = (
+            B.strict_tril(L)
+            + B.strict_tril(X)
+            + B.diag_embed(dL * B.exp(B.diagonal(X) / dL))
+        )
         return K @ B.mT(K)
 
     def _geodesic(self, A, Bm, t):
-        return logchol_from_coords(
-            (1 - t) * logchol_coords(A) + t * logchol_coords(Bm))
+        return logchol_from_coords((1 - t) * logchol_coords(A) + t * logchol_coords(Bm))
 
     def _mean(self, X, w, tol, max_iter, init):
         C = B.weighted_sum(logchol_coords(X), w)
@@ -306,7 +315,7 @@ class BuresWasserstein(_SPDMetric):
     def _mean(self, X, w, tol, max_iter, init):
         M = B.weighted_sum(X, w) if init is None else init
         gnorm, it = float("inf"), 0
-        for it in range(1, max_iter + 1):
+        for it in range(1, max_iter + 1):  # noqa: B007 (n_iter after the loop)
             S, Si = sqrtm(M), invsqrtm(M)
             T = Si @ B.weighted_sum(sqrtm(S @ X @ S), w) @ Si
             R = T - B.eye_like(T)

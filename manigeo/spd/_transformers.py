@@ -33,8 +33,9 @@ def _center(m, X, M):
         return m.undeform(Mi @ m.deform(X) @ Mi)
     if name == "logeuclid":
         return _lem_translate(X, M, -1.0)
-    return m.undeform(logchol_from_coords(logchol_coords(m.deform(X))
-                                          - logchol_coords(m.deform(M))))
+    return m.undeform(
+        logchol_from_coords(logchol_coords(m.deform(X)) - logchol_coords(m.deform(M)))
+    )
 
 
 def _uncenter(m, Y, M):
@@ -44,8 +45,9 @@ def _uncenter(m, Y, M):
         return m.undeform(S @ m.deform(Y) @ S)
     if name == "logeuclid":
         return _lem_translate(Y, M, 1.0)
-    return m.undeform(logchol_from_coords(logchol_coords(m.deform(Y))
-                                          + logchol_coords(m.deform(M))))
+    return m.undeform(
+        logchol_from_coords(logchol_coords(m.deform(Y)) + logchol_coords(m.deform(M)))
+    )
 
 
 def _lem_translate(X, M, sign):
@@ -64,8 +66,15 @@ def _stretch(m, Y, s):
 
 
 def _check_3d(estimator, X, reset):
-    X = validate_data(estimator, X, allow_nd=True, ensure_2d=False, reset=reset,
-                      dtype=np.float64, ensure_min_samples=1)
+    X = validate_data(
+        estimator,
+        X,
+        allow_nd=True,
+        ensure_2d=False,
+        reset=reset,
+        dtype=np.float64,
+        ensure_min_samples=1,
+    )
     X = check_spd(X, name="X", ndim=(3,), copy=True)
     return check_matrix_size(estimator, X, reset=reset)
 
@@ -185,8 +194,18 @@ class SPDStandardScaler(_SPDTransformerBase):
         "with_std": ["boolean"],
     }
 
-    def __init__(self, *, metric="affine", theta=1.0, alpha=1.0, beta=0.0,
-                 with_std=True, target_dispersion=1.0, tol=1e-10, max_iter=100):
+    def __init__(
+        self,
+        *,
+        metric="affine",
+        theta=1.0,
+        alpha=1.0,
+        beta=0.0,
+        with_std=True,
+        target_dispersion=1.0,
+        tol=1e-10,
+        max_iter=100,
+    ):
         self.metric = metric
         self.theta = theta
         self.alpha = alpha
@@ -214,7 +233,8 @@ class SPDStandardScaler(_SPDTransformerBase):
         X = _check_3d(self, X, reset=True)
         m = self._metric()
         self.mean_, self.dispersion_, self.scale_, self.n_iter_ = self._fit_one(
-            m, X, self.with_std)
+            m, X, self.with_std
+        )
         return self
 
     def transform(self, X):
@@ -316,8 +336,18 @@ class SPDRecenter(_SPDTransformerBase):
         "rescale": ["boolean"],
     }
 
-    def __init__(self, *, metric="affine", theta=1.0, alpha=1.0, beta=0.0,
-                 rescale=False, target_dispersion=1.0, tol=1e-10, max_iter=100):
+    def __init__(
+        self,
+        *,
+        metric="affine",
+        theta=1.0,
+        alpha=1.0,
+        beta=0.0,
+        rescale=False,
+        target_dispersion=1.0,
+        tol=1e-10,
+        max_iter=100,
+    ):
         self.metric = metric
         self.theta = theta
         self.alpha = alpha
@@ -369,8 +399,9 @@ class SPDRecenter(_SPDTransformerBase):
         labels = self._unique(groups)
         means, disps, scales = [], [], []
         for g in labels:
-            M, d, s, _ = self._fit_one(m, X[groups == g] if g is not None else X,
-                                       self.rescale)
+            M, d, s, _ = self._fit_one(
+                m, X[groups == g] if g is not None else X, self.rescale
+            )
             means.append(M)
             disps.append(d)
             scales.append(s)

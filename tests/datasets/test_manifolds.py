@@ -106,15 +106,18 @@ def test_sample_rgg_geodesic_threshold_and_keep():
     assert (B.multiply(A) != B).nnz == 0  # a subset of the true edges
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda: make_sphere(10, radius=-1), "radius"),
-    (lambda: make_torus(10, kind="klein"), "kind"),
-    (lambda: make_torus(10, kind="ring", R=1, r=2), "R > r"),
-    (lambda: make_swiss_roll(10, noise=-1), "noise"),
-    (lambda: make_tree(10, n_branches=0), "n_branches"),
-    (lambda: make_sphere(0), "n_samples"),
-    (lambda: sample_rgg(np.zeros((5, 2)), 0.1, keep=0), "keep"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: make_sphere(10, radius=-1), "radius"),
+        (lambda: make_torus(10, kind="klein"), "kind"),
+        (lambda: make_torus(10, kind="ring", R=1, r=2), "R > r"),
+        (lambda: make_swiss_roll(10, noise=-1), "noise"),
+        (lambda: make_tree(10, n_branches=0), "n_branches"),
+        (lambda: make_sphere(0), "n_samples"),
+        (lambda: sample_rgg(np.zeros((5, 2)), 0.1, keep=0), "keep"),
+    ],
+)
 def test_bad_parameters(call, match):
     with pytest.raises((ValueError, TypeError), match=match):
         call()

@@ -12,8 +12,9 @@ def test_classical_mds_recovers_euclidean_configuration(rng):
     Y, w = classical_mds(D, 3, return_eigenvalues=True)
     np.testing.assert_allclose(cdist(Y, Y), D, atol=1e-10)
     Xc = X - X.mean(0)
-    np.testing.assert_allclose(np.sort(w), np.sort(np.linalg.eigvalsh(Xc.T @ Xc)),
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        np.sort(w), np.sort(np.linalg.eigvalsh(Xc.T @ Xc)), rtol=1e-10
+    )
 
 
 def test_landmark_mds_equals_classical_on_euclidean_data(rng):

@@ -32,7 +32,7 @@ def test_stress_decreases_and_matches_sklearn(rng):
     stresses = [
         _raw_stress(D, smacof(D, init=init, max_iter=it, tol=0)) for it in (0, 1, 5, 30)
     ]
-    assert all(b <= a + 1e-9 for a, b in zip(stresses, stresses[1:]))
+    assert all(b <= a + 1e-9 for a, b in zip(stresses, stresses[1:], strict=False))
     assert stresses[-1] < 0.9 * stresses[0]
     Y = smacof(D, init=init, max_iter=1000, tol=1e-9)
     Ysk, _ = sk_smacof(

@@ -37,20 +37,25 @@ def test_gaussian_kernel(rng):
     X = rng.normal(size=(80, 2))
     D = knn_graph(X, 6, mode="distance")
     W = gaussian_kernel(D, sigma=0.5)
-    np.testing.assert_allclose(W.data, np.exp(-(D.data / 0.5) ** 2))
+    np.testing.assert_allclose(W.data, np.exp(-((D.data / 0.5) ** 2)))
     assert gaussian_kernel(D).nnz == D.nnz
     with pytest.raises(ValueError, match="sigma"):
         gaussian_kernel(D, sigma=-1)
 
 
-@pytest.mark.parametrize("kind, ref", [
-    ("combinatorial", lambda W: csgraph.laplacian(W)),
-    ("symmetric", lambda W: csgraph.laplacian(W, normed=True)),
-])
+@pytest.mark.parametrize(
+    "kind, ref",
+    [
+        ("combinatorial", lambda W: csgraph.laplacian(W)),
+        ("symmetric", lambda W: csgraph.laplacian(W, normed=True)),
+    ],
+)
 def test_laplacian_matches_scipy(rng, kind, ref):
     X = rng.normal(size=(60, 3))
     W = gaussian_kernel(knn_graph(X, 5, mode="distance"))
-    np.testing.assert_allclose(laplacian(W, kind).toarray(), ref(W.toarray()), atol=1e-13)
+    np.testing.assert_allclose(
+        laplacian(W, kind).toarray(), ref(W.toarray()), atol=1e-13
+    )
 
 
 def test_random_walk_laplacian_and_isolated_node():
@@ -74,9 +79,14 @@ def test_null_space_counts_components(rng):
 def test_input_conversions_agree():
     W = np.array([[0, 1, 2], [1, 0, 0], [2, 0, 0]], dtype=float)
     ref = laplacian(W).toarray()
-    for G in (sp.coo_matrix(W), sp.csc_array(W), nx.from_numpy_array(W),
-              torch.tensor(W).to_sparse(), torch.tensor(W).to_sparse_csr(),
-              torch.tensor(W)):
+    for G in (
+        sp.coo_matrix(W),
+        sp.csc_array(W),
+        nx.from_numpy_array(W),
+        torch.tensor(W).to_sparse(),
+        torch.tensor(W).to_sparse_csr(),
+        torch.tensor(W),
+    ):
         np.testing.assert_array_equal(laplacian(G).toarray(), ref)
 
 
@@ -84,8 +94,9 @@ def test_adjacency_validation():
     A = np.array([[0, 1], [0, 0]], dtype=float)
     with pytest.raises(ValueError, match="not symmetric"):
         to_adjacency(A)
-    np.testing.assert_array_equal(to_adjacency(A, symmetric="max").toarray(),
-                                  [[0, 1], [1, 0]])
+    np.testing.assert_array_equal(
+        to_adjacency(A, symmetric="max").toarray(), [[0, 1], [1, 0]]
+    )
     with pytest.raises(ValueError, match="square"):
         to_adjacency(np.ones((2, 3)))
     with pytest.raises(ValueError, match="NaN"):

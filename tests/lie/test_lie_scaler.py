@@ -54,8 +54,9 @@ def test_mean_identity_dispersion_one_and_inverse(rng, group):
     np.testing.assert_allclose(sc.inverse_transform(Y), X, atol=1e-10)
     # the outputs are group elements
     R = Y if group == "SO" else Y[:, :3, :3]
-    np.testing.assert_allclose(R @ np.swapaxes(R, 1, 2),
-                               np.broadcast_to(np.eye(3), R.shape), atol=1e-12)
+    np.testing.assert_allclose(
+        R @ np.swapaxes(R, 1, 2), np.broadcast_to(np.eye(3), R.shape), atol=1e-12
+    )
 
 
 def test_so3_mean_is_geomstats_frechet_mean(rng):
@@ -91,7 +92,9 @@ def test_without_std_and_pickle(rng):
     np.testing.assert_allclose(pickle.loads(pickle.dumps(sc)).transform(X), Y)
     # algebra scaling: exp(s log(m^-1 x))
     s2 = LieGroupStandardScaler().fit(X)
-    want = np.array([expm(s2.scale_ * np.real(logm(np.linalg.inv(s2.mean_) @ x))) for x in X])
+    want = np.array(
+        [expm(s2.scale_ * np.real(logm(np.linalg.inv(s2.mean_) @ x))) for x in X]
+    )
     np.testing.assert_allclose(s2.transform(X), want, atol=1e-9)
 
 

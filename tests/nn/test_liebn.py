@@ -16,8 +16,14 @@ def _single_torch_thread():
     torch.set_num_threads(n)
 
 
-CONFIGS = [("affine", 1.0), ("affine", 1.5), ("affine", -0.5),
-           ("logeuclid", 1.0), ("logcholesky", 1.0), ("logcholesky", 0.5)]
+CONFIGS = [
+    ("affine", 1.0),
+    ("affine", 1.5),
+    ("affine", -0.5),
+    ("logeuclid", 1.0),
+    ("logcholesky", 1.0),
+    ("logcholesky", 0.5),
+]
 
 
 def _batch(n=24, p=5, dtype=torch.float64, device="cpu", seed=0):
@@ -99,8 +105,10 @@ def test_scale_gradient_under_affine_matches_finite_difference():
     np.testing.assert_allclose(g, fd, rtol=1e-5)
 
 
-@pytest.mark.parametrize("metric,theta", [("affine", 1.0), ("affine", -0.5),
-                                          ("logeuclid", 1.0), ("logcholesky", 0.5)])
+@pytest.mark.parametrize(
+    "metric,theta",
+    [("affine", 1.0), ("affine", -0.5), ("logeuclid", 1.0), ("logcholesky", 0.5)],
+)
 def test_gradcheck_float64(metric, theta):
     """Exact gradients: w.r.t. the parameters in train mode (the batch mean is
     detached by design, as in the reference, so the input gradient is checked
@@ -130,12 +138,17 @@ def test_running_statistics_and_eval(metric, theta):
     X = _batch()
     bn = _layer(metric, theta, momentum=1.0, karcher_steps=50)
     Ytrain = bn(X)
-    np.testing.assert_allclose(bn.running_mean.numpy(),
-                               mean(X.numpy(), metric, theta=theta, tol=1e-13), atol=1e-9)
+    np.testing.assert_allclose(
+        bn.running_mean.numpy(),
+        mean(X.numpy(), metric, theta=theta, tol=1e-13),
+        atol=1e-9,
+    )
     v = dispersion(X.numpy(), metric=metric, theta=theta)
     np.testing.assert_allclose(bn.running_var.item(), v, rtol=1e-9)
     bn.eval()
-    np.testing.assert_allclose(bn(X).detach().numpy(), Ytrain.detach().numpy(), atol=1e-8)
+    np.testing.assert_allclose(
+        bn(X).detach().numpy(), Ytrain.detach().numpy(), atol=1e-8
+    )
     # eval does not update the running statistics
     rm = bn.running_mean.clone()
     bn(_batch(seed=3))
@@ -151,8 +164,9 @@ def test_momentum_geodesic_update():
     Mb = mean(X.numpy(), "affine", theta=1.5, tol=1e-13)
     want = geodesic(np.eye(5), Mb, 0.1, "affine", theta=1.5)
     np.testing.assert_allclose(bn.running_mean.numpy(), want, atol=1e-9)
-    np.testing.assert_allclose(bn.running_var.item(),
-                               0.9 + 0.1 * dispersion(X.numpy(), theta=1.5), rtol=1e-9)
+    np.testing.assert_allclose(
+        bn.running_var.item(), 0.9 + 0.1 * dispersion(X.numpy(), theta=1.5), rtol=1e-9
+    )
 
 
 @pytest.mark.parametrize("metric", ["affine", "logeuclid", "logcholesky"])

@@ -10,8 +10,7 @@ from manigeo.datasets import make_sphere  # noqa: E402
 from manigeo.nn import SheafDiffusion  # noqa: E402
 from manigeo.sheaf import sheaf_laplacian  # noqa: E402
 
-EDGES = torch.tensor([[0, 1, 1, 2, 2, 3, 3, 0, 0, 2],
-                      [1, 0, 2, 1, 3, 2, 0, 3, 2, 0]])
+EDGES = torch.tensor([[0, 1, 1, 2, 2, 3, 3, 0, 0, 2], [1, 0, 2, 1, 3, 2, 0, 3, 2, 0]])
 
 
 def _dense_update(layer, x, L):
@@ -34,13 +33,15 @@ def test_fixed_laplacian_matches_dense(device):
     x = torch.randn(120, 5, dtype=torch.float64, device=device)
     out = layer(x, laplacian=L)
     ref = _dense_update(layer.cpu(), x.cpu(), L.cpu())
-    np.testing.assert_allclose(out.detach().cpu().numpy(), ref.detach().numpy(),
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        out.detach().cpu().numpy(), ref.detach().numpy(), atol=1e-12
+    )
     # (N, d, C) input gives the same result in the same shape
     out3 = layer.cpu()(x.cpu().reshape(60, 2, 5), laplacian=L.cpu())
     assert out3.shape == (60, 2, 5)
-    np.testing.assert_allclose(out3.reshape(120, 5).detach().numpy(),
-                               ref.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(
+        out3.reshape(120, 5).detach().numpy(), ref.detach().numpy(), atol=1e-12
+    )
     # float32 features: the float64 Laplacian is cast
     out32 = SheafDiffusion(2, 5)(x.float().cpu(), laplacian=L.cpu())
     assert out32.dtype == torch.float32
@@ -54,8 +55,9 @@ def test_learned_maps(maps):
     F = layer.restriction_maps(x, EDGES)
     if maps == "orthogonal":
         eye = F.transpose(1, 2) @ F
-        np.testing.assert_allclose(eye.detach().numpy(),
-                                   np.broadcast_to(np.eye(3), eye.shape), atol=1e-12)
+        np.testing.assert_allclose(
+            eye.detach().numpy(), np.broadcast_to(np.eye(3), eye.shape), atol=1e-12
+        )
         assert np.all(np.linalg.det(F.detach().numpy()) > 0)
     L = sheaf_laplacian(EDGES, F, 4, map_type=maps, normalization="augmented")
     out = layer(x, edge_index=EDGES)

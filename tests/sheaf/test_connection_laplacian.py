@@ -15,8 +15,12 @@ from manigeo.sheaf import sheaf_laplacian, transport_maps
 def klein_bottle(n, rng, R=2.0, r=1.0):
     """Klein bottle embedded in R^4 (the 'figure-8'-free 4-D tube)."""
     t, p = rng.uniform(0, 2 * np.pi, size=(2, n))
-    return np.c_[(R + r * np.cos(t)) * np.cos(p), (R + r * np.cos(t)) * np.sin(p),
-                 r * np.sin(t) * np.cos(p / 2), r * np.sin(t) * np.sin(p / 2)]
+    return np.c_[
+        (R + r * np.cos(t)) * np.cos(p),
+        (R + r * np.cos(t)) * np.sin(p),
+        r * np.sin(t) * np.cos(p / 2),
+        r * np.sin(t) * np.sin(p / 2),
+    ]
 
 
 def projective_plane(n, rng):
@@ -28,8 +32,16 @@ def projective_plane(n, rng):
 
 
 def _lowest(L, k):
-    return np.sort(eigsh(sp.csc_matrix(L), k=k, sigma=-1e-3, which="LM",
-                         return_eigenvectors=False, v0=np.ones(L.shape[0])))
+    return np.sort(
+        eigsh(
+            sp.csc_matrix(L),
+            k=k,
+            sigma=-1e-3,
+            which="LM",
+            return_eigenvectors=False,
+            v0=np.ones(L.shape[0]),
+        )
+    )
 
 
 def _clusters(w, sizes):
@@ -37,7 +49,7 @@ def _clusters(w, sizes):
     their means and the ratio of each gap to the spread inside clusters."""
     means, bounds, start = [], [], 0
     for s in sizes:
-        means.append(w[start:start + s].mean())
+        means.append(w[start : start + s].mean())
         bounds.append((w[start], w[start + s - 1]))
         start += s
     return np.array(means), bounds
@@ -57,7 +69,7 @@ def test_sphere_connection_spectrum(sphere_fit):
     w = _lowest(cl.laplacian_, 31)
     means, bounds = _clusters(w, [6, 10, 14])
     # clusters are separated: each starts well above the previous one's end
-    for (lo_prev, hi_prev), (lo, _) in zip(bounds[:-1], bounds[1:]):
+    for (_lo_prev, hi_prev), (lo, _) in zip(bounds[:-1], bounds[1:], strict=False):
         assert lo > 2 * hi_prev if hi_prev == bounds[0][1] else lo > 1.15 * hi_prev
     assert w[30] > 1.15 * w[29]
     np.testing.assert_allclose(means / means[0], [1, 5, 11], rtol=0.08)
@@ -72,7 +84,7 @@ def test_sphere_scalar_spectrum(sphere_fit):
     w = _lowest(laplacian(W, "symmetric"), 17)
     assert abs(w[0]) < 1e-10
     means, bounds = _clusters(w[1:], [3, 5, 7])
-    for (_, hi_prev), (lo, _) in zip(bounds[:-1], bounds[1:]):
+    for (_, hi_prev), (lo, _) in zip(bounds[:-1], bounds[1:], strict=False):
         assert lo > 1.3 * hi_prev
     np.testing.assert_allclose(means / means[0], [1, 3, 6], rtol=0.08)
 
@@ -96,8 +108,13 @@ def test_flat_torus_kernel_is_d():
 
 @pytest.mark.parametrize(
     "name, orientable",
-    [("sphere", True), ("flat torus", True), ("ring torus", True),
-     ("klein", False), ("rp2", False)],
+    [
+        ("sphere", True),
+        ("flat torus", True),
+        ("ring torus", True),
+        ("klein", False),
+        ("rp2", False),
+    ],
 )
 def test_orientability(name, orientable):
     rng = np.random.default_rng(5)
@@ -135,19 +152,36 @@ def test_gauge_invariance(rng):
     src, dst = cl.edge_index_
     T = np.matmul(np.matmul(Q[src].transpose(0, 2, 1), cl.transports_), Q[dst])
     for norm in (None, "sym", "augmented"):
-        L0 = sheaf_laplacian(cl.edge_index_, cl.maps_, n, map_type="orthogonal",
-                             normalization=norm, edge_weight=cl.edge_weight_)
-        L1 = sheaf_laplacian(cl.edge_index_, transport_maps(cl.edge_index_, T), n,
-                             map_type="orthogonal", normalization=norm,
-                             edge_weight=cl.edge_weight_)
+        L0 = sheaf_laplacian(
+            cl.edge_index_,
+            cl.maps_,
+            n,
+            map_type="orthogonal",
+            normalization=norm,
+            edge_weight=cl.edge_weight_,
+        )
+        L1 = sheaf_laplacian(
+            cl.edge_index_,
+            transport_maps(cl.edge_index_, T),
+            n,
+            map_type="orthogonal",
+            normalization=norm,
+            edge_weight=cl.edge_weight_,
+        )
         assert np.abs(L1 - L0).max() > 0.1  # the matrices differ ...
-        np.testing.assert_allclose(np.linalg.eigvalsh(L1.toarray()),
-                                   np.linalg.eigvalsh(L0.toarray()), atol=1e-10)
+        np.testing.assert_allclose(
+            np.linalg.eigvalsh(L1.toarray()),
+            np.linalg.eigvalsh(L0.toarray()),
+            atol=1e-10,
+        )
     # ... and so does a rigid motion of the data, with the same spectrum
     R = np.linalg.qr(rng.normal(size=(3, 3)))[0]
     cl2 = ConnectionLaplacian(n_neighbors=8, dimension=2).fit(X @ R.T + 5.0)
-    np.testing.assert_allclose(np.linalg.eigvalsh(cl2.laplacian_.toarray()),
-                               np.linalg.eigvalsh(cl.laplacian_.toarray()), atol=1e-10)
+    np.testing.assert_allclose(
+        np.linalg.eigvalsh(cl2.laplacian_.toarray()),
+        np.linalg.eigvalsh(cl.laplacian_.toarray()),
+        atol=1e-10,
+    )
 
 
 def test_attributes_and_conventions(rng):
@@ -164,8 +198,9 @@ def test_attributes_and_conventions(rng):
     L = cl.laplacian_.toarray()
     for e in rng.choice(ei.shape[1], 10, replace=False):
         u, v = ei[:, e]
-        np.testing.assert_allclose(L[u * d:(u + 1) * d, v * d:(v + 1) * d],
-                                   -cl.transports_[e], atol=1e-15)
+        np.testing.assert_allclose(
+            L[u * d : (u + 1) * d, v * d : (v + 1) * d], -cl.transports_[e], atol=1e-15
+        )
     np.testing.assert_allclose(np.diag(L), np.repeat(np.bincount(ei[0]), d))
 
 
@@ -180,8 +215,11 @@ def test_graph_mode_with_features(rng):
     cl = ConnectionLaplacian(graph=A.tocsr(), dimension=2).fit(X)
     assert cl.edge_index_.shape[1] == A.nnz
     F = cl.frames_
-    np.testing.assert_allclose(np.einsum("npa,npb->nab", F, F),
-                               np.broadcast_to(np.eye(2), (400, 2, 2)), atol=1e-10)
+    np.testing.assert_allclose(
+        np.einsum("npa,npb->nab", F, F),
+        np.broadcast_to(np.eye(2), (400, 2, 2)),
+        atol=1e-10,
+    )
     # frames are tangent to the sphere at their point (normal = x); node 0's
     # padded neighbourhood (2 points) is coarser
     normal = np.abs(np.einsum("np,npa->na", X, F))
@@ -213,11 +251,18 @@ def test_to_torch_and_to_pyg():
     pytest.importorskip("torch_geometric")
     data = cl.to_pyg(x=X)
     assert data.num_nodes == 100 and data.x.shape == (100, 3)
-    Lp = sheaf_laplacian(data.edge_index, data.maps.double(), 100,
-                         map_type="orthogonal", normalization="sym")
-    np.testing.assert_allclose(Lp.to_dense().numpy(), cl.laplacian_.toarray(),
-                               atol=1e-6)
+    Lp = sheaf_laplacian(
+        data.edge_index,
+        data.maps.double(),
+        100,
+        map_type="orthogonal",
+        normalization="sym",
+    )
+    np.testing.assert_allclose(
+        Lp.to_dense().numpy(), cl.laplacian_.toarray(), atol=1e-6
+    )
     from torch_geometric.utils import to_undirected
+
     assert torch.equal(to_undirected(data.edge_index), data.edge_index)
 
 

@@ -28,8 +28,9 @@ def _same_span(A, B):
 def test_local_pca_matches_svd(rng, p, k):
     n, d = 60, 2
     X = rng.normal(size=(n, p))
-    ind = np.array([rng.choice(np.delete(np.arange(n), i), k, replace=False)
-                    for i in range(n)])
+    ind = np.array(
+        [rng.choice(np.delete(np.arange(n), i), k, replace=False) for i in range(n)]
+    )
     frames, var = local_pca(X, ind, n_components=d)
     assert frames.shape == (n, p, d)
     eye = np.einsum("npa,npb->nab", frames, frames)
@@ -37,8 +38,9 @@ def test_local_pca_matches_svd(rng, p, k):
     for i in range(n):
         ref, s2 = _svd_frame(X, i, ind[i], d)
         assert _same_span(frames[i], ref) < 1e-8
-        np.testing.assert_allclose(var[i, :min(p, k)], s2[:min(p, k)], rtol=1e-8,
-                                   atol=1e-12)
+        np.testing.assert_allclose(
+            var[i, : min(p, k)], s2[: min(p, k)], rtol=1e-8, atol=1e-12
+        )
 
 
 def test_local_pca_plane_and_ragged_graph(rng):
@@ -62,8 +64,18 @@ def test_local_pca_plane_and_ragged_graph(rng):
 
 def test_padding_uses_nearest_non_neighbours():
     X = np.array([[0.0, 0, 0], [1, 0, 0], [0, 2, 0], [0, 0, 5], [9, 9, 9]])
-    A = sp.csr_array(np.array([[0, 1, 0, 0, 0], [1, 0, 1, 1, 1], [0, 1, 0, 0, 0],
-                               [0, 1, 0, 0, 0], [0, 1, 0, 0, 0]], float))
+    A = sp.csr_array(
+        np.array(
+            [
+                [0, 1, 0, 0, 0],
+                [1, 0, 1, 1, 1],
+                [0, 1, 0, 0, 0],
+                [0, 1, 0, 0, 0],
+                [0, 1, 0, 0, 0],
+            ],
+            float,
+        )
+    )
     frames, _ = local_pca(X, A, n_components=2)
     # node 0 has one neighbour (1); the nearest non-neighbour is node 2
     ref, _ = _svd_frame(X, 0, [1, 2], 2)

@@ -39,8 +39,8 @@ def _dense_reference(ei, maps, n, map_type, w):
         if u > v:
             continue
         block = np.zeros((d, n * d))
-        block[:, v * d:(v + 1) * d] = F[index[(v, u)]]
-        block[:, u * d:(u + 1) * d] = -F[e]
+        block[:, v * d : (v + 1) * d] = F[index[(v, u)]]
+        block[:, u * d : (u + 1) * d] = -F[e]
         rows.append(np.sqrt(w[e]) * block)
     delta = np.vstack(rows) if rows else np.zeros((0, n * d))
     assert delta.shape[0] == E // 2 * d
@@ -70,15 +70,22 @@ def test_matches_dense_coboundary(rng, map_type, d, weighted):
         base = rng.uniform(0.2, 2.0, size=(n, n))
         base = base + base.T
         w = base[ei[0], ei[1]]
-    L = sheaf_laplacian(ei, maps, n, map_type=map_type,
-                        edge_weight=w if weighted else None)
+    L = sheaf_laplacian(
+        ei, maps, n, map_type=map_type, edge_weight=w if weighted else None
+    )
     assert isinstance(L, sp.csr_array) and L.has_canonical_format
     Ld = _dense_reference(ei, maps, n, map_type, w)
     np.testing.assert_allclose(L.toarray(), Ld, atol=1e-12)
     for norm in ("sym", "augmented"):
         S = _block_inv_sqrt(Ld, n, d, norm == "augmented")
-        Ln = sheaf_laplacian(ei, maps, n, map_type=map_type, normalization=norm,
-                             edge_weight=w if weighted else None)
+        Ln = sheaf_laplacian(
+            ei,
+            maps,
+            n,
+            map_type=map_type,
+            normalization=norm,
+            edge_weight=w if weighted else None,
+        )
         np.testing.assert_allclose(Ln.toarray(), S @ Ld @ S, atol=1e-12)
 
 
@@ -114,10 +121,12 @@ def test_d1_unit_maps_is_graph_laplacian(rng):
     L1 = sheaf_laplacian(ei, ones, 40).toarray()
     assert np.array_equal(L1, nx.laplacian_matrix(G, weight=None).toarray())
     Ls = sheaf_laplacian(ei, ones, 40, edge_weight=W.data, normalization="sym")
-    np.testing.assert_allclose(Ls.toarray(), laplacian(W, "symmetric").toarray(),
-                               atol=1e-15)
-    Ld = sheaf_laplacian(ei, np.ones((ei.shape[1], 1)), 40, edge_weight=W.data,
-                         map_type="diagonal")
+    np.testing.assert_allclose(
+        Ls.toarray(), laplacian(W, "symmetric").toarray(), atol=1e-15
+    )
+    Ld = sheaf_laplacian(
+        ei, np.ones((ei.shape[1], 1)), 40, edge_weight=W.data, map_type="diagonal"
+    )
     np.testing.assert_allclose(Ld.toarray(), Lref, rtol=1e-14, atol=0)
 
 
@@ -134,8 +143,9 @@ def test_transport_block_is_not_squared(rng):
     maps = transport_maps(ei, Q)
     L = sheaf_laplacian(ei, maps, 3, map_type="orthogonal").toarray()
     for e, (u, v) in enumerate(ei.T):
-        np.testing.assert_allclose(L[2 * u:2 * u + 2, 2 * v:2 * v + 2], -Q[e],
-                                   atol=1e-15)
+        np.testing.assert_allclose(
+            L[2 * u : 2 * u + 2, 2 * v : 2 * v + 2], -Q[e], atol=1e-15
+        )
     wrong = sheaf_laplacian(ei, Q, 3, map_type="orthogonal").toarray()
     assert np.abs(wrong[0:2, 2:4] + Q[0]).max() > 0.5
 
@@ -147,13 +157,18 @@ def test_torch_matches_scipy(rng, map_type, norm, device):
     ei = _random_graph(rng, 10)
     maps = _random_maps(rng, ei.shape[1], 2, map_type)
     L = sheaf_laplacian(ei, maps, 10, map_type=map_type, normalization=norm)
-    Lt = sheaf_laplacian(torch.as_tensor(ei, device=device),
-                         torch.tensor(maps, device=device), 10, map_type=map_type,
-                         normalization=norm)
+    Lt = sheaf_laplacian(
+        torch.as_tensor(ei, device=device),
+        torch.tensor(maps, device=device),
+        10,
+        map_type=map_type,
+        normalization=norm,
+    )
     assert Lt.is_sparse and Lt.is_coalesced() and Lt.device.type == device
     np.testing.assert_allclose(Lt.to_dense().cpu().numpy(), L.toarray(), atol=1e-12)
-    Lc = sheaf_laplacian(ei, maps, 10, map_type=map_type, normalization=norm,
-                         output="torch")
+    Lc = sheaf_laplacian(
+        ei, maps, 10, map_type=map_type, normalization=norm, output="torch"
+    )
     np.testing.assert_allclose(Lc.to_dense().numpy(), L.toarray(), atol=1e-15)
 
 
@@ -165,9 +180,12 @@ def test_torch_gradient(rng, map_type):
     ei = _random_graph(rng, 6, p=0.6)
     E = ei.shape[1]
     x = torch.tensor(rng.normal(size=(6 * 2, 3)))
-    for maps in (_random_maps(rng, E, 2, map_type),
-                 np.ones((E, 2)) if map_type == "diagonal"
-                 else np.broadcast_to(np.eye(2), (E, 2, 2)).copy()):
+    for maps in (
+        _random_maps(rng, E, 2, map_type),
+        np.ones((E, 2))
+        if map_type == "diagonal"
+        else np.broadcast_to(np.eye(2), (E, 2, 2)).copy(),
+    ):
         m = torch.tensor(maps, requires_grad=True)
 
         def f(m):
@@ -181,38 +199,120 @@ def test_torch_gradient(rng, map_type):
     "ei, maps, n, kwargs, exc, match",
     [
         (np.array([0, 1]), np.ones((2, 1, 1)), 2, {}, ValueError, "shape"),
-        (np.array([[0, 1], [1, 2]]), np.ones((2, 1, 1)), 3, {}, ValueError,
-         "not symmetric"),
-        (np.array([[0, 0], [0, 0]]), np.ones((2, 1, 1)), 2, {}, ValueError,
-         "self-loops"),
-        (np.array([[0, 1, 0], [1, 0, 1]]), np.ones((3, 1, 1)), 2, {}, ValueError,
-         "duplicate"),
-        (np.array([[0, 5], [5, 0]]), np.ones((2, 1, 1)), 3, {}, ValueError,
-         "outside"),
-        (np.array([[0, 1], [1, 0]]), np.ones((3, 1, 1)), 2, {}, ValueError,
-         "maps must have shape"),
-        (np.array([[0, 1], [1, 0]]), np.ones((2, 2)), 2, {}, ValueError,
-         "maps must have shape"),
-        (np.array([[0, 1], [1, 0]]), np.full((2, 1, 1), np.nan), 2, {}, ValueError,
-         "NaN"),
-        (np.array([[0, 1], [1, 0]]), 2 * np.ones((2, 1, 1)), 2,
-         {"map_type": "orthogonal"}, ValueError, "not orthogonal"),
-        (np.array([[0, 1], [1, 0]]), np.ones((2, 1, 1)), 2,
-         {"edge_weight": [1.0, 2.0]}, ValueError, "edge_weight is not symmetric"),
-        (np.array([[0, 1], [1, 0]]), np.ones((2, 1, 1)), 2,
-         {"edge_weight": [-1.0, -1.0]}, ValueError, "negative"),
-        (np.array([[0, 1], [1, 0]]), np.ones((2, 1, 1)), 2,
-         {"normalization": "rw"}, ValueError, "normalization"),
-        (np.array([[0, 1], [1, 0]]), np.ones((2, 1, 1)), 2,
-         {"map_type": "lower"}, ValueError, "map_type"),
-        (np.array([[0, 1], [1, 0]]), np.ones((2, 1, 1)), 2,
-         {"output": "dense"}, ValueError, "output"),
-        (np.array([[0, 1], [1, 0]]), np.ones((2, 1, 1)), 0, {}, ValueError,
-         "n_nodes"),
-        (np.array([[0.5, 1], [1, 0.5]]), np.ones((2, 1, 1)), 2, {}, TypeError,
-         "integer"),
-        (np.array([[0, 1], [1, 0]]), np.array([["a"], ["b"]]), 2,
-         {"map_type": "diagonal"}, TypeError, "numeric"),
+        (
+            np.array([[0, 1], [1, 2]]),
+            np.ones((2, 1, 1)),
+            3,
+            {},
+            ValueError,
+            "not symmetric",
+        ),
+        (
+            np.array([[0, 0], [0, 0]]),
+            np.ones((2, 1, 1)),
+            2,
+            {},
+            ValueError,
+            "self-loops",
+        ),
+        (
+            np.array([[0, 1, 0], [1, 0, 1]]),
+            np.ones((3, 1, 1)),
+            2,
+            {},
+            ValueError,
+            "duplicate",
+        ),
+        (np.array([[0, 5], [5, 0]]), np.ones((2, 1, 1)), 3, {}, ValueError, "outside"),
+        (
+            np.array([[0, 1], [1, 0]]),
+            np.ones((3, 1, 1)),
+            2,
+            {},
+            ValueError,
+            "maps must have shape",
+        ),
+        (
+            np.array([[0, 1], [1, 0]]),
+            np.ones((2, 2)),
+            2,
+            {},
+            ValueError,
+            "maps must have shape",
+        ),
+        (
+            np.array([[0, 1], [1, 0]]),
+            np.full((2, 1, 1), np.nan),
+            2,
+            {},
+            ValueError,
+            "NaN",
+        ),
+        (
+            np.array([[0, 1], [1, 0]]),
+            2 * np.ones((2, 1, 1)),
+            2,
+            {"map_type": "orthogonal"},
+            ValueError,
+            "not orthogonal",
+        ),
+        (
+            np.array([[0, 1], [1, 0]]),
+            np.ones((2, 1, 1)),
+            2,
+            {"edge_weight": [1.0, 2.0]},
+            ValueError,
+            "edge_weight is not symmetric",
+        ),
+        (
+            np.array([[0, 1], [1, 0]]),
+            np.ones((2, 1, 1)),
+            2,
+            {"edge_weight": [-1.0, -1.0]},
+            ValueError,
+            "negative",
+        ),
+        (
+            np.array([[0, 1], [1, 0]]),
+            np.ones((2, 1, 1)),
+            2,
+            {"normalization": "rw"},
+            ValueError,
+            "normalization",
+        ),
+        (
+            np.array([[0, 1], [1, 0]]),
+            np.ones((2, 1, 1)),
+            2,
+            {"map_type": "lower"},
+            ValueError,
+            "map_type",
+        ),
+        (
+            np.array([[0, 1], [1, 0]]),
+            np.ones((2, 1, 1)),
+            2,
+            {"output": "dense"},
+            ValueError,
+            "output",
+        ),
+        (np.array([[0, 1], [1, 0]]), np.ones((2, 1, 1)), 0, {}, ValueError, "n_nodes"),
+        (
+            np.array([[0.5, 1], [1, 0.5]]),
+            np.ones((2, 1, 1)),
+            2,
+            {},
+            TypeError,
+            "integer",
+        ),
+        (
+            np.array([[0, 1], [1, 0]]),
+            np.array([["a"], ["b"]]),
+            2,
+            {"map_type": "diagonal"},
+            TypeError,
+            "numeric",
+        ),
     ],
 )
 def test_bad_inputs(ei, maps, n, kwargs, exc, match):

@@ -47,8 +47,9 @@ def test_round_trips(rng):
     X = random_spd(rng, 5, 4, cond=1e3)
     np.testing.assert_allclose(expm(logm(X)), X, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(sqrtm(X) @ sqrtm(X), X, rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(invsqrtm(X) @ X @ invsqrtm(X),
-                               np.broadcast_to(np.eye(4), X.shape), atol=1e-10)
+    np.testing.assert_allclose(
+        invsqrtm(X) @ X @ invsqrtm(X), np.broadcast_to(np.eye(4), X.shape), atol=1e-10
+    )
     np.testing.assert_allclose(powm(powm(X, 2.5), 1 / 2.5), X, rtol=1e-9, atol=1e-9)
 
 
@@ -75,7 +76,9 @@ def test_loewner_against_pyriemann_divided_difference(rng):
 
     w = np.array([0.5, 0.5, 1.0, 2.0, 2.0 + 1e-13, 7.0])
     K = loewner(w, np.log(w), "log")
-    ref = _first_divided_difference(w, np.log, lambda x: 1.0 / x, atol=1e-12, rtol=1e-12)
+    ref = _first_divided_difference(
+        w, np.log, lambda x: 1.0 / x, atol=1e-12, rtol=1e-12
+    )
     np.testing.assert_allclose(K, ref, rtol=1e-9)
 
 
@@ -131,8 +134,9 @@ def test_learnable_exponent_gradient(rng, X0):
     (powm(Xs, q) * G).sum().backward()
     w, U = np.linalg.eigh(Xs.numpy())
     Gt = U.T @ (0.5 * (G + G.T)).numpy() @ U
-    np.testing.assert_allclose(q.grad.item(), np.sum(np.diag(Gt) * w**1.3 * np.log(w)),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        q.grad.item(), np.sum(np.diag(Gt) * w**1.3 * np.log(w)), rtol=1e-12
+    )
 
 
 def test_float32_eigenvalue_floor_keeps_log_finite():

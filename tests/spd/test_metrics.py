@@ -1,4 +1,3 @@
-
 import numpy as np
 import pytest
 import torch
@@ -31,8 +30,11 @@ def _geomstats_space(n, metric, theta=1.0):
         SPDPowerMetric,
     )
 
-    cls = {"affine": SPDAffineMetric, "logeuclid": SPDLogEuclideanMetric,
-           "bures-wasserstein": SPDBuresWassersteinMetric}[metric]
+    cls = {
+        "affine": SPDAffineMetric,
+        "logeuclid": SPDLogEuclideanMetric,
+        "bures-wasserstein": SPDBuresWassersteinMetric,
+    }[metric]
     if theta == 1.0:
         return SPDMatrices(n, equip=False).equip_with_metric(cls)
     image = SPDMatrices(n, equip=False).equip_with_metric(cls)
@@ -56,10 +58,12 @@ def test_affine_mean_matches_pyriemann(conn, rng):
 
 def test_closed_form_means_match_pyriemann(conn):
     pm, _, _ = pyriemann_geometry()
-    np.testing.assert_allclose(mean(conn, "logeuclid"), pm.mean_logeuclid(conn),
-                               rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(mean(conn, "logcholesky"), pm.mean_logchol(conn),
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        mean(conn, "logeuclid"), pm.mean_logeuclid(conn), rtol=1e-12, atol=1e-12
+    )
+    np.testing.assert_allclose(
+        mean(conn, "logcholesky"), pm.mean_logchol(conn), rtol=1e-12, atol=1e-12
+    )
 
 
 def test_bures_wasserstein_mean_matches_pyriemann(conn):
@@ -81,8 +85,9 @@ def test_mean_is_a_critical_point_and_weighted(rng, metric):
     # integer weights == repetition
     w = np.array([3, 1] + [1] * 10)
     Xrep = np.concatenate([X[:1], X[:1], X])
-    np.testing.assert_allclose(mean(X, metric, weights=w), mean(Xrep, metric),
-                               rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(
+        mean(X, metric, weights=w), mean(Xrep, metric), rtol=1e-8, atol=1e-10
+    )
 
 
 def test_theta_mean_is_mapped_mean(rng):
@@ -90,7 +95,8 @@ def test_theta_mean_is_mapped_mean(rng):
     for metric in ("affine", "logcholesky", "bures-wasserstein"):
         M = mean(X, metric, theta=0.5)
         np.testing.assert_allclose(
-            M, spd.powm(mean(spd.powm(X, 0.5), metric), 2.0), rtol=1e-9)
+            M, spd.powm(mean(spd.powm(X, 0.5), metric), 2.0), rtol=1e-9
+        )
 
 
 def test_karcher_iterates_to_tolerance_not_one_step(conn):
@@ -116,17 +122,21 @@ def test_power_distances_match_geomstats_power_metric(rng, metric, theta):
     X = random_spd(rng, 4, 3, cond=30)
     space = _geomstats_space(3, metric, theta)
     ref = space.metric.dist(X[:2], X[2:])
-    np.testing.assert_allclose(distance(X[:2], X[2:], metric, theta=theta), ref,
-                               rtol=1e-8)
+    np.testing.assert_allclose(
+        distance(X[:2], X[2:], metric, theta=theta), ref, rtol=1e-8
+    )
 
 
 def test_distances_match_pyriemann(conn):
     _, pd, _ = pyriemann_geometry()
     A, Bm = conn[:5], conn[5:10]
-    for ours, ref in [("affine", pd.distance_riemann), ("logeuclid", pd.distance_logeuclid),
-                      ("logcholesky", pd.distance_logchol),
-                      ("bures-wasserstein", pd.distance_wasserstein)]:
-        want = np.array([ref(a, b) for a, b in zip(A, Bm)])
+    for ours, ref in [
+        ("affine", pd.distance_riemann),
+        ("logeuclid", pd.distance_logeuclid),
+        ("logcholesky", pd.distance_logchol),
+        ("bures-wasserstein", pd.distance_wasserstein),
+    ]:
+        want = np.array([ref(a, b) for a, b in zip(A, Bm, strict=False)])
         np.testing.assert_allclose(distance(A, Bm, ours), want, rtol=1e-9)
 
 
@@ -141,8 +151,10 @@ def test_alpha_beta_distance_closed_form(rng):
         got = distance(A, Bm, metric, alpha=2.0, beta=0.3, squared=True)
         np.testing.assert_allclose(got, want, rtol=1e-10)
     # theta-AIM distance is d(A^θ, B^θ) / |θ|
-    np.testing.assert_allclose(distance(A, Bm, theta=-0.5),
-                               distance(spd.powm(A, -0.5), spd.powm(Bm, -0.5)) / 0.5)
+    np.testing.assert_allclose(
+        distance(A, Bm, theta=-0.5),
+        distance(spd.powm(A, -0.5), spd.powm(Bm, -0.5)) / 0.5,
+    )
     with pytest.raises(ValueError, match="beta must be > -alpha"):
         distance(A, Bm, "affine", beta=-0.5)
     with pytest.raises(ValueError, match="no \\(alpha, beta\\) family"):
@@ -162,7 +174,9 @@ def test_exp_log_round_trip_and_geodesic(rng, metric, theta):
     np.testing.assert_allclose(geodesic(P, Q, 0.0, metric, theta=theta), P, atol=1e-10)
     np.testing.assert_allclose(geodesic(P, Q, 1.0, metric, theta=theta), Q, atol=1e-9)
     G = geodesic(P, Q, 0.3, metric, theta=theta)
-    np.testing.assert_allclose(G, exp(P, 0.3 * V, metric, theta=theta), rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(
+        G, exp(P, 0.3 * V, metric, theta=theta), rtol=1e-9, atol=1e-10
+    )
     d = distance(P, Q, metric, theta=theta)
     np.testing.assert_allclose(distance(P, G, metric, theta=theta), 0.3 * d, rtol=1e-8)
 
@@ -170,12 +184,15 @@ def test_exp_log_round_trip_and_geodesic(rng, metric, theta):
 def test_log_maps_match_pyriemann(conn):
     _, _, pt = pyriemann_geometry()
     P, Q = conn[0], conn[1]
-    np.testing.assert_allclose(log(P, Q, "logcholesky"), pt.log_map_logchol(Q, P),
-                               atol=1e-12)
-    np.testing.assert_allclose(exp(P, log(P, Q, "logcholesky"), "logcholesky"), Q,
-                               atol=1e-11)
-    np.testing.assert_allclose(log(P, Q, "bures-wasserstein"),
-                               pt.log_map_wasserstein(Q, P), atol=1e-10)
+    np.testing.assert_allclose(
+        log(P, Q, "logcholesky"), pt.log_map_logchol(Q, P), atol=1e-12
+    )
+    np.testing.assert_allclose(
+        exp(P, log(P, Q, "logcholesky"), "logcholesky"), Q, atol=1e-11
+    )
+    np.testing.assert_allclose(
+        log(P, Q, "bures-wasserstein"), pt.log_map_wasserstein(Q, P), atol=1e-10
+    )
     # pyriemann's Riemann log map is whitened: P^{-1/2} Log_P(Q) P^{-1/2}
     S = spd.invsqrtm(P)
     np.testing.assert_allclose(S @ log(P, Q) @ S, pt.log_map_riemann(Q, P), atol=1e-10)
@@ -185,13 +202,17 @@ def test_group_actions_are_isometries(rng):
     X = random_spd(rng, 2, 4)
     G = rng.normal(size=(4, 4))
     # congruence by GL(n) preserves the affine distance (also with theta = 1 only)
-    np.testing.assert_allclose(distance(G @ X[0] @ G.T, G @ X[1] @ G.T),
-                               distance(X[0], X[1]), rtol=1e-9)
+    np.testing.assert_allclose(
+        distance(G @ X[0] @ G.T, G @ X[1] @ G.T), distance(X[0], X[1]), rtol=1e-9
+    )
     # orthogonal conjugation preserves the O(n)-invariant metrics (not LCM)
     Q, _ = np.linalg.qr(G)
     for metric in ("affine", "logeuclid", "bures-wasserstein"):
-        np.testing.assert_allclose(distance(Q @ X[0] @ Q.T, Q @ X[1] @ Q.T, metric),
-                                   distance(X[0], X[1], metric), rtol=1e-9)
+        np.testing.assert_allclose(
+            distance(Q @ X[0] @ Q.T, Q @ X[1] @ Q.T, metric),
+            distance(X[0], X[1], metric),
+            rtol=1e-9,
+        )
 
 
 def test_dispersion(rng):

@@ -8,8 +8,14 @@ from manigeo.spd import SPDRecenter, SPDStandardScaler, dispersion, distance, me
 
 from ._spd_data import connectomes, random_spd
 
-GROUP_METRICS = [("affine", 1.0), ("affine", 0.5), ("affine", -0.5),
-                 ("logeuclid", 1.0), ("logcholesky", 1.0), ("logcholesky", 1.5)]
+GROUP_METRICS = [
+    ("affine", 1.0),
+    ("affine", 0.5),
+    ("affine", -0.5),
+    ("logeuclid", 1.0),
+    ("logcholesky", 1.0),
+    ("logcholesky", 1.5),
+]
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +32,12 @@ def test_standard_scaler_mean_identity_dispersion_target(conn, metric, theta):
         np.testing.assert_array_equal(X, conn)  # caller's array untouched
         M = mean(Y, metric, theta=theta, tol=1e-13)
         assert np.abs(M - np.eye(28)).max() < 1e-8
-        assert abs(dispersion(Y, np.eye(28), metric, theta=theta) - target) < 1e-8 * target
-        assert abs(sc.dispersion_ - dispersion(X, sc.mean_, metric, theta=theta)) < 1e-10
+        assert (
+            abs(dispersion(Y, np.eye(28), metric, theta=theta) - target) < 1e-8 * target
+        )
+        assert (
+            abs(sc.dispersion_ - dispersion(X, sc.mean_, metric, theta=theta)) < 1e-10
+        )
         np.testing.assert_allclose(sc.inverse_transform(Y), X, rtol=1e-9, atol=1e-10)
 
 
@@ -35,8 +45,9 @@ def test_standard_scaler_alpha_beta_dispersion(rng):
     X = random_spd(rng, 30, 4, cond=20)
     sc = SPDStandardScaler(alpha=2.0, beta=0.2).fit(X)
     Y = sc.transform(X)
-    np.testing.assert_allclose(dispersion(Y, np.eye(4), alpha=2.0, beta=0.2), 1.0,
-                               rtol=1e-9)
+    np.testing.assert_allclose(
+        dispersion(Y, np.eye(4), alpha=2.0, beta=0.2), 1.0, rtol=1e-9
+    )
 
 
 def test_without_std_only_centres(conn):
@@ -44,8 +55,9 @@ def test_without_std_only_centres(conn):
     Y = sc.transform(conn)
     assert sc.scale_ == 1.0
     # centring is an isometry: pairwise distances preserved
-    np.testing.assert_allclose(distance(Y[:10], Y[10:20]), distance(conn[:10], conn[10:20]),
-                               rtol=1e-9)
+    np.testing.assert_allclose(
+        distance(Y[:10], Y[10:20]), distance(conn[:10], conn[10:20]), rtol=1e-9
+    )
     np.testing.assert_allclose(dispersion(Y, np.eye(28)), sc.dispersion_, rtol=1e-9)
 
 
@@ -56,8 +68,9 @@ def test_affine_scaler_matches_pyriemann_tlcenter_tlscale(conn):
     y = np.zeros(len(conn), dtype=int)
     Xd, yd = encode_domains(conn.copy(), y, np.array(["d"] * len(conn)))
     Xc = TLCenter(target_domain="d").fit_transform(Xd.copy(), yd)
-    Xs = TLScale(target_domain="d", final_dispersion=1.0,
-                 centered_data=True).fit_transform(Xc.copy(), yd)
+    Xs = TLScale(
+        target_domain="d", final_dispersion=1.0, centered_data=True
+    ).fit_transform(Xc.copy(), yd)
     Y = SPDStandardScaler().fit_transform(conn)
     np.testing.assert_allclose(Y, Xs, atol=1e-7)
 
@@ -82,9 +95,12 @@ def test_recenter_groups(rng, metric):
     A = random_spd(rng, 60, 4, cond=10)
     shift = [np.eye(4), np.diag([5.0, 1, 1, 0.2]), random_spd(rng, 1, 4, cond=50)[0]]
     groups = np.repeat(["s1", "s2", "s3"], 20)
-    X = np.concatenate([
-        (np.linalg.cholesky(S) @ A[i * 20:(i + 1) * 20] @ np.linalg.cholesky(S).T)
-        for i, S in enumerate(shift)])
+    X = np.concatenate(
+        [
+            (np.linalg.cholesky(S) @ A[i * 20 : (i + 1) * 20] @ np.linalg.cholesky(S).T)
+            for i, S in enumerate(shift)
+        ]
+    )
     rc = SPDRecenter(metric=metric, rescale=True, target_dispersion=0.5)
     Y = rc.fit_transform(X, groups=groups)
     assert list(rc.groups_) == ["s1", "s2", "s3"]
@@ -94,8 +110,9 @@ def test_recenter_groups(rng, metric):
         np.testing.assert_allclose(dispersion(Yg, np.eye(4), metric), 0.5, rtol=1e-8)
     # per-group results equal a standard scaler fitted on that group alone
     sc = SPDStandardScaler(metric=metric, target_dispersion=0.5)
-    np.testing.assert_allclose(Y[groups == "s2"], sc.fit_transform(X[groups == "s2"]),
-                               atol=1e-10)
+    np.testing.assert_allclose(
+        Y[groups == "s2"], sc.fit_transform(X[groups == "s2"]), atol=1e-10
+    )
     # transform with the fitted statistics == fit_transform
     np.testing.assert_allclose(rc.transform(X, groups=groups), Y, atol=1e-12)
     # an unseen group is re-centred with its own mean
@@ -163,7 +180,9 @@ def test_sklearn_properties_on_3d_input(rng, Est):
     assert est.n_features_in_ == 3
     # idempotent fit, clone, pickle
     np.testing.assert_allclose(clone(est).fit(X).transform(X), Y, atol=1e-12)
-    np.testing.assert_allclose(pickle.loads(pickle.dumps(est)).transform(X), Y, atol=1e-12)
+    np.testing.assert_allclose(
+        pickle.loads(pickle.dumps(est)).transform(X), Y, atol=1e-12
+    )
     # sample order and subset invariance of transform
     perm = rng.permutation(12)
     np.testing.assert_allclose(est.transform(X[perm]), Y[perm], atol=1e-12)

@@ -7,10 +7,10 @@ In a random geometric graph two adjacent nodes share more neighbours the
 closer they are: their neighbourhoods are balls whose overlap (a *lens*)
 shrinks as the centres move apart.  We sample a hard-threshold RGG on the unit
 sphere :math:`S^2`, compute the common-neighbour counts on the edges with the
-masked product :func:`manigeo.neighbors.common_neighbors` and the cosine
+masked product :func:`manigeo.graphs.common_neighbors` and the cosine
 similarity with the pair removed,
 :math:`s_{ij} = C_{ij}/\\sqrt{(k_i-1)(k_j-1)}`
-(:func:`manigeo.neighbors.neighbor_similarity`), and compare it with the
+(:func:`manigeo.graphs.neighbor_similarity`), and compare it with the
 normalized lens area :math:`\\varphi_2(u) = \\bigl(2\\arccos(u/2) -
 (u/2)\\sqrt{4-u^2}\\bigr)/\\pi` of two unit discs at distance :math:`u = t/r`.
 """
@@ -23,7 +23,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from manigeo.datasets import make_sphere, sample_rgg
-from manigeo.neighbors import common_neighbors, neighbor_similarity
+from manigeo.graphs import common_neighbors, neighbor_similarity
 
 rs = np.random.RandomState(3)
 
@@ -44,8 +44,10 @@ print(f"{n} nodes, {A.nnz // 2} edges, mean degree {k.mean():.1f}")
 for backend in ("graphblas", "scipy"):
     t0 = time.perf_counter()
     C = common_neighbors(A, mask="edges", backend=backend)
-    print(f"{backend:>10}: {time.perf_counter() - t0:.3f} s, "
-          f"{C.nnz} entries, total {C.data.sum():.0f}")
+    print(
+        f"{backend:>10}: {time.perf_counter() - t0:.3f} s, "
+        f"{C.nnz} entries, total {C.data.sum():.0f}"
+    )
 assert np.array_equal(C.indices, A.indices)
 
 # %%
@@ -56,8 +58,9 @@ u = geo.paired(rows, A.indices) / radius
 bins = np.linspace(0, 1, 21)
 centers = 0.5 * (bins[1:] + bins[:-1])
 which = np.clip(np.digitize(u, bins) - 1, 0, len(centers) - 1)
-mean_s = np.bincount(which, S.data, len(centers)) / np.bincount(which,
-                                                               minlength=len(centers))
+mean_s = np.bincount(which, S.data, len(centers)) / np.bincount(
+    which, minlength=len(centers)
+)
 grid = np.linspace(0, 1, 200)
 lens = (2 * np.arccos(grid / 2) - grid / 2 * np.sqrt(4 - grid**2)) / np.pi
 

@@ -23,16 +23,21 @@ def _import():
         import graphblas as gb
     except ImportError as exc:
         raise ImportError(
-            "backend='graphblas' needs python-graphblas: "
-            "`pip install python-graphblas`"
+            "backend='graphblas' needs python-graphblas: `pip install python-graphblas`"
         ) from exc
     return gb
 
 
 def _to_gb(gb, A, values=None):
     """GraphBLAS copy of a CSR array (``values``: a scalar for an iso matrix)."""
-    return gb.Matrix.from_csr(A.indptr, A.indices, A.data if values is None else values,
-                              dtype=gb.dtypes.FP64, nrows=A.shape[0], ncols=A.shape[1])
+    return gb.Matrix.from_csr(
+        A.indptr,
+        A.indices,
+        A.data if values is None else values,
+        dtype=gb.dtypes.FP64,
+        nrows=A.shape[0],
+        ncols=A.shape[1],
+    )
 
 
 def _semiring(gb, pair):
@@ -86,7 +91,10 @@ def full_product(L, R, *, pair):
     C = gL.mxm(gR.T, _semiring(gb, pair)).new()
     indptr, indices, values = C.to_csr(dtype=gb.dtypes.FP64)
     return sp.csr_array(
-        (np.asarray(values, dtype=np.float64), indices.astype(np.int64),
-         indptr.astype(np.int64)),
+        (
+            np.asarray(values, dtype=np.float64),
+            indices.astype(np.int64),
+            indptr.astype(np.int64),
+        ),
         shape=(L.shape[0], R.shape[0]),
     )

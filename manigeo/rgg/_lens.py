@@ -44,7 +44,7 @@ def lens_fraction(u, d):
 
     Examples
     --------
-    >>> from manigeo.metric import lens_fraction
+    >>> from manigeo.rgg import lens_fraction
     >>> round(float(lens_fraction(1.0, 2)), 4)
     0.391
     """
@@ -56,7 +56,9 @@ def lens_fraction_derivative(u, d):
     """Derivative ``phi_d'(u) = -(V_{d-1}/V_d) (1 - u^2/4)^((d-1)/2)``."""
     u = np.clip(np.asarray(u, dtype=np.float64), 0.0, 2.0)
     d = float(d)
-    return -(ball_volume(d - 1) / ball_volume(d)) * (1.0 - 0.25 * u * u) ** (0.5 * (d - 1))
+    return -(ball_volume(d - 1) / ball_volume(d)) * (1.0 - 0.25 * u * u) ** (
+        0.5 * (d - 1)
+    )
 
 
 @lru_cache(maxsize=64)
@@ -165,8 +167,11 @@ class PosteriorMeanRule:
     def __call__(self, s, K, *, table=None):
         """Posterior means for cosine similarities ``s = C / K`` and sizes ``K``."""
         s = np.clip(np.asarray(s, dtype=np.float64), 0.0, 1.0)
-        lk = np.clip(np.log(np.maximum(np.asarray(K, dtype=np.float64), 1.0)),
-                     self.logk[0], self.logk[-1])
+        lk = np.clip(
+            np.log(np.maximum(np.asarray(K, dtype=np.float64), 1.0)),
+            self.logk[0],
+            self.logk[-1],
+        )
         fk = (lk - self.logk[0]) / (self.logk[1] - self.logk[0])
         ik = np.minimum(fk.astype(np.intp), len(self.logk) - 2)
         fk -= ik

@@ -17,7 +17,7 @@ backends to rounding.
 
 import numpy as np
 
-from .._array import import_torch
+from ..._array import import_torch
 
 
 def _tensor(torch, a, device, dtype=None):
@@ -46,8 +46,10 @@ class _Operands:
         if self._rt_keys is None:
             counts = self.rt_ptr[1:] - self.rt_ptr[:-1]
             rows = torch.repeat_interleave(
-                torch.arange(len(counts), device=self.device), counts,
-                output_size=len(self.rt_idx))
+                torch.arange(len(counts), device=self.device),
+                counts,
+                output_size=len(self.rt_idx),
+            )
             self._rt_keys = rows * self.n_cols + self.rt_idx
         return self._rt_keys
 
@@ -63,9 +65,10 @@ class _Operands:
         a1 = int(self.l_ptr[stop])
         dev = self.device
         n_cols = self.n_cols
-        counts_l = self.l_ptr[start + 1:stop + 1] - self.l_ptr[start:stop]
+        counts_l = self.l_ptr[start + 1 : stop + 1] - self.l_ptr[start:stop]
         rows_l = torch.repeat_interleave(
-            torch.arange(start, stop, device=dev), counts_l, output_size=a1 - a0)
+            torch.arange(start, stop, device=dev), counts_l, output_size=a1 - a0
+        )
         z = self.l_idx[a0:a1]
         z_stop = self.rt_ptr[z + 1]
         if upper_only:
@@ -82,8 +85,9 @@ class _Operands:
         jpos = torch.repeat_interleave(z_start - first, cnt, output_size=total)
         jpos += torch.arange(total, device=dev)
         del first, z_start
-        keys = torch.repeat_interleave((rows_l - start) * n_cols, cnt,
-                                       output_size=total)
+        keys = torch.repeat_interleave(
+            (rows_l - start) * n_cols, cnt, output_size=total
+        )
         keys += self.rt_idx[jpos]
         if self.pair:
             vals = None
@@ -95,9 +99,10 @@ class _Operands:
 
 def _mask_keys(torch, m_ptr, m_idx, start, stop, n_cols, device):
     lo, hi = int(m_ptr[start]), int(m_ptr[stop])
-    counts = m_ptr[start + 1:stop + 1] - m_ptr[start:stop]
+    counts = m_ptr[start + 1 : stop + 1] - m_ptr[start:stop]
     rows = torch.repeat_interleave(
-        torch.arange(stop - start, device=device), counts, output_size=hi - lo)
+        torch.arange(stop - start, device=device), counts, output_size=hi - lo
+    )
     return lo, hi, rows * n_cols + m_idx[lo:hi]
 
 
@@ -133,8 +138,10 @@ def masked_values(L, RT, M, blocks, *, device, pair, symmetric, transpose_perm=N
         del pos, vals, hit
     if symmetric:
         rows = torch.repeat_interleave(
-            torch.arange(M.shape[0], device=device), m_ptr[1:] - m_ptr[:-1],
-            output_size=M.nnz)
+            torch.arange(M.shape[0], device=device),
+            m_ptr[1:] - m_ptr[:-1],
+            output_size=M.nnz,
+        )
         if transpose_perm is None:
             # symmetric pattern: sorting the entries by (col, row) lists them
             # in M's own order, so entry k's mirror is the k-th of that sort

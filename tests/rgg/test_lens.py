@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from manigeo.metric import ball_volume, edge_moments, invert_lens, lens_fraction
-from manigeo.metric._lens import PosteriorMeanRule, lens_fraction_derivative
+from manigeo.rgg import ball_volume, edge_moments, invert_lens, lens_fraction
+from manigeo.rgg._lens import PosteriorMeanRule, lens_fraction_derivative
 
 
 def test_phi2_closed_form():
@@ -16,7 +16,11 @@ def test_phi_monte_carlo(d):
     rng = np.random.default_rng(d)
     m = 400_000
     g = rng.normal(size=(m, d))
-    P = g / np.linalg.norm(g, axis=1, keepdims=True) * rng.uniform(size=(m, 1)) ** (1 / d)
+    P = (
+        g
+        / np.linalg.norm(g, axis=1, keepdims=True)
+        * rng.uniform(size=(m, 1)) ** (1 / d)
+    )
     for u in (0.3, 1.0, 1.6):
         shift = np.zeros(d)
         shift[0] = u

@@ -90,7 +90,7 @@ def riemann_metric(L, Y, n_dim=None, *, return_dual=False):
     Examples
     --------
     >>> import numpy as np
-    >>> from manigeo.metric import riemann_metric
+    >>> from manigeo.embedding import riemann_metric
     >>> from manigeo.graphs import laplacian
     >>> t = np.linspace(0, 1, 200, endpoint=False)
     >>> A = np.roll(np.eye(200), 1, 1) + np.roll(np.eye(200), -1, 1)

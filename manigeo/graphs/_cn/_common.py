@@ -5,8 +5,8 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
-from .._array import is_torch, resolve_device
-from .._validation import as_sparse_matrix, check_adjacency, check_int
+from ..._array import is_torch, resolve_device
+from ..._validation import as_sparse_matrix, check_adjacency, check_int
 from . import _chunks, _graphblas_backend, _scipy_backend, _torch_backend
 
 BACKENDS = ("auto", "graphblas", "scipy", "torch")
@@ -52,13 +52,16 @@ def _transpose_perm(M):
     equals its transpose; then ``PT.data[k]`` is the position in ``M`` of the
     transpose of entry ``k``.
     """
-    P = sp.csr_array((np.arange(M.nnz, dtype=np.int64), M.indices, M.indptr),
-                     shape=M.shape)
+    P = sp.csr_array(
+        (np.arange(M.nnz, dtype=np.int64), M.indices, M.indptr), shape=M.shape
+    )
     PT = sp.csr_array(P.T)
     PT.sort_indices()
-    symmetric = (M.shape[0] == M.shape[1]
-                 and np.array_equal(PT.indptr, M.indptr)
-                 and np.array_equal(PT.indices, M.indices))
+    symmetric = (
+        M.shape[0] == M.shape[1]
+        and np.array_equal(PT.indptr, M.indptr)
+        and np.array_equal(PT.indices, M.indices)
+    )
     return PT, symmetric
 
 
@@ -83,8 +86,9 @@ def _prepare_mask(mask, A):
         raise ValueError(f"mask has shape {M.shape}, expected {A.shape}")
     M.sort_indices()
     # only the pattern matters: copy so the caller's array is never touched
-    return sp.csr_array((np.ones(M.nnz), M.indices.copy(), M.indptr.copy()),
-                        shape=M.shape)
+    return sp.csr_array(
+        (np.ones(M.nnz), M.indices.copy(), M.indptr.copy()), shape=M.shape
+    )
 
 
 def _resolve(backend, device, torch_meta):
@@ -115,8 +119,18 @@ def _resolve(backend, device, torch_meta):
 
 
 # ------------------------------------------------------------------- engine
-def _masked(L, R, M, *, pair, symmetric_product, backend, device, chunk_size,
-            mask_symmetric=None):
+def _masked(
+    L,
+    R,
+    M,
+    *,
+    pair,
+    symmetric_product,
+    backend,
+    device,
+    chunk_size,
+    mask_symmetric=None,
+):
     """``(L @ R.T)`` on the entries of ``M``: values aligned with M's CSR.
 
     ``symmetric_product``: ``L @ R.T`` is symmetric; ``mask_symmetric``: the
@@ -139,13 +153,21 @@ def _masked(L, R, M, *, pair, symmetric_product, backend, device, chunk_size,
     work = _chunks.wedges_per_row(L, RT)
     if symmetric and chunk_size is None:
         work = (work + 1) // 2  # only wedges with j >= i are generated
-    blocks = _chunks.row_blocks(work, chunk_size=chunk_size,
-                                max_work=_chunks.max_block_wedges(device))
+    blocks = _chunks.row_blocks(
+        work, chunk_size=chunk_size, max_work=_chunks.max_block_wedges(device)
+    )
     if backend == "scipy":
         return _scipy_backend.masked_values(L, RT, M, blocks)
     return _torch_backend.masked_values(
-        L, RT, M, blocks, device=device, pair=pair, symmetric=symmetric,
-        transpose_perm=perm)
+        L,
+        RT,
+        M,
+        blocks,
+        device=device,
+        pair=pair,
+        symmetric=symmetric,
+        transpose_perm=perm,
+    )
 
 
 def _full(L, R, *, pair, backend, device, chunk_size):
@@ -155,8 +177,9 @@ def _full(L, R, *, pair, backend, device, chunk_size):
     RT = sp.csr_array(R.T)
     RT.sort_indices()
     work = _chunks.wedges_per_row(L, RT)
-    blocks = _chunks.row_blocks(work, chunk_size=chunk_size,
-                                max_work=_chunks.max_block_wedges(device))
+    blocks = _chunks.row_blocks(
+        work, chunk_size=chunk_size, max_work=_chunks.max_block_wedges(device)
+    )
     if backend == "scipy":
         return _scipy_backend.full_product(L, RT, blocks)
     return _torch_backend.full_product(L, RT, blocks, device=device, pair=pair)
@@ -170,8 +193,9 @@ def _to_output(indptr, indices, values, shape, torch_meta):
             values = values.cpu().numpy()
         if is_torch(indptr):
             indptr, indices = indptr.cpu().numpy(), indices.cpu().numpy()
-        return sp.csr_array((np.asarray(values, dtype=np.float64), indices, indptr),
-                            shape=shape)
+        return sp.csr_array(
+            (np.asarray(values, dtype=np.float64), indices, indptr), shape=shape
+        )
     import torch
 
     layout, device = torch_meta
@@ -180,29 +204,58 @@ def _to_output(indptr, indices, values, shape, torch_meta):
     val = torch.as_tensor(values, dtype=torch.float64, device=device)
     if layout == torch.sparse_coo:
         rows = torch.repeat_interleave(
-            torch.arange(shape[0], device=device), crow[1:] - crow[:-1],
-            output_size=len(col))
-        return torch.sparse_coo_tensor(torch.stack([rows, col]), val, shape,
-                                       is_coalesced=True, check_invariants=False)
+            torch.arange(shape[0], device=device),
+            crow[1:] - crow[:-1],
+            output_size=len(col),
+        )
+        return torch.sparse_coo_tensor(
+            torch.stack([rows, col]),
+            val,
+            shape,
+            is_coalesced=True,
+            check_invariants=False,
+        )
     with warnings.catch_warnings():  # "sparse CSR support is in beta"
         warnings.simplefilter("ignore", UserWarning)
         return torch.sparse_csr_tensor(crow, col, val, shape, check_invariants=False)
 
 
-def _run(A, L, R, M, *, pair, symmetric_product, backend, device, chunk_size,
-         torch_meta, mask_symmetric=None, transform=None):
+def _run(
+    A,
+    L,
+    R,
+    M,
+    *,
+    pair,
+    symmetric_product,
+    backend,
+    device,
+    chunk_size,
+    torch_meta,
+    mask_symmetric=None,
+    transform=None,
+):
     """Compute on the mask (or in full) and package the result."""
     if M is None:
-        res = _full(L, R, pair=pair, backend=backend, device=device,
-                    chunk_size=chunk_size)
+        res = _full(
+            L, R, pair=pair, backend=backend, device=device, chunk_size=chunk_size
+        )
         if sp.issparse(res):
             indptr, indices, values = res.indptr, res.indices, res.data
         else:
             indptr, indices, values = res
     else:
-        values = _masked(L, R, M, pair=pair, symmetric_product=symmetric_product,
-                         backend=backend, device=device, chunk_size=chunk_size,
-                         mask_symmetric=mask_symmetric)
+        values = _masked(
+            L,
+            R,
+            M,
+            pair=pair,
+            symmetric_product=symmetric_product,
+            backend=backend,
+            device=device,
+            chunk_size=chunk_size,
+            mask_symmetric=mask_symmetric,
+        )
         indptr, indices = M.indptr.copy(), M.indices.copy()
     if transform is not None:
         values = transform(indptr, indices, values)
@@ -210,8 +263,17 @@ def _run(A, L, R, M, *, pair, symmetric_product, backend, device, chunk_size,
 
 
 # ------------------------------------------------------------------- public
-def common_neighbors(A, mask="edges", *, backend="auto", device=None, chunk_size=None,
-                     binary=False, symmetric="raise", self_loops="remove"):
+def common_neighbors(
+    A,
+    mask="edges",
+    *,
+    backend="auto",
+    device=None,
+    chunk_size=None,
+    binary=False,
+    symmetric="raise",
+    self_loops="remove",
+):
     r"""Common-neighbour counts ``C = A @ A.T`` on a sparsity pattern.
 
     ``C[i, j] = sum_z A[i, z] * A[j, z]``: for a 0/1 adjacency matrix, the
@@ -283,7 +345,7 @@ def common_neighbors(A, mask="edges", *, backend="auto", device=None, chunk_size
     --------
     >>> import numpy as np
     >>> import scipy.sparse as sp
-    >>> from manigeo.neighbors import common_neighbors
+    >>> from manigeo.graphs import common_neighbors
     >>> A = sp.csr_array(np.array([[0, 1, 1, 0], [1, 0, 1, 0],
     ...                            [1, 1, 0, 1], [0, 0, 1, 0]]))
     >>> C = common_neighbors(A, backend="scipy")
@@ -301,9 +363,19 @@ def common_neighbors(A, mask="edges", *, backend="auto", device=None, chunk_size
     M = _prepare_mask(mask, A)
     backend, device = _resolve(backend, device, torch_meta)
     pair = binary or bool(np.all(A.data == 1.0))
-    return _run(A, A, A, M, pair=pair, symmetric_product=True, backend=backend,
-                device=device, chunk_size=chunk_size, torch_meta=torch_meta,
-                mask_symmetric=_edges_symmetric(mask, symmetric))
+    return _run(
+        A,
+        A,
+        A,
+        M,
+        pair=pair,
+        symmetric_product=True,
+        backend=backend,
+        device=device,
+        chunk_size=chunk_size,
+        torch_meta=torch_meta,
+        mask_symmetric=_edges_symmetric(mask, symmetric),
+    )
 
 
 def _edges_symmetric(mask, symmetric):

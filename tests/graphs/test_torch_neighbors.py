@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from manigeo.neighbors import common_neighbors, neighbor_similarity
+from manigeo.graphs import common_neighbors, neighbor_similarity
 
 torch = pytest.importorskip("torch")
 
@@ -65,8 +65,9 @@ def test_torch_backend_on_device(device, chunk_size, weighted, rng):
     else:
         np.testing.assert_array_equal(C.data, ref.data)
     M = sp.csr_array((rng.random((60, 60)) < 0.1).astype(float))  # asymmetric mask
-    C = common_neighbors(A, mask=M, backend="torch", device=device,
-                         chunk_size=chunk_size)
+    C = common_neighbors(
+        A, mask=M, backend="torch", device=device, chunk_size=chunk_size
+    )
     ref = common_neighbors(A, mask=M, backend="scipy")
     np.testing.assert_array_equal(C.indices, ref.indices)
     np.testing.assert_allclose(C.data, ref.data, rtol=1e-12)
@@ -111,7 +112,7 @@ def test_torch_mask_with_scipy_input(rng):
 @pytest.mark.parametrize("backend", ["torch", "scipy"])
 def test_blocks_sized_from_memory_budget(backend, monkeypatch, rng):
     """A tiny memory budget forces one-row blocks; the result does not change."""
-    from manigeo.neighbors import _chunks
+    from manigeo.graphs._cn import _chunks
 
     D = random_graph(rng, 40, 0.2, weighted=True)
     A = sp.csr_array(D)

@@ -33,8 +33,13 @@ def flat_torus_rgg(n, d, mean_degree, q, rng):
     r = torus_radius(n, d, mean_degree, q)
     T = rng.uniform(size=(n, d))
     # the periodic Euclidean distance on [0, 1)^d is the flat-torus geodesic
-    A = sample_rgg(T, r, keep=q, boxsize=1.0,
-                   random_state=np.random.RandomState(rng.integers(2**31)))
+    A = sample_rgg(
+        T,
+        r,
+        keep=q,
+        boxsize=1.0,
+        random_state=np.random.RandomState(rng.integers(2**31)),
+    )
     return A, T, r
 
 

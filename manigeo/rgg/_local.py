@@ -6,7 +6,7 @@ import inspect
 import numpy as np
 import scipy.sparse as sp
 
-from ..neighbors import common_neighbors
+from ..graphs import common_neighbors
 from ._lens import PosteriorMeanRule, edge_moments, invert_lens
 
 _RULES = ("posterior", "clip")
@@ -22,14 +22,14 @@ def _common_neighbors(A, backend, device, chunk_size):
     elif backend not in ("auto", "scipy"):
         raise ValueError(
             f"backend={backend!r} is not available in this version of "
-            "manigeo.neighbors.common_neighbors (only the SciPy path)"
+            "manigeo.graphs.common_neighbors (only the SciPy path)"
         )
     if "device" in params:
         kwargs["device"] = device
     elif device not in (None, "cpu"):
         raise ValueError(
             f"device={device!r} is not available in this version of "
-            "manigeo.neighbors.common_neighbors"
+            "manigeo.graphs.common_neighbors"
         )
     C = common_neighbors(A, **kwargs)
     if not sp.issparse(C):  # a torch result: bring it back
@@ -103,13 +103,14 @@ def local_lengths(s, K, d, q, rule, penalty=0.0):
     step = 1 << 21  # bounded temporaries on graphs with 1e8 edges
     if rule == "clip":
         for a in range(0, len(s), step):
-            u[a:a + step] = invert_lens(np.minimum(s[a:a + step] / q, 1.0), d)
+            u[a : a + step] = invert_lens(np.minimum(s[a : a + step] / q, 1.0), d)
         return u, u
     post = PosteriorMeanRule(d, min(q, 1.0), K.max() if len(K) else 2.0)
     w = u.copy() if penalty else u
     for a in range(0, len(s), step):
-        u[a:a + step] = post(s[a:a + step], K[a:a + step])
+        u[a : a + step] = post(s[a : a + step], K[a : a + step])
         if penalty:
-            w[a:a + step] = u[a:a + step] + penalty * post(
-                s[a:a + step], K[a:a + step], table=post.sd_table)
+            w[a : a + step] = u[a : a + step] + penalty * post(
+                s[a : a + step], K[a : a + step], table=post.sd_table
+            )
     return u, w

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from manigeo.neighbors import neighbor_similarity
+from manigeo.graphs import neighbor_similarity
 
 BACKENDS = ["scipy", "graphblas", "torch"]
 
@@ -13,8 +13,8 @@ BACKENDS = ["scipy", "graphblas", "torch"]
 def random_graph(rng, n, p, weighted=False, isolated=0):
     U = np.triu(rng.random((n, n)) < p, 1)
     if isolated:
-        U[:, n - isolated:] = False
-        U[n - isolated:, :] = False
+        U[:, n - isolated :] = False
+        U[n - isolated :, :] = False
     W = U * (rng.uniform(0.5, 2.0, size=(n, n)) if weighted else 1)
     return (W + W.T).astype(float)
 
@@ -54,7 +54,7 @@ def test_cosine_is_cosine_of_rows_without_the_pair(backend, rng):
     S = neighbor_similarity(sp.csr_array(D), "cosine", mask=M, backend=backend)
     r, c, got = values_on(Mdense, S.toarray())
     expected = []
-    for i, j in zip(r, c):
+    for i, j in zip(r, c, strict=False):
         keep = np.ones(n, bool)
         keep[[i, j]] = False
         a, b = D[i, keep], D[j, keep]
@@ -102,7 +102,8 @@ def test_adamic_adar_matches_networkx(backend, rng):
     M = sp.csr_array((two_hop | (P > 0)).astype(float))
     S = neighbor_similarity(sp.csr_array(D), "adamic_adar", mask=M, backend=backend)
     r, c = np.nonzero(two_hop | (P > 0))
-    ref = {(u, v): p for u, v, p in nx.adamic_adar_index(G, list(zip(r, c)))}
+    pairs = list(zip(r, c, strict=True))
+    ref = {(u, v): p for u, v, p in nx.adamic_adar_index(G, pairs)}
     got = S.toarray()
     for (u, v), p in ref.items():
         assert got[u, v] == pytest.approx(p, rel=1e-12, abs=1e-15)

@@ -5,23 +5,31 @@ import scipy.sparse as sp
 
 from manigeo.datasets import make_sphere, make_torus, sample_rgg
 from manigeo.geodesics import shortest_paths
-from manigeo.metric import RGGMetric
-from manigeo.metric._dimension import estimate_dimension
-from manigeo.metric._local import cosine_similarity_on_edges, estimate_keep_rate
-from manigeo.metric._simulate import flat_torus_rgg
+from manigeo.rgg import RGGMetric
+from manigeo.rgg._dimension import estimate_dimension
+from manigeo.rgg._local import cosine_similarity_on_edges, estimate_keep_rate
+from manigeo.rgg._simulate import flat_torus_rgg
 
 
 def _median_error(est, geo, radius):
-    rows = est.landmarks_ if est.landmarks_ is not None else np.arange(0, geo.n_samples, 25)
+    rows = (
+        est.landmarks_
+        if est.landmarks_ is not None
+        else np.arange(0, geo.n_samples, 25)
+    )
     D = geo(rows, None)
-    Dh = est.geodesic_distances_ if est.landmarks_ is not None else est.geodesic_distances_[rows]
+    Dh = (
+        est.geodesic_distances_
+        if est.landmarks_ is not None
+        else est.geodesic_distances_[rows]
+    )
     return float(np.median(np.abs(Dh - D)[D > 0])), rows, D
 
 
 @pytest.fixture(scope="module")
 def sphere():
     n = 3000
-    r = 2.5 * n ** -0.25
+    r = 2.5 * n**-0.25
     X, geo = make_sphere(n, random_state=3)
     return X, geo, r, sample_rgg(X, r, geodesic=geo, random_state=3)
 
@@ -37,8 +45,9 @@ def test_keep_rate_within_2_percent(q):
 def test_local_distances_unbiased_on_flat_torus():
     rng = np.random.default_rng(5)
     A, T, r = flat_torus_rgg(4000, 2, 200, 1.0, rng)
-    est = RGGMetric(dimension=2, local_rule="clip", calibrate=False, n_landmarks=4,
-                    random_state=0).fit(A)
+    est = RGGMetric(
+        dimension=2, local_rule="clip", calibrate=False, n_landmarks=4, random_state=0
+    ).fit(A)
     L = est.local_distances_.tocoo()
     dt = np.abs(T[L.row] - T[L.col])
     true = np.linalg.norm(np.minimum(dt, 1 - dt), axis=1) / r
@@ -81,7 +90,7 @@ def test_error_decreases_with_n_on_torus():
     errs = []
     for n in (1000, 3000):
         X, geo = make_torus(n, kind="flat", random_state=n)
-        r = n ** -0.25
+        r = n**-0.25
         A = sample_rgg(X, r, geodesic=geo, random_state=n)
         est = RGGMetric(dimension=2, radius=r, n_landmarks=16, random_state=0).fit(A)
         errs.append(_median_error(est, geo, r)[0])
@@ -100,8 +109,9 @@ def test_missing_edges_sphere(sphere):
     med, _, _ = _median_error(est, geo, r)
     assert med < 0.05
     # the uncertainty penalty on the path weights pays off with missing edges
-    plain = RGGMetric(dimension=2, radius=r, n_landmarks=16, uncertainty_penalty=0.0,
-                      random_state=0).fit(A)
+    plain = RGGMetric(
+        dimension=2, radius=r, n_landmarks=16, uncertainty_penalty=0.0, random_state=0
+    ).fit(A)
     assert med < 0.9 * _median_error(plain, geo, r)[0]
 
 
@@ -117,8 +127,9 @@ def test_dimension_estimate(d):
     else:
         A, _, _ = flat_torus_rgg(3000, d, 80, 0.8, rng)
     s, _, deg = cosine_similarity_on_edges(A)
-    d_hat, scores = estimate_dimension(s, deg.mean(), max_dimension=6,
-                                       rng=np.random.default_rng(0))
+    d_hat, scores = estimate_dimension(
+        s, deg.mean(), max_dimension=6, rng=np.random.default_rng(0)
+    )
     assert d_hat == d, scores
 
 
@@ -134,18 +145,21 @@ def test_landmarks_consistent_with_all_pairs():
     ref = full.geodesic_distances_[lm.landmarks_]
     np.testing.assert_allclose(lm.geodesic_distances_, ref, rtol=0.02, atol=0.02)
     # rows on demand agree with the stored ones
-    np.testing.assert_allclose(lm.geodesic_distances(lm.landmarks_[:5]),
-                               lm.geodesic_distances_[:5])
-    np.testing.assert_allclose(full.geodesic_distances([3, 9]),
-                               full.geodesic_distances_[[3, 9]])
+    np.testing.assert_allclose(
+        lm.geodesic_distances(lm.landmarks_[:5]), lm.geodesic_distances_[:5]
+    )
+    np.testing.assert_allclose(
+        full.geodesic_distances([3, 9]), full.geodesic_distances_[[3, 9]]
+    )
     # landmarks are spread out: farthest-point sampling
     assert np.min(ref[:, lm.landmarks_] + 1e3 * np.eye(40)) > 0.5
 
 
 def test_point_input_modes():
     X, geo = make_sphere(500, random_state=2)
-    est = RGGMetric(adjacency="radius", radius=0.6, dimension=2, n_landmarks=10,
-                    random_state=0).fit(X)
+    est = RGGMetric(
+        adjacency="radius", radius=0.6, dimension=2, n_landmarks=10, random_state=0
+    ).fit(X)
     assert est.geodesic_distances_.shape == (10, 500)
     knn = RGGMetric(adjacency="knn", n_neighbors=25, dimension=2, random_state=0).fit(X)
     D = geo()
@@ -163,7 +177,8 @@ def test_accepts_networkx_and_dense(sphere):
     sub = nx.convert_node_labels_to_integers(G.subgraph(lcc))
     est = RGGMetric(dimension=2, min_mean_degree=3, random_state=0).fit(sub)
     est2 = RGGMetric(dimension=2, min_mean_degree=3, random_state=0).fit(
-        nx.to_numpy_array(sub))
+        nx.to_numpy_array(sub)
+    )
     np.testing.assert_allclose(est.geodesic_distances_, est2.geodesic_distances_)
 
 
@@ -180,10 +195,13 @@ def test_bad_inputs(sphere):
         RGGMetric(dimension=2).fit(sp.csr_array(asym))
     two = sp.block_diag([A[:1500][:, :1500], A[:900][:, :900]]).tocsr()
     n_comp = sp.csgraph.connected_components(two)[0]
-    with pytest.raises(ValueError, match=f"disconnected: {n_comp} connected components"):
+    with pytest.raises(
+        ValueError, match=f"disconnected: {n_comp} connected components"
+    ):
         RGGMetric(dimension=2).fit(two)
-    est = RGGMetric(dimension=2, on_disconnected="largest", n_landmarks=4,
-                    random_state=0).fit(two)
+    est = RGGMetric(
+        dimension=2, on_disconnected="largest", n_landmarks=4, random_state=0
+    ).fit(two)
     assert est.component_.size == est.geodesic_distances_.shape[1] < two.shape[0]
     ring = sp.diags_array([np.ones(99), np.ones(99)], offsets=[1, -1]).tocsr()
     with pytest.raises(ValueError, match="too sparse"):

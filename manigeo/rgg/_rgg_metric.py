@@ -108,7 +108,7 @@ class RGGMetric(BaseEstimator):
     max_dimension : int, default=6
         Largest candidate for ``dimension="auto"``.
     backend : str, default="auto"
-        Passed to :func:`manigeo.neighbors.common_neighbors` when it supports
+        Passed to :func:`manigeo.graphs.common_neighbors` when it supports
         backends.
     device : str or None, default=None
         Torch device for the common-neighbour product, likewise.
@@ -174,11 +174,27 @@ class RGGMetric(BaseEstimator):
         "verbose": ["verbose"],
     }
 
-    def __init__(self, *, dimension="auto", radius=None, volume=None, n_landmarks=None,
-                 n_components=2, adjacency="precomputed", n_neighbors=10,
-                 local_rule="posterior", uncertainty_penalty=2.0, calibrate=True, on_disconnected="raise",
-                 min_mean_degree=8.0, max_dimension=6, backend="auto", device=None,
-                 random_state=None, verbose=False):
+    def __init__(
+        self,
+        *,
+        dimension="auto",
+        radius=None,
+        volume=None,
+        n_landmarks=None,
+        n_components=2,
+        adjacency="precomputed",
+        n_neighbors=10,
+        local_rule="posterior",
+        uncertainty_penalty=2.0,
+        calibrate=True,
+        on_disconnected="raise",
+        min_mean_degree=8.0,
+        max_dimension=6,
+        backend="auto",
+        device=None,
+        random_state=None,
+        verbose=False,
+    ):
         self.dimension = dimension
         self.radius = radius
         self.volume = volume
@@ -207,11 +223,19 @@ class RGGMetric(BaseEstimator):
     def _graph(self, X):
         """Validated 0/1 symmetric adjacency and, for point input, the points."""
         if self.adjacency == "precomputed":
-            if not sp.issparse(X) and not isinstance(X, np.ndarray) and (
-                    hasattr(X, "adj") or hasattr(X, "layout")):
+            if (
+                not sp.issparse(X)
+                and not isinstance(X, np.ndarray)
+                and (hasattr(X, "adj") or hasattr(X, "layout"))
+            ):
                 X = as_sparse_matrix(X)  # networkx / torch
-            X = validate_data(self, X, accept_sparse=("csr", "csc", "coo"),
-                              dtype=np.float64, ensure_min_samples=2)
+            X = validate_data(
+                self,
+                X,
+                accept_sparse=("csr", "csc", "coo"),
+                dtype=np.float64,
+                ensure_min_samples=2,
+            )
             if X.shape[0] != X.shape[1]:
                 raise ValueError(
                     "adjacency='precomputed' expects a square n x n adjacency matrix, "
@@ -280,14 +304,18 @@ class RGGMetric(BaseEstimator):
             )
         self.mean_degree_ = float(mean_degree)
         rng = check_random_state(self.random_state)
-        seed_dim, seed_cal, seed_lm = (int(v) for v in rng.randint(0, 2**31 - 1, size=3))
+        seed_dim, seed_cal, seed_lm = (
+            int(v) for v in rng.randint(0, 2**31 - 1, size=3)
+        )
 
         s, K, _ = cosine_similarity_on_edges(
             A, backend=self.backend, device=self.device
         )
         if self.dimension == "auto":
             d, scores = estimate_dimension(
-                s, mean_degree, max_dimension=self.max_dimension,
+                s,
+                mean_degree,
+                max_dimension=self.max_dimension,
                 rng=np.random.default_rng(seed_dim),
             )
             self.dimension_scores_ = scores
@@ -301,8 +329,11 @@ class RGGMetric(BaseEstimator):
             )
         self.edge_keep_rate_ = min(q, 1.0)
         # the penalty's bias is removed by the calibration only
-        penalty = (self.uncertainty_penalty
-                   if self.local_rule == "posterior" and self.calibrate else 0.0)
+        penalty = (
+            self.uncertainty_penalty
+            if self.local_rule == "posterior" and self.calibrate
+            else 0.0
+        )
         u, w = local_lengths(s, K, d, self.edge_keep_rate_, self.local_rule, penalty)
         del s, K
         W = A.copy()
@@ -315,16 +346,25 @@ class RGGMetric(BaseEstimator):
         else:
             m = min(self.n_landmarks or DEFAULT_LANDMARKS, n)
             self.landmarks_, D = select_landmarks(
-                W, m, method="farthest", random_state=seed_lm,
-                return_distances=True, verbose=self.verbose,
+                W,
+                m,
+                method="farthest",
+                random_state=seed_lm,
+                return_distances=True,
+                verbose=self.verbose,
             )
 
         if self.calibrate:
             self.calibration_, self.calibration_info_ = _calibrate(
-                d, mean_degree, self.edge_keep_rate_, self.local_rule,
+                d,
+                mean_degree,
+                self.edge_keep_rate_,
+                self.local_rule,
                 penalty=penalty,
                 # unpenalized raw paths are up to ~25 % short: aim past them
-                reach=1.3 * float(D.max()), max_points=2 * n, seed=seed_cal,
+                reach=1.3 * float(D.max()),
+                max_points=2 * n,
+                seed=seed_cal,
             )
             self.calibration_bias_ = float(self.calibration_info_["bias"])
         else:
@@ -338,11 +378,13 @@ class RGGMetric(BaseEstimator):
         self.local_distances_ = L
         self.geodesic_distances_ = self._apply_calibration(D) * scale
         if self.landmarks_ is None:
-            self.embedding_ = classical_mds(self.geodesic_distances_,
-                                            min(self.n_components, n))
+            self.embedding_ = classical_mds(
+                self.geodesic_distances_, min(self.n_components, n)
+            )
         else:
             self.embedding_ = landmark_mds(
-                self.geodesic_distances_, self.landmarks_,
+                self.geodesic_distances_,
+                self.landmarks_,
                 min(self.n_components, len(self.landmarks_)),
             )
         return self
@@ -357,8 +399,14 @@ class RGGMetric(BaseEstimator):
             return float(self.radius)
         if self.volume is not None:
             n = A.shape[0]
-            return float((mean_degree * self.volume
-                          / (self.edge_keep_rate_ * (n - 1) * ball_volume(d))) ** (1 / d))
+            return float(
+                (
+                    mean_degree
+                    * self.volume
+                    / (self.edge_keep_rate_ * (n - 1) * ball_volume(d))
+                )
+                ** (1 / d)
+            )
         if points is not None:  # knn graph: express distances in ambient units
             rows = np.repeat(np.arange(A.shape[0]), np.diff(A.indptr))
             ell = np.linalg.norm(points[rows] - points[A.indices], axis=1)

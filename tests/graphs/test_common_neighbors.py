@@ -7,8 +7,8 @@ import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from manigeo.neighbors import _graphblas_backend, common_neighbors
-from manigeo.neighbors._common import _resolve
+from manigeo.graphs._cn import _graphblas_backend, common_neighbors
+from manigeo.graphs._cn._common import _resolve
 
 BACKENDS = ["scipy", "graphblas", "torch"]
 
@@ -18,8 +18,8 @@ def random_graph(rng, n, p, weighted=False, isolated=0):
     have no edge."""
     U = np.triu(rng.random((n, n)) < p, 1)
     if isolated:
-        U[:, n - isolated:] = False
-        U[n - isolated:, :] = False
+        U[:, n - isolated :] = False
+        U[n - isolated :, :] = False
     W = U * (rng.integers(1, 5, size=(n, n)) if weighted else 1)
     D = (W + W.T).astype(float)
     return sp.csr_array(D)
@@ -47,10 +47,18 @@ def assert_on_pattern(C, M, ref, exact=True):
         np.testing.assert_allclose(C.data, expected, rtol=1e-12, atol=1e-12)
 
 
-@settings(max_examples=20, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(n=st.integers(1, 25), p=st.floats(0.0, 0.6), weighted=st.booleans(),
-       seed=st.integers(0, 2**31 - 1), chunk=st.sampled_from([None, 1, 4]))
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    n=st.integers(1, 25),
+    p=st.floats(0.0, 0.6),
+    weighted=st.booleans(),
+    seed=st.integers(0, 2**31 - 1),
+    chunk=st.sampled_from([None, 1, 4]),
+)
 def test_backends_agree_on_random_graphs(n, p, weighted, seed, chunk):
     rng = np.random.default_rng(seed)
     A = random_graph(rng, n, p, weighted=weighted)
@@ -82,8 +90,9 @@ def test_path_graph_explicit_zeros(backend):
     assert C.nnz == 6
     np.testing.assert_array_equal(C.data, np.zeros(6))
     # the 2-hop pairs share exactly one neighbour
-    M = sp.csr_array(np.array([[0, 0, 1, 0], [0, 0, 0, 1],
-                               [1, 0, 0, 0], [0, 1, 0, 0]], dtype=float))
+    M = sp.csr_array(
+        np.array([[0, 0, 1, 0], [0, 0, 0, 1], [1, 0, 0, 0], [0, 1, 0, 0]], dtype=float)
+    )
     C2 = common_neighbors(A, mask=M, backend=backend)
     np.testing.assert_array_equal(C2.toarray(), M.toarray())
 
@@ -135,8 +144,9 @@ def test_mask_explicit_zeros_and_other_types_define_the_pattern(backend, rng):
     C = common_neighbors(A, mask=M, backend=backend)
     assert C.nnz == 5
     ref = A.toarray() @ A.toarray()
-    np.testing.assert_array_equal(C.data, ref[rows[np.lexsort((cols, rows))],
-                                              cols[np.lexsort((cols, rows))]])
+    np.testing.assert_array_equal(
+        C.data, ref[rows[np.lexsort((cols, rows))], cols[np.lexsort((cols, rows))]]
+    )
     # dense and networkx masks: their non-zeros / edges
     G = nx.from_scipy_sparse_array(A)
     C_dense = common_neighbors(A, mask=A.toarray(), backend=backend)
@@ -153,8 +163,7 @@ def test_weighted_vs_binary(backend, rng):
     Cw = common_neighbors(A, backend=backend)
     Cb = common_neighbors(A, backend=backend, binary=True)
     P = (A.toarray() != 0).astype(float)
-    np.testing.assert_allclose(Cw.data, dense_reference(A, P != 0)[P != 0],
-                               rtol=1e-12)
+    np.testing.assert_allclose(Cw.data, dense_reference(A, P != 0)[P != 0], rtol=1e-12)
     np.testing.assert_array_equal(Cb.toarray(), (P @ P) * P)
     assert not np.array_equal(Cw.data, Cb.data)
     # non-integer weights: products summed
@@ -162,8 +171,9 @@ def test_weighted_vs_binary(backend, rng):
     A2.data = np.sqrt(A2.data) / 3.0
     A2 = sp.csr_array((A2 + A2.T) / 2)
     C2 = common_neighbors(A2, backend=backend)
-    np.testing.assert_allclose(C2.toarray(), dense_reference(A2, P != 0), rtol=1e-12,
-                               atol=1e-14)
+    np.testing.assert_allclose(
+        C2.toarray(), dense_reference(A2, P != 0), rtol=1e-12, atol=1e-14
+    )
 
 
 @pytest.mark.parametrize("fmt", ["coo", "csc", "lil", "dok", "bsr", "dia"])
@@ -189,8 +199,7 @@ def test_default_call_keeps_its_contract(rng):
     assert C.dtype == np.float64
     np.testing.assert_array_equal(C.indptr, A.indptr)
     np.testing.assert_array_equal(C.indices, A.indices)
-    C = common_neighbors(A, mask="edges", chunk_size=None, backend="auto",
-                         device=None)
+    C = common_neighbors(A, mask="edges", chunk_size=None, backend="auto", device=None)
     np.testing.assert_array_equal(C.indices, A.indices)
 
 
@@ -209,7 +218,8 @@ def test_self_loops(backend, rng):
     L = sp.csr_array(A + sp.eye_array(20) * 2.0)
     np.testing.assert_array_equal(
         common_neighbors(L, backend=backend).toarray(),
-        common_neighbors(A, backend=backend).toarray())
+        common_neighbors(A, backend=backend).toarray(),
+    )
     with pytest.raises(ValueError, match="self-loops"):
         common_neighbors(L, backend=backend, self_loops="raise")
     Ck = common_neighbors(L, backend=backend, self_loops="keep")

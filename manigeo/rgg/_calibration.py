@@ -66,14 +66,29 @@ class CalibrationCurve:
 def _torus_size(d, mean_degree, q, reach, max_edges):
     """Points so that the torus' inscribed radius is ``reach`` radii, capped."""
     want = mean_degree * (2.0 * reach) ** d / (q * ball_volume(d))
-    lo = max({1: 3000, 2: 6000, 3: 12000}.get(d, 16000),
-             min_torus_size(d, mean_degree, q, max_radius=0.15))
+    lo = max(
+        {1: 3000, 2: 6000, 3: 12000}.get(d, 16000),
+        min_torus_size(d, mean_degree, q, max_radius=0.15),
+    )
     hi = max(lo, int(max_edges / max(mean_degree, 1.0)))
     return int(np.clip(want, lo, hi))
 
 
-def calibrate(d, mean_degree, q, rule, *, penalty=0.0, reach=10.0, n_sim=None, n_sources=32,
-              max_edges=6e6, max_points=None, seed=None, cache=True):
+def calibrate(
+    d,
+    mean_degree,
+    q,
+    rule,
+    *,
+    penalty=0.0,
+    reach=10.0,
+    n_sim=None,
+    n_sources=32,
+    max_edges=6e6,
+    max_points=None,
+    seed=None,
+    cache=True,
+):
     """Calibration curve of the pipeline's graph geodesics on a matched flat torus.
 
     Parameters
@@ -118,8 +133,16 @@ def calibrate(d, mean_degree, q, rule, *, penalty=0.0, reach=10.0, n_sim=None, n
             floor = _torus_size(d, mean_degree, q, 3.0, max_edges)
             n_sim = max(min(n_sim, int(max_points)), floor)
     n_sim = int(n_sim)
-    key = (int(d), round(float(mean_degree), 2), round(q, 4), rule, float(penalty), n_sim,
-           int(n_sources), seed)
+    key = (
+        int(d),
+        round(float(mean_degree), 2),
+        round(q, 4),
+        rule,
+        float(penalty),
+        n_sim,
+        int(n_sources),
+        seed,
+    )
     if cache and seed is not None and key in _CACHE:
         return _CACHE[key]
     rng = np.random.default_rng(seed)
@@ -142,8 +165,15 @@ def calibrate(d, mean_degree, q, rule, *, penalty=0.0, reach=10.0, n_sim=None, n
     bias = float(np.mean((D_hat[far] - D[far]) / D[far])) if far.any() else 0.0
     # bins of the estimated distance: fine near the radius, coarser beyond
     top = D_hat.max()
-    edges = np.unique(np.concatenate([np.arange(0.0, min(3.0, top), 0.125),
-                                      np.arange(3.0, top + 0.5, 0.5), [top + 1e-9]]))
+    edges = np.unique(
+        np.concatenate(
+            [
+                np.arange(0.0, min(3.0, top), 0.125),
+                np.arange(3.0, top + 0.5, 0.5),
+                [top + 1e-9],
+            ]
+        )
+    )
     idx = np.digitize(D_hat, edges) - 1
     counts = np.bincount(idx, minlength=len(edges))
     ok = counts >= 20
@@ -156,8 +186,15 @@ def calibrate(d, mean_degree, q, rule, *, penalty=0.0, reach=10.0, n_sim=None, n
     else:  # pragma: no cover - tiny simulations
         slope, intercept = (y[-1] / x[-1]), 0.0
     curve = CalibrationCurve(x, y, slope, intercept)
-    info = {"n_sim": int(A.shape[0]), "radius": float(r), "n_pairs": int(D.size),
-            "keep_rate": q_sim, "bias": bias, "reach": float(0.5 / r), "rule": rule}
+    info = {
+        "n_sim": int(A.shape[0]),
+        "radius": float(r),
+        "n_pairs": int(D.size),
+        "keep_rate": q_sim,
+        "bias": bias,
+        "reach": float(0.5 / r),
+        "rule": rule,
+    }
     out = (curve, info)
     if cache and seed is not None:
         if len(_CACHE) >= _CACHE_MAX:

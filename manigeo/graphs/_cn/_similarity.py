@@ -18,15 +18,19 @@ SIMILARITIES = ("cosine", "jaccard", "adamic_adar")
 def _gather(A, indptr, indices):
     """Values of ``A`` at the entries of a canonical CSR pattern (0 where absent)."""
     n = A.shape[0]
-    if len(indices) == len(A.indices) and np.array_equal(indptr, A.indptr) \
-            and np.array_equal(indices, A.indices):
+    if (
+        len(indices) == len(A.indices)
+        and np.array_equal(indptr, A.indptr)
+        and np.array_equal(indices, A.indices)
+    ):
         return A.data.copy()
     out = np.zeros(len(indices))
     if A.nnz == 0 or len(indices) == 0:
         return out
     key_a = np.repeat(np.arange(n, dtype=np.int64), np.diff(A.indptr)) * n + A.indices
-    key_m = (np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr)) * n
-             + np.asarray(indices, dtype=np.int64))
+    key_m = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr)) * n + np.asarray(
+        indices, dtype=np.int64
+    )
     pos = np.minimum(np.searchsorted(key_a, key_m), A.nnz - 1)
     hit = key_a[pos] == key_m
     out[hit] = A.data[pos[hit]]
@@ -41,9 +45,18 @@ def _safe_divide(num, den):
     return out
 
 
-def neighbor_similarity(A, kind="cosine", mask="edges", *, backend="auto", device=None,
-                        chunk_size=None, binary=False, symmetric="raise",
-                        self_loops="remove"):
+def neighbor_similarity(
+    A,
+    kind="cosine",
+    mask="edges",
+    *,
+    backend="auto",
+    device=None,
+    chunk_size=None,
+    binary=False,
+    symmetric="raise",
+    self_loops="remove",
+):
     r"""Degree-normalized common-neighbour similarity on a sparsity pattern.
 
     With ``C = A @ A.T`` (see :func:`common_neighbors`), row norms
@@ -104,7 +117,7 @@ def neighbor_similarity(A, kind="cosine", mask="edges", *, backend="auto", devic
     Examples
     --------
     >>> import networkx as nx
-    >>> from manigeo.neighbors import neighbor_similarity
+    >>> from manigeo.graphs import neighbor_similarity
     >>> G = nx.cycle_graph(4)
     >>> G.add_edge(0, 2)
     >>> S = neighbor_similarity(G, "cosine", backend="scipy")
@@ -120,8 +133,12 @@ def neighbor_similarity(A, kind="cosine", mask="edges", *, backend="auto", devic
         )
     chunk_size = _check_options(backend, chunk_size)
     torch_meta = _torch_meta(A)
-    A = _prepare_adjacency(A, binary=binary or kind == "adamic_adar",
-                           symmetric=symmetric, self_loops=self_loops)
+    A = _prepare_adjacency(
+        A,
+        binary=binary or kind == "adamic_adar",
+        symmetric=symmetric,
+        self_loops=self_loops,
+    )
     M = _prepare_mask(mask, A)
     backend, device = _resolve(backend, device, torch_meta)
     n = A.shape[0]
@@ -136,9 +153,19 @@ def neighbor_similarity(A, kind="cosine", mask="edges", *, backend="auto", devic
         def transform(indptr, indices, values):
             return np.asarray(_numpy(values), dtype=np.float64)
 
-        return _run(A, A, R, M, pair=False, symmetric_product=True, backend=backend,
-                    device=device, chunk_size=chunk_size, torch_meta=torch_meta,
-                    transform=transform)
+        return _run(
+            A,
+            A,
+            R,
+            M,
+            pair=False,
+            symmetric_product=True,
+            backend=backend,
+            device=device,
+            chunk_size=chunk_size,
+            torch_meta=torch_meta,
+            transform=transform,
+        )
 
     s = np.asarray(A.multiply(A).sum(axis=1)).ravel()
     AT = sp.csr_array(A.T)
@@ -151,17 +178,28 @@ def neighbor_similarity(A, kind="cosine", mask="edges", *, backend="auto", devic
         if kind == "cosine":
             a_ij = _gather(A, indptr, indices)
             a_ji = _gather(AT, indptr, indices)
-            den = np.maximum(s[rows] - a_ij**2, 0.0) * np.maximum(s[indices] - a_ji**2,
-                                                                  0.0)
+            den = np.maximum(s[rows] - a_ij**2, 0.0) * np.maximum(
+                s[indices] - a_ji**2, 0.0
+            )
             return _safe_divide(C, np.sqrt(den))
         return _safe_divide(C, s[rows] + s[indices] - C)
 
-    return _run(A, A, A, M, pair=pair, symmetric_product=True, backend=backend,
-                device=device, chunk_size=chunk_size, torch_meta=torch_meta,
-                transform=transform)
+    return _run(
+        A,
+        A,
+        A,
+        M,
+        pair=pair,
+        symmetric_product=True,
+        backend=backend,
+        device=device,
+        chunk_size=chunk_size,
+        torch_meta=torch_meta,
+        transform=transform,
+    )
 
 
 def _numpy(x):
-    from .._array import to_numpy
+    from ..._array import to_numpy
 
     return to_numpy(x)

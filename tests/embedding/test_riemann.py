@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from manigeo.datasets import make_sphere, make_torus, sample_rgg
+from manigeo.embedding import rgg_laplacian, riemann_metric
 from manigeo.graphs import laplacian
-from manigeo.metric import rgg_laplacian, riemann_metric
 
 
 @pytest.fixture(scope="module")
@@ -19,8 +19,8 @@ def test_isometric_sphere_embedding_gives_tangent_projection(sphere):
     G, H = riemann_metric(L, X, n_dim=2, return_dual=True)
     P = np.eye(3)[None] - X[:, :, None] * X[:, None, :]
     err = np.linalg.norm(H - P, axis=(1, 2))
-    assert np.median(err) < 0.2          # ||P|| = sqrt(2): pointwise within ~14 %
-    assert np.linalg.norm((H - P).mean(0)) < 0.03   # no systematic bias
+    assert np.median(err) < 0.2  # ||P|| = sqrt(2): pointwise within ~14 %
+    assert np.linalg.norm((H - P).mean(0)) < 0.03  # no systematic bias
     assert np.median(np.linalg.norm(G - P, axis=(1, 2))) < 0.2
     # the metric of a 2x scaled embedding is 4x smaller
     G2 = riemann_metric(L, 2 * X, n_dim=2)

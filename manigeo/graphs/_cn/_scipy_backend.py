@@ -11,7 +11,7 @@ import scipy.sparse as sp
 
 def _row_keys(indptr, indices, start, stop, n_cols):
     """int64 keys ``(row - start) * n_cols + col`` of rows start:stop (CSR order)."""
-    counts = np.diff(indptr[start:stop + 1])
+    counts = np.diff(indptr[start : stop + 1])
     rows = np.repeat(np.arange(stop - start, dtype=np.int64), counts)
     lo, hi = indptr[start], indptr[stop]
     return rows * n_cols + indices[lo:hi].astype(np.int64)
