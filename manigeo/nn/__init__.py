@@ -4,8 +4,13 @@ sheaf diffusion."""
 import importlib
 
 _LAZY = {
+    "BiMap": "manigeo.nn._spdnet",
+    "ExpEig": "manigeo.nn._spdnet",
     "LieBatchNormSPD": "manigeo.nn._liebn",
+    "LogEig": "manigeo.nn._spdnet",
+    "ReEig": "manigeo.nn._spdnet",
     "SheafDiffusion": "manigeo.nn._sheaf_diffusion",
+    "StiefelSGD": "manigeo.nn._spdnet",
 }
 
 __all__ = list(_LAZY)
