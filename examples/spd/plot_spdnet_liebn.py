@@ -156,6 +156,10 @@ losses = {placement: train(model) for placement, model in models.items()}
 # exactly invariant to the gains: it reaches the accuracy that every variant
 # reaches without any shift (set ``gain_spread = 0``: about 0.98).  With other
 # data seeds (``default_rng(1)``, ``(2)``) the ordering is the same.
+#
+# Session statistics assume that a test session is, like these, roughly
+# class-balanced: its mean then depends on the session's gains, not on its
+# labels.  A session dominated by one class would be centred at that class.
 
 
 def accuracies(placement, session_statistics, sessions=test_sessions):
