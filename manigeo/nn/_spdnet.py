@@ -43,7 +43,7 @@ def _check_matrices(
     """
     if not isinstance(X, torch.Tensor):
         raise TypeError(f"{layer} expects a torch.Tensor, got {type(X).__name__}")
-    if not torch.is_floating_point(X):
+    if X.dtype not in (torch.float32, torch.float64):
         raise TypeError(
             f"{layer} expects a real floating-point tensor (float32 or float64), "
             f"got dtype {X.dtype}"
@@ -113,10 +113,10 @@ class BiMap(nn.Module):
         stiefel = [m.weight for m in model.modules() if isinstance(m, BiMap)]
         ids = {id(p) for p in stiefel}
         rest = [p for p in model.parameters() if id(p) not in ids]
-        opts = [StiefelSGD(stiefel, lr=0.05), torch.optim.Adam(rest, lr=1e-2)]
+        opts = [StiefelSGD(stiefel, lr=0.02), torch.optim.Adam(rest, lr=5e-3)]
 
-    A plain Euclidean optimizer would leave the manifold, after which the
-    output is no longer a congruence and can lose rank.
+    A plain Euclidean optimizer leaves the manifold: ``W`` loses its
+    orthonormal columns, can lose rank, and the output then degenerates.
 
     Parameters
     ----------
@@ -312,8 +312,8 @@ class LogEig(nn.Module):
     ----------
     vectorize : bool, default=False
         Return the upper triangle as a vector of length ``n (n + 1) / 2`` with
-        off-diagonal entries times √2, ready for a
-        ``torch.nn.Linear``; its Euclidean norm is the log-Euclidean norm.
+        off-diagonal entries times √2, ready for a ``torch.nn.Linear``; its
+        Euclidean norm is the Frobenius norm of ``log X``.
 
     Examples
     --------
@@ -441,9 +441,12 @@ class StiefelSGD(torch.optim.Optimizer):
         ):
             raise ValueError(f"momentum must be a float in [0, 1), got {momentum!r}")
         super().__init__(params, {"lr": float(lr), "momentum": float(momentum)})
-        for group in self.param_groups:
-            for i, W in enumerate(group["params"]):
-                self._check_stiefel(W, i)
+
+    def add_param_group(self, param_group: dict) -> None:
+        """Add a group of Stiefel parameters (each one is checked)."""
+        super().add_param_group(param_group)
+        for i, W in enumerate(self.param_groups[-1]["params"]):
+            self._check_stiefel(W, i)
 
     @staticmethod
     def _check_stiefel(W: torch.Tensor, i: int) -> None:

@@ -228,6 +228,9 @@ def test_stiefel_sgd_rejects_non_stiefel_parameters():
         StiefelSGD(torch.nn.Linear(3, 3).parameters(), lr=0.1)
     with pytest.raises(ValueError, match="n >= p"):
         StiefelSGD([torch.nn.Parameter(torch.zeros(2, 3))], lr=0.1)
+    opt = StiefelSGD(BiMap(3, 2).parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="orthonormal columns"):
+        opt.add_param_group({"params": [torch.nn.Parameter(torch.ones(3, 2))]})
     with pytest.raises(ValueError, match="lr"):
         StiefelSGD(BiMap(3, 2).parameters(), lr=0.0)
     with pytest.raises(ValueError, match="momentum"):
@@ -244,8 +247,9 @@ def test_bad_inputs_raise_named_errors(layer):
     good = _spd((2,), 3)
     with pytest.raises(TypeError, match="torch.Tensor"):
         layer(good.numpy())
-    with pytest.raises(TypeError, match="floating-point"):
-        layer(torch.eye(3, dtype=torch.int64))
+    for dtype in (torch.int64, torch.float16, torch.complex128):
+        with pytest.raises(TypeError, match="floating-point"):
+            layer(torch.eye(3, dtype=dtype))
     with pytest.raises(ValueError, match="square"):
         layer(torch.ones(2, 3, 4, dtype=F64))
     bad = good.clone()
