@@ -6,7 +6,7 @@ the input's device and dtype (differentiable through the matrix functions).
 
 import numpy as np
 
-from manigeo._array import is_torch
+from manigeo._backend import is_torch
 from manigeo._validation import check_spd
 from manigeo.spd._metrics import get_metric
 

@@ -9,13 +9,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from manigeo._validation import check_matrix_size, check_spd
-from manigeo.spd._matfun import invsqrtm, powm, sqrtm
-from manigeo.spd._metrics import (
-    canonical_name,
-    get_metric,
-    logchol_coords,
-    logchol_from_coords,
-)
+from manigeo.spd._metrics import canonical_name, get_metric
 
 # metrics with a group structure whose action moves any point to the identity
 GROUP_METRICS = ("affine", "logeuclid", "logcholesky")
@@ -24,45 +18,10 @@ _METRIC_OPTIONS = StrOptions(
 )
 
 
-# ------------------------------------------------------- group-action helpers
-def _center(m, X, M):
-    """Left-translate X by the inverse of M (deformed space); mean(M-set) -> I."""
-    name = m.name
-    if name == "affine":
-        Mi = invsqrtm(m.deform(M))
-        return m.undeform(Mi @ m.deform(X) @ Mi)
-    if name == "logeuclid":
-        return _lem_translate(X, M, -1.0)
-    return m.undeform(
-        logchol_from_coords(logchol_coords(m.deform(X)) - logchol_coords(m.deform(M)))
-    )
-
-
-def _uncenter(m, Y, M):
-    name = m.name
-    if name == "affine":
-        S = sqrtm(m.deform(M))
-        return m.undeform(S @ m.deform(Y) @ S)
-    if name == "logeuclid":
-        return _lem_translate(Y, M, 1.0)
-    return m.undeform(
-        logchol_from_coords(logchol_coords(m.deform(Y)) + logchol_coords(m.deform(M)))
-    )
-
-
-def _lem_translate(X, M, sign):
-    from manigeo.spd._matfun import expm, logm
-
-    return expm(logm(X) + sign * logm(M))
-
-
-def _stretch(m, Y, s):
-    """Exp_I(s Log_I Y) in the deformed group: the dispersion scales by s²."""
-    if s == 1.0:
-        return Y
-    if m.name in ("affine", "logeuclid"):
-        return powm(Y, s)  # (Y^θ)^s)^(1/θ) = Y^s and exp(s log Y) = Y^s
-    return m.undeform(logchol_from_coords(s * logchol_coords(m.deform(Y))))
+def _standardise(m, X, M, s):
+    """Centre X at I by the group action of M, then stretch by s (coordinates)."""
+    C = m.group_translate(m.to_group(X), m.to_group(M), inverse=True)
+    return m.from_group(C if s == 1.0 else m.group_stretch(C, s))
 
 
 def _check_3d(estimator, X, reset):
@@ -98,15 +57,23 @@ class _SPDTransformerBase(TransformerMixin, BaseEstimator):
             raise ValueError(f"metric {self.metric!r} has no group action")
         return get_metric(name, self.theta, self.alpha, self.beta)
 
-    def _fit_one(self, m, X, scale):
+    def _fit_one(self, m, X, scale, group=None):
         M, info = m.mean(X, tol=self.tol, max_iter=self.max_iter, return_info=True)
-        Xc = _center(m, X, M)
-        disp = float(m.dispersion(Xc, np.eye(X.shape[-1])))
+        Mc = m.to_group(M)
+        C = m.group_translate(m.to_group(X), Mc, inverse=True)
+        disp = float(np.mean(m.group_sqnorm(C)))
         if scale:
-            if disp <= 0:
+            if not disp > m.group_noise(Mc):
+                where = "X" if group is None else f"group {group!r}"
+                fix = (
+                    "with_std=False"
+                    if isinstance(self, SPDStandardScaler)
+                    else "rescale=False, or give the group more distinct matrices"
+                )
                 raise ValueError(
-                    "the dispersion is zero (all matrices equal); cannot rescale "
-                    "it, use with_std=False / rescale=False"
+                    f"the dispersion of {where} is zero up to round-off "
+                    f"({disp:.3g}; {X.shape[0]} matrices, all equal): it cannot "
+                    f"be rescaled to target_dispersion; use {fix}"
                 )
             s = float(np.sqrt(self.target_dispersion / disp))
         else:
@@ -251,8 +218,7 @@ class SPDStandardScaler(_SPDTransformerBase):
         """
         check_is_fitted(self)
         X = _check_3d(self, X, reset=False)
-        m = self._metric()
-        return _stretch(m, _center(m, X, self.mean_), self.scale_)
+        return _standardise(self._metric(), X, self.mean_, self.scale_)
 
     def inverse_transform(self, X):
         """Undo :meth:`transform`.
@@ -269,7 +235,10 @@ class SPDStandardScaler(_SPDTransformerBase):
         check_is_fitted(self)
         X = _check_3d(self, X, reset=False)
         m = self._metric()
-        return _uncenter(m, _stretch(m, X, 1.0 / self.scale_), self.mean_)
+        C = m.to_group(X)
+        if self.scale_ != 1.0:
+            C = m.group_stretch(C, 1.0 / self.scale_)
+        return m.from_group(m.group_translate(C, m.to_group(self.mean_)))
 
 
 class SPDRecenter(_SPDTransformerBase):
@@ -367,6 +336,14 @@ class SPDRecenter(_SPDTransformerBase):
                 f"groups must have shape ({n},) (one label per matrix), "
                 f"got {groups.shape}"
             )
+        if groups.dtype.kind == "c":
+            raise TypeError("groups must be labels (int or str), got complex values")
+        missing = [g for g in set(groups.tolist()) if g is None or g != g]
+        if missing:
+            raise ValueError(
+                "groups contains missing labels (NaN or None); give every matrix "
+                "a group label"
+            )
         return groups
 
     @staticmethod
@@ -400,7 +377,7 @@ class SPDRecenter(_SPDTransformerBase):
         means, disps, scales = [], [], []
         for g in labels:
             M, d, s, _ = self._fit_one(
-                m, X[groups == g] if g is not None else X, self.rescale
+                m, X[groups == g] if g is not None else X, self.rescale, g
             )
             means.append(M)
             disps.append(d)
@@ -444,8 +421,8 @@ class SPDRecenter(_SPDTransformerBase):
                 i = fitted[g]
                 M, s = self.means_[i], self.scales_[i]
             else:
-                M, _, s, _ = self._fit_one(m, X[sel], self.rescale)
-            out[sel] = _stretch(m, _center(m, X[sel], M), s)
+                M, _, s, _ = self._fit_one(m, X[sel], self.rescale, g)
+            out[sel] = _standardise(m, X[sel], M, s)
         return out
 
     def fit_transform(self, X, y=None, groups=None):
