@@ -70,10 +70,11 @@ class _SPDTransformerBase(TransformerMixin, BaseEstimator):
                     if isinstance(self, SPDStandardScaler)
                     else "rescale=False, or give the group more distinct matrices"
                 )
+                n = "1 matrix" if X.shape[0] == 1 else f"{X.shape[0]} matrices"
                 raise ValueError(
                     f"the dispersion of {where} is zero up to round-off "
-                    f"({disp:.3g}; {X.shape[0]} matrices, all equal): it cannot "
-                    f"be rescaled to target_dispersion; use {fix}"
+                    f"({disp:.3g}; {n}, all equal): it cannot be rescaled to "
+                    f"target_dispersion; use {fix}"
                 )
             s = float(np.sqrt(self.target_dispersion / disp))
         else:
