@@ -188,6 +188,8 @@ class LieBatchNormSPD(nn.Module):
         with warnings.catch_warnings():
             # a fixed number of steps (tol=0) is the layer's contract
             warnings.simplefilter("ignore", ConvergenceWarning)
+            # mean_grad: the step-size schedule reads the gradient norm as a float
+            warnings.filterwarnings("ignore", "Converting a tensor with requires_grad")
             M = self._coord_mean.mean(
                 C, tol=0.0, max_iter=self.karcher_steps, init=sym(C.mean(0))
             )
