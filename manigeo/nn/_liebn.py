@@ -8,13 +8,14 @@ are the methods of the :mod:`manigeo.spd` metric objects, shared with
 
 import warnings
 
-import torch
 from sklearn.exceptions import ConvergenceWarning
-from torch import nn
 
-from manigeo._backend import sym
+from manigeo._backend import import_torch, sym
 from manigeo._validation import check_spd
 from manigeo.spd import expm, get_metric
+
+torch = import_torch()  # an ImportError naming the manigeo[torch] extra
+nn = torch.nn
 
 _LAYER_METRICS = ("affine", "logeuclid", "logcholesky")
 

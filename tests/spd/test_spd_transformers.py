@@ -190,3 +190,29 @@ def test_sklearn_properties_on_3d_input(rng, Est):
     # lists and float32 accepted (float64 out)
     assert est.transform(X.astype(np.float32)).dtype == np.float64
     np.testing.assert_allclose(est.transform(X.tolist()), Y, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "metric,theta",
+    [("affine", 1.0), ("affine", -0.5), ("logeuclid", 1.0), ("logcholesky", 0.5)],
+)
+def test_scaler_is_the_metric_group_actions(rng, metric, theta):
+    """One implementation of the group actions: the metric methods."""
+    from manigeo.spd import get_metric
+
+    X = random_spd(rng, 12, 4, cond=20)
+    sc = SPDStandardScaler(metric=metric, theta=theta).fit(X)
+    g = get_metric(metric, theta)
+    C = g.transport_to_identity(X, sc.mean_)
+    np.testing.assert_allclose(sc.transform(X), g.stretch(C, sc.scale_), atol=1e-10)
+    # the actions are isometries / scale distances to I by |s|
+    np.testing.assert_allclose(
+        g.distance(C[:6], C[6:]), g.distance(X[:6], X[6:]), rtol=1e-8
+    )
+    eye = np.eye(4)
+    np.testing.assert_allclose(
+        g.distance(g.stretch(C, 1.7), eye), 1.7 * g.distance(C, eye), rtol=1e-8
+    )
+    np.testing.assert_allclose(g.bias(C, sc.mean_), X, rtol=1e-9, atol=1e-10)
+    with pytest.raises(ValueError, match="no Lie-group structure"):
+        get_metric("bures-wasserstein").transport_to_identity(X, sc.mean_)
