@@ -8,6 +8,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from manigeo._backend import import_torch, is_torch, to_numpy
 from manigeo._validation import check_matrix_size, check_spd
 from manigeo.spd._metrics import canonical_name, get_metric
 
@@ -25,6 +26,18 @@ def _standardise(m, X, M, s):
 
 
 def _check_3d(estimator, X, reset):
+    """Validated float64 stack and a function restoring the output type.
+
+    A torch tensor is validated on its own device and stays there (float64
+    inside, cast back to its dtype on output): a GPU pipeline never leaves
+    the device.
+    """
+    if is_torch(X):
+        torch = import_torch()
+        X = check_spd(X, name="X", ndim=(3,))
+        check_matrix_size(estimator, X, reset=reset)
+        dtype = X.dtype
+        return X.to(torch.float64), lambda Y: Y.to(dtype)
     X = validate_data(
         estimator,
         X,
@@ -35,7 +48,28 @@ def _check_3d(estimator, X, reset):
         ensure_min_samples=1,
     )
     X = check_spd(X, name="X", ndim=(3,), copy=True)
-    return check_matrix_size(estimator, X, reset=reset)
+    return check_matrix_size(estimator, X, reset=reset), lambda Y: Y
+
+
+def _like(M, X):
+    """A fitted array in X's backend and device (float64)."""
+    if is_torch(X):
+        torch = import_torch()
+        return torch.as_tensor(M, dtype=torch.float64, device=X.device)
+    return to_numpy(M)
+
+
+def _mask(sel, X):
+    """A numpy boolean mask as an index for X (a tensor on X's device)."""
+    if is_torch(X):
+        return import_torch().as_tensor(np.asarray(sel, bool), device=X.device)
+    return sel
+
+
+def _stack(arrays):
+    if is_torch(arrays[0]):
+        return import_torch().stack(arrays)
+    return np.stack(arrays)
 
 
 class _SPDTransformerBase(TransformerMixin, BaseEstimator):
@@ -61,7 +95,7 @@ class _SPDTransformerBase(TransformerMixin, BaseEstimator):
         M, info = m.mean(X, tol=self.tol, max_iter=self.max_iter, return_info=True)
         Mc = m.to_group(M)
         C = m.group_translate(m.to_group(X), Mc, inverse=True)
-        disp = float(np.mean(m.group_sqnorm(C)))
+        disp = float(m.group_sqnorm(C).mean())
         if scale:
             if not disp > m.group_noise(Mc):
                 where = "X" if group is None else f"group {group!r}"
@@ -125,8 +159,9 @@ class SPDStandardScaler(_SPDTransformerBase):
 
     Attributes
     ----------
-    mean_ : ndarray of shape (p, p)
-        Fréchet mean of the training matrices.
+    mean_ : ndarray or Tensor of shape (p, p)
+        Fréchet mean of the training matrices (float64; a tensor on the
+        input's device when fitted on a torch tensor).
     dispersion_ : float
         Mean squared distance of the training matrices to ``mean_``.
     scale_ : float
@@ -198,7 +233,7 @@ class SPDStandardScaler(_SPDTransformerBase):
         -------
         self : SPDStandardScaler
         """
-        X = _check_3d(self, X, reset=True)
+        X, _ = _check_3d(self, X, reset=True)
         m = self._metric()
         self.mean_, self.dispersion_, self.scale_, self.n_iter_ = self._fit_one(
             m, X, self.with_std
@@ -218,8 +253,9 @@ class SPDStandardScaler(_SPDTransformerBase):
         Y : ndarray of shape (n_matrices, p, p)
         """
         check_is_fitted(self)
-        X = _check_3d(self, X, reset=False)
-        return _standardise(self._metric(), X, self.mean_, self.scale_)
+        X, restore = _check_3d(self, X, reset=False)
+        M = _like(self.mean_, X)
+        return restore(_standardise(self._metric(), X, M, self.scale_))
 
     def inverse_transform(self, X):
         """Undo :meth:`transform`.
@@ -234,12 +270,13 @@ class SPDStandardScaler(_SPDTransformerBase):
         Y : ndarray of shape (n_matrices, p, p)
         """
         check_is_fitted(self)
-        X = _check_3d(self, X, reset=False)
+        X, restore = _check_3d(self, X, reset=False)
         m = self._metric()
         C = m.to_group(X)
         if self.scale_ != 1.0:
             C = m.group_stretch(C, 1.0 / self.scale_)
-        return m.from_group(m.group_translate(C, m.to_group(self.mean_)))
+        Mc = m.to_group(_like(self.mean_, X))
+        return restore(m.from_group(m.group_translate(C, Mc)))
 
 
 class SPDRecenter(_SPDTransformerBase):
@@ -276,8 +313,8 @@ class SPDRecenter(_SPDTransformerBase):
     ----------
     groups_ : ndarray of shape (n_groups,)
         Group labels seen in fit (a single ``None`` group when ``groups=None``).
-    means_ : ndarray of shape (n_groups, p, p)
-        Fréchet mean of each group.
+    means_ : ndarray or Tensor of shape (n_groups, p, p)
+        Fréchet mean of each group (a tensor when fitted on a tensor).
     dispersions_ : ndarray of shape (n_groups,)
     scales_ : ndarray of shape (n_groups,)
     n_features_in_ : int
@@ -371,20 +408,20 @@ class SPDRecenter(_SPDTransformerBase):
         -------
         self : SPDRecenter
         """
-        X = _check_3d(self, X, reset=True)
+        X, _ = _check_3d(self, X, reset=True)
         groups = self._groups(groups, X.shape[0])
         m = self._metric()
         labels = self._unique(groups)
         means, disps, scales = [], [], []
         for g in labels:
             M, d, s, _ = self._fit_one(
-                m, X[groups == g] if g is not None else X, self.rescale, g
+                m, X[_mask(groups == g, X)] if g is not None else X, self.rescale, g
             )
             means.append(M)
             disps.append(d)
             scales.append(s)
         self.groups_ = np.array(labels, dtype=object)
-        self.means_ = np.stack(means)
+        self.means_ = _stack(means)
         self.dispersions_ = np.array(disps)
         self.scales_ = np.array(scales)
         return self
@@ -404,7 +441,7 @@ class SPDRecenter(_SPDTransformerBase):
         Y : ndarray of shape (n_matrices, p, p)
         """
         check_is_fitted(self)
-        X = _check_3d(self, X, reset=False)
+        X, restore = _check_3d(self, X, reset=False)
         m = self._metric()
         if groups is None:
             if len(self.groups_) != 1:
@@ -415,16 +452,17 @@ class SPDRecenter(_SPDTransformerBase):
         else:
             groups = self._groups(groups, X.shape[0])
         fitted = {g: i for i, g in enumerate(self.groups_.tolist())}
-        out = np.empty_like(X)
+        out = X.clone() if is_torch(X) else np.empty_like(X)
         for g in self._unique(groups):
             sel = groups == g if g is not None else np.ones(X.shape[0], bool)
+            sel = _mask(sel, X)
             if g in fitted:
                 i = fitted[g]
-                M, s = self.means_[i], self.scales_[i]
+                M, s = _like(self.means_[i], X), self.scales_[i]
             else:
                 M, _, s, _ = self._fit_one(m, X[sel], self.rescale, g)
             out[sel] = _standardise(m, X[sel], M, s)
-        return out
+        return restore(out)
 
     def fit_transform(self, X, y=None, groups=None):
         """Fit per-group statistics and transform X with them.
