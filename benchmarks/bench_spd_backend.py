@@ -70,7 +70,10 @@ def main():
                 label = f"{name} {n}x{p}x{p}"
                 print(f"{label:34s} {1e3 * tn:11.2f} {1e3 * tt:11.2f} {tt / tn:6.2f}")
     r = np.array(ratios)
-    print(f"torch/numpy ratio: median {np.median(r):.2f}, range {r.min():.2f}-{r.max():.2f}")
+    print(
+        f"torch/numpy ratio: median {np.median(r):.2f}, "
+        f"range {r.min():.2f}-{r.max():.2f}"
+    )
 
 
 if __name__ == "__main__":

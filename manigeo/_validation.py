@@ -386,11 +386,12 @@ def check_symmetric(
         return X
     tol = _sym_tol(eps, sym_tol)
     if is_torch(X):
-        amax = X.abs().amax()
+        Xd, XTd = X.detach(), XT.detach()  # the checks stay out of the graph
+        amax = Xd.abs().amax()
         flags = torch.stack(
             [
                 ~torch.isfinite(amax),
-                (X - XT).abs().amax() > tol * amax.clamp_min(scale_floor),
+                (Xd - XTd).abs().amax() > tol * amax.clamp_min(scale_floor),
             ]
         ).tolist()
         nonfinite, asym = bool(flags[0]), bool(flags[1])
@@ -475,9 +476,9 @@ def check_spd(X, *, name="X", ndim=(2, 3), sym_tol=1e-8, copy=True):
     X = check_symmetric(X, name=name, what="an SPD function", sym_tol=sym_tol)
     if is_torch(X):
         torch = import_torch()
-        _, info = torch.linalg.cholesky_ex(X)
+        _, info = torch.linalg.cholesky_ex(X.detach())
         if bool((info != 0).any()):
-            w = torch.linalg.eigvalsh(X)
+            w = torch.linalg.eigvalsh(X.detach())
             raise ValueError(
                 f"{name} is not positive definite in {X.dtype} (smallest "
                 f"eigenvalue {float(w.min()):.3g})"
