@@ -205,13 +205,13 @@ def cholesky(X, *, name: str = "X"):
     """Lower Cholesky factor of a batch; a ValueError (not a LinAlgError) if not PD."""
     if is_torch(X):
         torch = import_torch()
-        L, info = torch.linalg.cholesky_ex(X)
-        if any_true((info != 0).any())[0]:
+        try:
+            return torch.linalg.cholesky(X)
+        except torch.linalg.LinAlgError:
             raise ValueError(
                 f"{name} is not positive definite in {X.dtype} (Cholesky failed); "
                 "check the input or use float64"
-            )
-        return L
+            ) from None
     try:
         return np.linalg.cholesky(X)
     except np.linalg.LinAlgError:

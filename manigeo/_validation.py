@@ -476,13 +476,14 @@ def check_spd(X, *, name="X", ndim=(2, 3), sym_tol=1e-8, copy=True):
     X = check_symmetric(X, name=name, what="an SPD function", sym_tol=sym_tol)
     if is_torch(X):
         torch = import_torch()
-        _, info = torch.linalg.cholesky_ex(X.detach())
-        if bool((info != 0).any()):
+        try:
+            torch.linalg.cholesky(X.detach())
+        except torch.linalg.LinAlgError:
             w = torch.linalg.eigvalsh(X.detach())
             raise ValueError(
                 f"{name} is not positive definite in {X.dtype} (smallest "
                 f"eigenvalue {float(w.min()):.3g})"
-            )
+            ) from None
         return X
     try:
         np.linalg.cholesky(X)
