@@ -190,6 +190,33 @@ class _SPDMetric:
         for affine, ``exp(log X - log M)`` for logeuclid, the difference of
         log-Cholesky coordinates for logcholesky.  The Fréchet mean of a set
         centred at its own mean becomes ``I``; distances are preserved.
+
+        Parameters
+        ----------
+        X : ndarray or Tensor of shape (..., p, p)
+            SPD matrices.
+        M : ndarray or Tensor of shape (p, p)
+            The point moved to the identity.
+
+        Returns
+        -------
+        Y : ndarray or Tensor of shape (..., p, p)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from manigeo.spd import get_metric
+        >>> g = get_metric("affine")
+        >>> M = np.diag([4.0, 9.0])
+        >>> g.transport_to_identity(M, M)
+        array([[1., 0.],
+               [0., 1.]])
+        >>> g.bias(np.eye(2), M)
+        array([[4., 0.],
+               [0., 9.]])
+        >>> g.stretch(M, 0.5)
+        array([[2., 0.],
+               [0., 3.]])
         """
         Mc = self.to_group(M)
         return self.from_group(self.group_translate(self.to_group(X), Mc, True))
@@ -523,7 +550,9 @@ def canonical_name(metric):
     return key
 
 
-def get_metric(metric="affine", theta=1.0, alpha=1.0, beta=0.0):
+def get_metric(
+    metric: str = "affine", theta: float = 1.0, alpha: float = 1.0, beta: float = 0.0
+) -> "_SPDMetric":
     """Build a metric object from its name and parameters.
 
     Parameters
@@ -541,6 +570,19 @@ def get_metric(metric="affine", theta=1.0, alpha=1.0, beta=0.0):
     -------
     metric : object
         With methods ``distance``, ``squared_distance``, ``log``, ``exp``,
-        ``geodesic``, ``mean``, ``dispersion``, ``deform``, ``undeform``.
+        ``geodesic``, ``mean``, ``dispersion``, ``deform``, ``undeform`` and,
+        for the three Lie-group metrics (not Bures–Wasserstein), the group
+        actions ``transport_to_identity``, ``stretch``, ``bias`` and their
+        forms on group coordinates (``to_group``, ``from_group``,
+        ``group_translate``, ``group_stretch``, ``group_sqnorm``,
+        ``group_mean``) shared by the scalers and ``nn.LieBatchNormSPD``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from manigeo.spd import get_metric
+    >>> g = get_metric("logeuclid")
+    >>> float(g.distance(np.eye(2), np.diag([np.e, 1.0])))
+    1.0
     """
     return METRICS[canonical_name(metric)](theta=theta, alpha=alpha, beta=beta)
