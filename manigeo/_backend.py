@@ -27,21 +27,25 @@ TORCH_EXTRA = 'pip install "manigeo[torch]"'
 
 __all__ = [
     "TORCH_EXTRA",
+    "any_true",
     "as_weights",
     "cholesky",
     "congruence_inv_chol",
     "diag_embed",
     "diagonal",
+    "exp",
     "eye_like",
     "fro2",
     "get_namespace",
     "import_torch",
     "is_torch",
+    "log",
     "loewner",
     "mT",
     "resolve_device",
     "solve_lower",
     "spectral_function",
+    "sqrt",
     "strict_tril",
     "sym",
     "to_numpy",
@@ -173,7 +177,7 @@ def sym(X):
 
 
 def eye_like(X):
-    """Identity ``p x p`` with the dtype and device of ``X`` (shape ``(..., p, p)``)."""
+    """Identity ``p x p`` with the dtype and device of ``X`` (broadcasts on X)."""
     xp = get_namespace(X)
     if is_torch(X):
         return xp.eye(X.shape[-1], dtype=X.dtype, device=X.device)

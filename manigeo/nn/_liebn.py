@@ -221,7 +221,8 @@ class LieBatchNormSPD(nn.Module):
                 f"X is an empty batch (shape {tuple(X.shape)}); LieBatchNormSPD "
                 "needs at least one matrix"
             )
-        return check_spd(X.reshape(-1, self.n, self.n), name="X", ndim=(3,))
+        X = X.reshape(-1, self.n, self.n).to(torch.float64)
+        return check_spd(X, name="X", ndim=(3,))
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         """Normalize a batch.
@@ -230,14 +231,18 @@ class LieBatchNormSPD(nn.Module):
         ----------
         X : Tensor of shape (..., n, n)
             SPD matrices (any leading batch shape), of the layer's dtype and
-            device.
+            device.  float32 (and half) batches are normalised in float64
+            internally and returned in their dtype.
 
         Returns
         -------
         Y : Tensor of shape (..., n, n)
         """
-        shape = X.shape
+        shape, dtype = X.shape, X.dtype
         X = self._check_input(X)
+        # float32 / half: the geometry is computed in float64 and cast back
+        # (float32 eigendecompositions lose the answer from cond ~1e6 on)
+        work = torch.float64
         g = self._geometry
         C = g.to_group(X)
         if self.training:
@@ -251,20 +256,21 @@ class LieBatchNormSPD(nn.Module):
             with torch.no_grad():
                 self._update_running(Mc.detach(), var.detach())
         else:
-            Mc = g.to_group(self.running_mean)
+            Mc = g.to_group(self.running_mean.to(work))
             Cc = g.group_translate(C, Mc, inverse=True)
-            var = self.running_var
-        factor = self.scale / torch.sqrt(var + self.eps)
+            var = self.running_var.to(work)
+        factor = self.log_scale.to(work).exp() / torch.sqrt(var + self.eps)
         Cs = g.group_stretch(Cc, factor)
-        Y = g.from_group(g.group_translate(Cs, g.to_group(self.bias)))
-        return Y.reshape(shape)
+        bias = expm(sym(self.bias_log.to(work)))
+        Y = g.from_group(g.group_translate(Cs, g.to_group(bias)))
+        return Y.to(dtype).reshape(shape)
 
     def _update_running(self, Mc, var):
         if self.momentum == 0.0:
             return
         g = self._geometry
         M = sym(g.from_group(Mc))
-        new = g.geodesic(self.running_mean, M, self.momentum)
+        new = g.geodesic(self.running_mean.to(M.dtype), M, self.momentum)
         self.running_mean.copy_(sym(new))
         self.running_var.mul_(1 - self.momentum).add_(self.momentum * var)
 

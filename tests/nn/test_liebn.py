@@ -305,3 +305,19 @@ def test_mean_grad_backpropagates_through_the_batch_mean(metric, theta):
     a = _layer(metric, theta, p=3, mean_grad=True)(X)
     b = _layer(metric, theta, p=3, mean_grad=False)(X)
     torch.testing.assert_close(a, b)
+
+
+@pytest.mark.parametrize("metric", ["affine", "logeuclid", "logcholesky"])
+def test_float32_is_computed_in_float64_at_high_condition_number(metric):
+    rng = np.random.default_rng(3)
+    Q, _ = np.linalg.qr(rng.normal(size=(16, 5, 5)))
+    w = np.exp(rng.uniform(0, np.log(1e7), size=(16, 5)))
+    X32 = torch.tensor((Q * w[:, None, :]) @ np.swapaxes(Q, -1, -2)).float()
+    X32 = 0.5 * (X32 + X32.mT)
+    bn32 = LieBatchNormSPD(5, metric=metric, karcher_steps=5, dtype=torch.float32)
+    bn64 = LieBatchNormSPD(5, metric=metric, karcher_steps=5, dtype=torch.float64)
+    Y32, Y64 = bn32(X32), bn64(X32.double())
+    assert Y32.dtype == torch.float32
+    # only the output rounding separates them
+    err = np.abs(Y32.detach().double().numpy() - Y64.detach().numpy()).max()
+    assert err <= 1e-6 * np.abs(Y64.detach().numpy()).max()
