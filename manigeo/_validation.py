@@ -7,6 +7,7 @@ internals or silently produces a wrong answer.
 """
 
 from numbers import Integral
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -311,8 +312,13 @@ def _sym_tol(dtype_eps, sym_tol=1e-8):
 
 
 def check_symmetric(
-    X, *, name="X", what="this function", sym_tol=1e-8, scale_floor=0.0
-):
+    X: Any,
+    *,
+    name: str = "X",
+    what: str = "this function",
+    sym_tol: float = 1e-8,
+    scale_floor: float = 0.0,
+) -> Any:
     """Validate real symmetric matrices ``(..., p, p)`` on their own backend.
 
     numpy input is checked with numpy; a torch tensor is checked on its own
@@ -410,7 +416,14 @@ def check_symmetric(
     return 0.5 * (X + XT)
 
 
-def check_spd(X, *, name="X", ndim=(2, 3), sym_tol=1e-8, copy=True):
+def check_spd(
+    X: Any,
+    *,
+    name: str = "X",
+    ndim: tuple[int, ...] = (2, 3),
+    sym_tol: float = 1e-8,
+    copy: bool = True,
+) -> Any:
     """Validate a symmetric positive definite matrix or a batch of them.
 
     Parameters

@@ -2,6 +2,7 @@
 per-domain re-centring through the Lie-group structure of each metric."""
 
 from numbers import Integral, Real
+from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
@@ -200,15 +201,15 @@ class SPDStandardScaler(_SPDTransformerBase):
     def __init__(
         self,
         *,
-        metric="affine",
-        theta=1.0,
-        alpha=1.0,
-        beta=0.0,
-        with_std=True,
-        target_dispersion=1.0,
-        tol=1e-10,
-        max_iter=100,
-    ):
+        metric: str = "affine",
+        theta: float = 1.0,
+        alpha: float = 1.0,
+        beta: float = 0.0,
+        with_std: bool = True,
+        target_dispersion: float = 1.0,
+        tol: float = 1e-10,
+        max_iter: int = 100,
+    ) -> None:
         self.metric = metric
         self.theta = theta
         self.alpha = alpha
@@ -219,7 +220,7 @@ class SPDStandardScaler(_SPDTransformerBase):
         self.max_iter = max_iter
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: Any, y: None = None) -> "SPDStandardScaler":
         """Compute the Fréchet mean and dispersion of X.
 
         Parameters
@@ -240,7 +241,7 @@ class SPDStandardScaler(_SPDTransformerBase):
         )
         return self
 
-    def transform(self, X):
+    def transform(self, X: Any) -> Any:
         """Centre at the identity and rescale.
 
         Parameters
@@ -257,7 +258,7 @@ class SPDStandardScaler(_SPDTransformerBase):
         M = _like(self.mean_, X)
         return restore(_standardise(self._metric(), X, M, self.scale_))
 
-    def inverse_transform(self, X):
+    def inverse_transform(self, X: Any) -> Any:
         """Undo :meth:`transform`.
 
         Parameters
@@ -346,15 +347,15 @@ class SPDRecenter(_SPDTransformerBase):
     def __init__(
         self,
         *,
-        metric="affine",
-        theta=1.0,
-        alpha=1.0,
-        beta=0.0,
-        rescale=False,
-        target_dispersion=1.0,
-        tol=1e-10,
-        max_iter=100,
-    ):
+        metric: str = "affine",
+        theta: float = 1.0,
+        alpha: float = 1.0,
+        beta: float = 0.0,
+        rescale: bool = False,
+        target_dispersion: float = 1.0,
+        tol: float = 1e-10,
+        max_iter: int = 100,
+    ) -> None:
         self.metric = metric
         self.theta = theta
         self.alpha = alpha
@@ -392,7 +393,7 @@ class SPDRecenter(_SPDTransformerBase):
         return list(seen)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, groups=None):
+    def fit(self, X: Any, y: None = None, groups: Any = None) -> "SPDRecenter":
         """Fit one mean (and dispersion) per group.
 
         Parameters
@@ -426,7 +427,7 @@ class SPDRecenter(_SPDTransformerBase):
         self.scales_ = np.array(scales)
         return self
 
-    def transform(self, X, groups=None):
+    def transform(self, X: Any, groups: Any = None) -> Any:
         """Re-centre (and rescale) each group.
 
         Parameters
@@ -464,7 +465,7 @@ class SPDRecenter(_SPDTransformerBase):
             out[sel] = _standardise(m, X[sel], M, s)
         return restore(out)
 
-    def fit_transform(self, X, y=None, groups=None):
+    def fit_transform(self, X: Any, y: None = None, groups: Any = None) -> Any:
         """Fit per-group statistics and transform X with them.
 
         Parameters
