@@ -369,7 +369,7 @@ class SPDRecenter(_SPDTransformerBase):
     def _groups(groups, n):
         if groups is None:
             return np.full(n, None, dtype=object)
-        groups = np.asarray(groups)
+        groups = to_numpy(groups)  # labels (a tensor of labels is copied to host)
         if groups.ndim != 1 or groups.shape[0] != n:
             raise ValueError(
                 f"groups must have shape ({n},) (one label per matrix), "
