@@ -22,21 +22,20 @@ import numpy as np
 
 from manigeo._backend import (
     any_true,
+    get_namespace,
     import_torch,
     is_torch,
     loewner,
+    log,
     mT,
     spectral_function,
+    sqrt,
 )
 from manigeo._validation import check_symmetric
 
 
-def _xp(x):
-    return import_torch() if is_torch(x) else np
-
-
 def _log(w, p):
-    return _xp(w).log(w), 1.0 / w, None
+    return log(w), 1.0 / w, None
 
 
 def _exp(w, p):
@@ -49,12 +48,12 @@ def _exp(w, p):
 
 
 def _sqrt(w, p):
-    s = _xp(w).sqrt(w)
+    s = sqrt(w)
     return s, 0.5 / s, None
 
 
 def _invsqrt(w, p):
-    s = _xp(w).sqrt(w)
+    s = sqrt(w)
     return 1.0 / s, -0.5 / (w * s), None
 
 
@@ -62,7 +61,7 @@ def _pow(w, p):
     pp = p[..., None] if (p is not None and np.ndim(p)) else p
     with np.errstate(over="ignore"):  # refused by the overflow check
         fw = w**pp
-    return fw, pp * fw / w, fw * _xp(w).log(w)
+    return fw, pp * fw / w, fw * log(w)
 
 
 # name -> (fn, closeness floor, needs positive eigenvalues, can overflow)
@@ -295,7 +294,7 @@ def spectral_differential(
            [0.  , 0.25]])
     """
     fn, floor, _, _ = _FUNCS[name]
-    w, U = _xp(X).linalg.eigh(0.5 * (X + mT(X)))
+    w, U = get_namespace(X).linalg.eigh(0.5 * (X + mT(X)))
     fw, dfw, _ = fn(w, p)
     K = loewner(w, fw, dfw, floor=floor)
     Vt = mT(U) @ V @ U
