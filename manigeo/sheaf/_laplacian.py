@@ -14,7 +14,7 @@ pattern, so learned restriction maps can be trained through it.
 import numpy as np
 import scipy.sparse as sp
 
-from .._backend import import_torch, is_torch, spectral_function
+from .._backend import get_namespace, import_torch, is_torch, spectral_function
 from ._edges import check_edge_index
 
 _NORMALIZATIONS = (None, "sym", "augmented")
@@ -226,14 +226,9 @@ def _bmm(A, B, transpose_a=False):
     return out
 
 
-def _inv_sqrt_psd_numpy(D, rtol=1e-12):
+def _inv_sqrt_psd_numpy(D):
     """Batched pseudo-inverse square root of symmetric PSD matrices (n, d, d)."""
-    w, V = np.linalg.eigh(D)
-    tol = rtol * np.maximum(np.abs(w).max(axis=1, keepdims=True), 1e-300)
-    f = np.zeros_like(w)
-    ok = w > tol
-    f[ok] = 1.0 / np.sqrt(w[ok])
-    return (V * f[:, None, :]) @ V.transpose(0, 2, 1)
+    return spectral_function(D, _pinv_sqrt_eigen)
 
 
 def _mirror(P, hi, hr, E, transpose):
@@ -310,13 +305,14 @@ def _blocks_numpy(maps, src, dst, rev, w, n, d, map_type, normalization):
 # ----------------------------------------------------------------------------
 def _pinv_sqrt_eigen(w, p=None):
     """``f(w) = w^{-1/2}`` on the numerically positive eigenvalues, 0 elsewhere
-    (pseudo-inverse square root of a PSD degree block), with ``f'``."""
-    torch = import_torch()
-    tol = 1e-12 * w.abs().amax(dim=-1, keepdim=True).clamp_min(1e-300)
-    ok = w > tol
-    ws = torch.where(ok, w, torch.ones_like(w))
-    f = torch.where(ok, ws.rsqrt(), torch.zeros_like(w))
-    fp = torch.where(ok, -0.5 * ws.pow(-1.5), torch.zeros_like(w))
+    (pseudo-inverse square root of a PSD degree block), with ``f'``; numpy or
+    torch eigenvalues."""
+    xp = get_namespace(w)
+    top = xp.max(xp.abs(w), axis=-1, keepdims=True)
+    ok = w > 1e-12 * xp.maximum(top, xp.full_like(top, 1e-300))
+    ws = xp.where(ok, w, xp.ones_like(w))
+    f = xp.where(ok, 1.0 / xp.sqrt(ws), xp.zeros_like(w))
+    fp = xp.where(ok, -0.5 * f / ws, xp.zeros_like(w))
     return f, fp, None
 
 
