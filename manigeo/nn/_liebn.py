@@ -144,8 +144,6 @@ class LieBatchNormSPD(nn.Module):
         if not isinstance(mean_grad, bool):
             raise TypeError(f"mean_grad must be a bool, got {mean_grad!r}")
         self._geometry = geometry
-        # the θ = 1 affine metric: Fréchet mean of deformed (group) coordinates
-        self._coord_mean = get_metric("affine") if geometry.name == "affine" else None
         self.n = n
         self.metric = geometry.name
         self.theta = float(theta)
@@ -182,16 +180,17 @@ class LieBatchNormSPD(nn.Module):
 
     # ------------------------------------------------------------ pipeline
     def _batch_mean(self, C):
-        """Fréchet mean of group coordinates (affine: Karcher steps)."""
+        """Fréchet mean of group coordinates (affine: Karcher steps from the
+        arithmetic mean; closed forms otherwise)."""
         g = self._geometry
-        if self._coord_mean is None:
+        if g.name != "affine":
             return g.group_mean(C)
         with warnings.catch_warnings():
             # a fixed number of steps (tol=0) is the layer's contract
             warnings.simplefilter("ignore", ConvergenceWarning)
             # mean_grad: the step-size schedule reads the gradient norm as a float
             warnings.filterwarnings("ignore", "Converting a tensor with requires_grad")
-            M = self._coord_mean.mean(
+            M = g.group_mean(
                 C, tol=0.0, max_iter=self.karcher_steps, init=sym(C.mean(0))
             )
         return sym(M)
