@@ -7,6 +7,7 @@ internals or silently produces a wrong answer.
 """
 
 from numbers import Integral
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -16,7 +17,7 @@ from sklearn.utils import (
     check_random_state,  # noqa: F401  (re-exported)
 )
 
-from ._array import is_torch
+from ._backend import import_torch, is_torch
 
 #: Default ceiling for any dense array manigeo builds on its own initiative
 #: (an n x n distance or kernel matrix).  Functions take ``max_dense_bytes=`` to
@@ -306,13 +307,131 @@ def check_matrix_size(estimator, X, *, reset):
     return X
 
 
-def check_spd(X, *, name="X", ndim=(2, 3), sym_tol=1e-8, copy=True):
+def _sym_tol(dtype_eps, sym_tol=1e-8):
+    return max(sym_tol, 100.0 * dtype_eps)
+
+
+def check_symmetric(
+    X: Any,
+    *,
+    name: str = "X",
+    what: str = "this function",
+    sym_tol: float = 1e-8,
+    scale_floor: float = 0.0,
+) -> Any:
+    """Validate real symmetric matrices ``(..., p, p)`` on their own backend.
+
+    numpy input is checked with numpy; a torch tensor is checked on its own
+    device and dtype (no host copy; one synchronisation for all the checks).
+
+    Parameters
+    ----------
+    X : array-like or Tensor of shape (..., p, p)
+        Matrices to check.
+    name : str, default="X"
+        Name used in error messages.
+    what : str, default="this function"
+        What needs symmetric matrices, used in error messages.
+    sym_tol : float, default=1e-8
+        Relative tolerance on ``max|X - Xᵀ| / max|X|`` (float32 gets
+        ``100 eps`` if larger).
+    scale_floor : float, default=0.0
+        Floor of ``max|X|`` in the relative test: 1 for exponents (``expm``
+        input, tangent vectors), whose round-off asymmetry is relative to the
+        summands they were computed from, not to their own size.
+
+    Returns
+    -------
+    X : ndarray or Tensor of shape (..., p, p)
+        Symmetrised copy (floating dtype: integers become float64 / torch's
+        default dtype).
+
+    Raises
+    ------
+    TypeError
+        Complex, object or non-numeric input.
+    ValueError
+        Not square, 0x0 matrices, NaN/inf, or not symmetric.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from manigeo._validation import check_symmetric
+    >>> check_symmetric(np.array([[2, 1], [1, 2]]))
+    array([[2., 1.],
+           [1., 2.]])
+    """
+    if is_torch(X):
+        torch = import_torch()
+        if X.is_complex():
+            raise TypeError(f"{name} is complex; {what} needs real symmetric matrices")
+        if not torch.is_floating_point(X):
+            X = X.to(torch.get_default_dtype())
+        eps = torch.finfo(X.dtype).eps
+    else:
+        if sp.issparse(X):
+            raise TypeError(f"{name} must be a dense array of matrices, got sparse")
+        X = np.asarray(X)
+        if np.iscomplexobj(X):
+            raise TypeError(f"{name} is complex; {what} needs real symmetric matrices")
+        if X.dtype == object or not (
+            np.issubdtype(X.dtype, np.number) or X.dtype == bool
+        ):
+            raise TypeError(f"{name} must be a numeric array, got dtype {X.dtype}")
+        if not np.issubdtype(X.dtype, np.floating):
+            X = X.astype(np.float64)
+        eps = np.finfo(X.dtype).eps
+    if X.ndim < 2 or X.shape[-1] != X.shape[-2]:
+        raise ValueError(
+            f"{name} must hold square matrices (..., p, p), got shape {tuple(X.shape)}"
+        )
+    if X.shape[-1] == 0:
+        raise ValueError(f"{name} holds empty 0x0 matrices")
+    XT = X.mT if is_torch(X) else np.swapaxes(X, -1, -2)
+    if (X.numel() if is_torch(X) else X.size) == 0:
+        return X
+    tol = _sym_tol(eps, sym_tol)
+    if is_torch(X):
+        Xd, XTd = X.detach(), XT.detach()  # the checks stay out of the graph
+        amax = Xd.abs().amax()
+        flags = torch.stack(
+            [
+                ~torch.isfinite(amax),
+                (Xd - XTd).abs().amax() > tol * amax.clamp_min(scale_floor),
+            ]
+        ).tolist()
+        nonfinite, asym = bool(flags[0]), bool(flags[1])
+    else:
+        amax = np.abs(X).max()
+        nonfinite = not np.isfinite(amax)
+        asym = (not nonfinite) and np.abs(X - XT).max() > tol * max(amax, scale_floor)
+    if nonfinite:
+        raise ValueError(f"{name} contains NaN or infinite values")
+    if asym:
+        raise ValueError(
+            f"{name} is not symmetric (relative tolerance {tol:.1e}); {what} is "
+            "defined for symmetric matrices only: pass (X + X^T) / 2 if the "
+            "asymmetry is round-off"
+        )
+    return 0.5 * (X + XT)
+
+
+def check_spd(
+    X: Any,
+    *,
+    name: str = "X",
+    ndim: tuple[int, ...] = (2, 3),
+    sym_tol: float = 1e-8,
+    copy: bool = True,
+) -> Any:
     """Validate a symmetric positive definite matrix or a batch of them.
 
     Parameters
     ----------
-    X : array-like of shape (p, p) or (n_matrices, p, p)
-        Matrices to check (numpy; torch inputs are converted).
+    X : array-like or Tensor of shape (p, p) or (n_matrices, p, p)
+        Matrices to check.  numpy / array-like input is returned as float64;
+        a torch tensor is validated on its own device and keeps its dtype (no
+        host copy).
     name : str
         Name used in error messages.
     ndim : tuple of int, default=(2, 3)
@@ -320,33 +439,65 @@ def check_spd(X, *, name="X", ndim=(2, 3), sym_tol=1e-8, copy=True):
     sym_tol : float, default=1e-8
         Relative tolerance on ``|X - X^T|``; within it, X is symmetrized.
     copy : bool, default=True
-        Never modify the caller's array.
+        Never modify the caller's array (the result is always a new array).
 
     Returns
     -------
-    X : ndarray of float64, symmetrized.
+    X : ndarray of float64 or Tensor, symmetrized.
+
+    Raises
+    ------
+    TypeError
+        Sparse, complex, object or non-numeric input.
+    ValueError
+        Wrong ndim, not square, empty, NaN/inf, not symmetric, or not
+        positive definite (the smallest eigenvalue is named).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from manigeo._validation import check_spd
+    >>> check_spd(np.eye(2))
+    array([[1., 0.],
+           [0., 1.]])
     """
-    if is_torch(X):
-        X = X.detach().cpu().numpy()
-    if sp.issparse(X):
-        raise TypeError(f"{name} must be a dense array of SPD matrices, got sparse")
-    X = np.array(X, dtype=np.float64, copy=copy)
+    if not is_torch(X):
+        if sp.issparse(X):
+            raise TypeError(f"{name} must be a dense array of SPD matrices, got sparse")
+        X = np.asarray(X)
+        if np.iscomplexobj(X):
+            raise TypeError(f"{name} is complex; SPD matrices must be real")
+        if X.dtype == object:
+            try:
+                X = X.astype(np.float64)
+            except (TypeError, ValueError):
+                raise TypeError(
+                    f"{name} must be a numeric array, got dtype object"
+                ) from None
+        X = np.array(X, dtype=np.float64, copy=copy)
     if X.ndim not in ndim:
         raise ValueError(
             f"{name} must have ndim in {ndim} (matrices of shape (..., p, p)), "
-            f"got shape {X.shape}"
+            f"got shape {tuple(X.shape)}"
         )
     if X.shape[-1] != X.shape[-2]:
-        raise ValueError(f"{name} must hold square matrices, got shape {X.shape}")
-    if X.size == 0:
-        raise ValueError(f"{name} is empty (shape {X.shape})")
-    if not np.all(np.isfinite(X)):
-        raise ValueError(f"{name} contains NaN or infinite values")
-    XT = np.swapaxes(X, -1, -2)
-    scale = np.maximum(np.abs(X).max(axis=(-1, -2), keepdims=True), 1e-300)
-    if np.any(np.abs(X - XT) > sym_tol * scale):
-        raise ValueError(f"{name} is not symmetric (tolerance {sym_tol:g} relative)")
-    X = 0.5 * (X + XT)
+        raise ValueError(
+            f"{name} must hold square matrices, got shape {tuple(X.shape)}"
+        )
+    if (X.numel() if is_torch(X) else X.size) == 0:
+        raise ValueError(f"{name} is empty (shape {tuple(X.shape)})")
+    X = check_symmetric(X, name=name, what="an SPD function", sym_tol=sym_tol)
+    if is_torch(X):
+        torch = import_torch()
+        try:
+            torch.linalg.cholesky(X.detach())
+        except torch.linalg.LinAlgError:
+            w = torch.linalg.eigvalsh(X.detach())
+            raise ValueError(
+                f"{name} is not positive definite in {X.dtype} (smallest "
+                f"eigenvalue {float(w.min()):.3g})"
+            ) from None
+        return X
     try:
         np.linalg.cholesky(X)
     except np.linalg.LinAlgError:

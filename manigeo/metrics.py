@@ -3,7 +3,7 @@
 import numpy as np
 from scipy import stats
 
-from ._array import to_numpy
+from ._backend import to_numpy
 
 _METHODS = ("spearman", "pearson")
 

@@ -1,21 +1,21 @@
 """LieBN: Riemannian batch normalization of SPD matrices through Lie groups.
 
 Chen, Song, Liu, Sebe, "A Lie Group Approach to Riemannian Batch
-Normalization", ICLR 2024.
+Normalization", ICLR 2024.  The group actions (centring, stretching, biasing)
+are the methods of the :mod:`manigeo.spd` metric objects, shared with
+:class:`manigeo.SPDStandardScaler` and :class:`manigeo.SPDRecenter`.
 """
 
-import torch
-from torch import nn
+import warnings
 
-from manigeo.spd import _backend as B
-from manigeo.spd._matfun import expm, logm, powm
-from manigeo.spd._metrics import (
-    canonical_name,
-    get_metric,
-    karcher_affine,
-    logchol_coords,
-    logchol_from_coords,
-)
+from sklearn.exceptions import ConvergenceWarning
+
+from manigeo._backend import import_torch, sym
+from manigeo._validation import check_spd
+from manigeo.spd import expm, get_metric
+
+torch = import_torch()  # an ImportError naming the manigeo[torch] extra
+nn = torch.nn
 
 _LAYER_METRICS = ("affine", "logeuclid", "logcholesky")
 
@@ -27,16 +27,20 @@ class LieBatchNormSPD(nn.Module):
 
     1. deform ``φ(P)``: ``P^θ`` (affine), ``log P`` (logeuclid), log-Cholesky
        coordinates of ``P^θ`` (logcholesky);
-    2. batch Fréchet mean ``M_b`` of the deformed matrices, computed without
-       gradient (Karcher flow from the arithmetic mean for affine, closed form
-       otherwise);
-    3. centre by the group action: ``L⁻¹ φ(P) L⁻ᵀ`` with ``L = chol(M_b)``
-       (affine), ``φ(P) − M_b`` (logeuclid, logcholesky);
+    2. batch Fréchet mean ``M_b`` of the deformed matrices (Karcher flow from
+       the arithmetic mean for affine, closed form otherwise), detached from
+       the graph as in the reference code unless ``mean_grad=True``;
+    3. centre by the group action: ``M_b^{-1/2} φ(P) M_b^{-1/2}`` (affine),
+       ``φ(P) − M_b`` (logeuclid, logcholesky);
     4. variance ``v_b = mean_i d²(P̄_i, I)``;
     5. scale ``Exp_I(s / sqrt(v_b + eps) · Log_I P̄)`` (matrix power for affine,
        multiplication otherwise) with a learnable positive scale ``s``;
-    6. bias by a learnable SPD matrix ``B``: ``chol(B^θ) X chol(B^θ)ᵀ``
-       (affine), ``X + φ(B)`` otherwise; then ``φ⁻¹``.
+    6. bias by a learnable SPD matrix ``B``: ``B^{θ/2} X B^{θ/2}`` (affine),
+       ``X + φ(B)`` otherwise; then ``φ⁻¹``.
+
+    Steps 3, 5 and 6 are the group actions of the metric object
+    (:func:`manigeo.spd.get_metric`: ``group_translate``, ``group_stretch``),
+    the same ones :class:`manigeo.SPDStandardScaler` uses.
 
     Running statistics are updated with ``momentum``: the running mean moves to
     the point at ``momentum`` on the metric's geodesic towards the batch mean,
@@ -48,7 +52,8 @@ class LieBatchNormSPD(nn.Module):
     Parameters
     ----------
     n : int
-        Matrix size.
+        Matrix size.  Inputs must be SPD, finite, of the layer's dtype and
+        device (a named ValueError / TypeError otherwise).
     metric : {"affine", "logeuclid", "logcholesky"}, default="affine"
         Lie-group structure / metric (aliases "riemann", "lem", "lcm").
     theta : float, default=1.0
@@ -65,6 +70,10 @@ class LieBatchNormSPD(nn.Module):
         1e-2 on spread-out batches).
     eps : float, default=1e-5
         Added to the variance.
+    mean_grad : bool, default=False
+        In training mode, backpropagate through the batch mean (and the
+        batch variance's dependence on it), as the LieBN paper's models do.
+        The default detaches the mean, as the reference code and SPDNetBN do.
     device, dtype : optional
         Placement of parameters and buffers.
 
@@ -97,26 +106,29 @@ class LieBatchNormSPD(nn.Module):
 
     def __init__(
         self,
-        n,
-        metric="affine",
-        theta=1.0,
-        alpha=1.0,
-        beta=0.0,
-        momentum=0.1,
-        karcher_steps=1,
-        eps=1e-5,
+        n: int,
+        metric: str = "affine",
+        theta: float = 1.0,
+        alpha: float = 1.0,
+        beta: float = 0.0,
+        momentum: float = 0.1,
+        karcher_steps: int = 1,
+        eps: float = 1e-5,
+        mean_grad: bool = False,
         device=None,
         dtype=None,
-    ):
+    ) -> None:
         super().__init__()
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise ValueError(f"n must be a positive integer, got {n!r}")
-        name = canonical_name(metric)
-        if name not in _LAYER_METRICS:
+        # validates the name, theta, alpha, beta and their combination
+        geometry = get_metric(metric, theta, alpha, beta)
+        if not geometry.has_group:
             raise ValueError(
                 f"metric {metric!r} has no Lie-group structure for LieBN; "
                 f"choose one of {_LAYER_METRICS}"
             )
+        geometry.check_size(n)
         if not 0.0 <= float(momentum) <= 1.0:
             raise ValueError(f"momentum must be in [0, 1], got {momentum}")
         if (
@@ -129,17 +141,18 @@ class LieBatchNormSPD(nn.Module):
             )
         if not float(eps) >= 0:
             raise ValueError(f"eps must be >= 0, got {eps}")
-        # validates theta, alpha, beta (and their combination with the metric)
-        self._geometry = get_metric(name, theta, alpha, beta)
-        self._geometry._check_beta(n)
+        if not isinstance(mean_grad, bool):
+            raise TypeError(f"mean_grad must be a bool, got {mean_grad!r}")
+        self._geometry = geometry
         self.n = n
-        self.metric = name
+        self.metric = geometry.name
         self.theta = float(theta)
         self.alpha = float(alpha)
         self.beta = float(beta)
         self.momentum = float(momentum)
         self.karcher_steps = karcher_steps
         self.eps = float(eps)
+        self.mean_grad = mean_grad
         factory = {"device": device, "dtype": dtype}
         self.bias_log = nn.Parameter(torch.zeros(n, n, **factory))
         self.log_scale = nn.Parameter(torch.zeros((), **factory))
@@ -148,135 +161,119 @@ class LieBatchNormSPD(nn.Module):
 
     # ----------------------------------------------------------- parameters
     @property
-    def bias(self):
+    def bias(self) -> torch.Tensor:
         """The SPD bias ``B = expm(sym(bias_log))``."""
-        return expm(B.sym(self.bias_log))
+        return expm(sym(self.bias_log))
 
     @property
-    def scale(self):
+    def scale(self) -> torch.Tensor:
         """The positive scale ``s = exp(log_scale)``."""
         return self.log_scale.exp()
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (
             f"{self.n}, metric={self.metric!r}, theta={self.theta}, "
             f"alpha={self.alpha}, beta={self.beta}, momentum={self.momentum}, "
-            f"karcher_steps={self.karcher_steps}, eps={self.eps}"
+            f"karcher_steps={self.karcher_steps}, eps={self.eps}, "
+            f"mean_grad={self.mean_grad}"
         )
 
     # ------------------------------------------------------------ pipeline
-    def _pow(self, X, p):
-        return X if p == 1.0 else powm(X, p)
+    def _batch_mean(self, C):
+        """Fréchet mean of group coordinates (affine: Karcher steps from the
+        arithmetic mean; closed forms otherwise)."""
+        g = self._geometry
+        if g.name != "affine":
+            return g.group_mean(C)
+        with warnings.catch_warnings():
+            # a fixed number of steps (tol=0) is the layer's contract
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            # mean_grad: the step-size schedule reads the gradient norm as a float
+            warnings.filterwarnings("ignore", "Converting a tensor with requires_grad")
+            M = g.group_mean(
+                C, tol=0.0, max_iter=self.karcher_steps, init=sym(C.mean(0))
+            )
+        return sym(M)
 
-    def _deform(self, X):
-        if self.metric == "affine":
-            return self._pow(X, self.theta)
-        if self.metric == "logeuclid":
-            return logm(X)
-        return logchol_coords(self._pow(X, self.theta))
-
-    def _undeform(self, Y):
-        if self.metric == "affine":
-            return self._pow(Y, 1.0 / self.theta)
-        if self.metric == "logeuclid":
-            return expm(Y)
-        return self._pow(logchol_from_coords(Y), 1.0 / self.theta)
-
-    def _batch_mean(self, Xd):
-        """Fréchet mean of deformed matrices (no gradient)."""
-        with torch.no_grad():
-            Xd = Xd.detach()
-            w = B.as_weights(None, Xd)
-            if self.metric == "affine":
-                M, _ = karcher_affine(
-                    Xd,
-                    w,
-                    tol=0.0,
-                    max_iter=self.karcher_steps,
-                    init="arithmetic",
-                    warn=False,
-                    adaptive=False,
-                )
-                return B.sym(M)
-            return Xd.mean(0)
-
-    def _center(self, Xd, M):
-        if self.metric == "affine":
-            return B.congruence_inv_chol(torch.linalg.cholesky(M), Xd)
-        return Xd - M
-
-    def _variance(self, Xc):
-        if self.metric == "affine":
-            Lg = logm(Xc)
-            d2 = self.alpha * B.fro2(Lg)
-            if self.beta:
-                d2 = d2 + self.beta * B.trace(Lg) ** 2
-            return d2.mean() / self.theta**2
-        if self.metric == "logeuclid":
-            d2 = self.alpha * B.fro2(Xc)
-            if self.beta:
-                d2 = d2 + self.beta * B.trace(Xc) ** 2
-            return d2.mean()
-        return B.fro2(Xc).mean() / self.theta**2
-
-    def _scale(self, Xc, factor):
-        if self.metric == "affine":
-            return powm(Xc, factor)
-        return Xc * factor
-
-    def _bias(self, Xs):
-        S = B.sym(self.bias_log)
-        if self.metric == "affine":
-            L = torch.linalg.cholesky(expm(self.theta * S))
-            return B.sym(L @ Xs @ L.mT)
-        if self.metric == "logeuclid":
-            return Xs + S
-        return Xs + logchol_coords(expm(self.theta * S))
-
-    def forward(self, X):
-        """Normalize a batch.
-
-        Parameters
-        ----------
-        X : Tensor of shape (..., n, n)
-            SPD matrices (any leading batch shape).
-
-        Returns
-        -------
-        Y : Tensor of shape (..., n, n)
-        """
+    def _check_input(self, X):
         if not isinstance(X, torch.Tensor):
             raise TypeError(f"X must be a torch.Tensor, got {type(X).__name__}")
         if X.ndim < 3 or X.shape[-2:] != (self.n, self.n):
             raise ValueError(
                 f"X must have shape (batch, {self.n}, {self.n}), got {tuple(X.shape)}"
             )
-        shape = X.shape
-        X = B.sym(X.reshape(-1, self.n, self.n))
-        Xd = self._deform(X)
-        if self.training:
-            M = self._batch_mean(Xd)
-            Xc = self._center(Xd, M)
-            var = self._variance(Xc)
-            with torch.no_grad():
-                self._update_running(M, var.detach())
-        else:
-            M = self._deform(self.running_mean)
-            Xc = self._center(Xd, M)
-            var = self.running_var
-        factor = self.scale / torch.sqrt(var + self.eps)
-        Y = self._undeform(self._bias(self._scale(Xc, factor)))
-        return Y.reshape(shape)
+        if X.is_complex():
+            raise TypeError("X is complex; LieBatchNormSPD needs real SPD matrices")
+        ref = self.bias_log
+        if X.dtype != ref.dtype:
+            raise TypeError(
+                f"X has dtype {X.dtype} but the layer's parameters are "
+                f"{ref.dtype}; convert one of them (X.to({ref.dtype}) or "
+                f"layer.to({X.dtype}))"
+            )
+        if X.device != ref.device:
+            raise ValueError(
+                f"X is on {X.device} but the layer is on {ref.device}; move one of them"
+            )
+        if X.shape[:-2].numel() == 0:
+            raise ValueError(
+                f"X is an empty batch (shape {tuple(X.shape)}); LieBatchNormSPD "
+                "needs at least one matrix"
+            )
+        X = X.reshape(-1, self.n, self.n).to(torch.float64)
+        return check_spd(X, name="X", ndim=(3,))
 
-    def _update_running(self, Md, var):
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        """Normalize a batch.
+
+        Parameters
+        ----------
+        X : Tensor of shape (..., n, n)
+            SPD matrices (any leading batch shape), of the layer's dtype and
+            device.  float32 (and half) batches are normalised in float64
+            internally and returned in their dtype.
+
+        Returns
+        -------
+        Y : Tensor of shape (..., n, n)
+        """
+        shape, dtype = X.shape, X.dtype
+        X = self._check_input(X)
+        # float32 / half: the geometry is computed in float64 and cast back
+        # (float32 eigendecompositions lose the answer from cond ~1e6 on)
+        work = torch.float64
+        g = self._geometry
+        C = g.to_group(X)
+        if self.training:
+            if self.mean_grad:
+                Mc = self._batch_mean(C)
+            else:
+                with torch.no_grad():
+                    Mc = self._batch_mean(C.detach())
+            Cc = g.group_translate(C, Mc, inverse=True)
+            var = g.group_sqnorm(Cc).mean()
+            with torch.no_grad():
+                self._update_running(Mc.detach(), var.detach())
+        else:
+            Mc = g.to_group(self.running_mean.to(work))
+            Cc = g.group_translate(C, Mc, inverse=True)
+            var = self.running_var.to(work)
+        factor = self.log_scale.to(work).exp() / torch.sqrt(var + self.eps)
+        Cs = g.group_stretch(Cc, factor)
+        bias = expm(sym(self.bias_log.to(work)))
+        Y = g.from_group(g.group_translate(Cs, g.to_group(bias)))
+        return Y.to(dtype).reshape(shape)
+
+    def _update_running(self, Mc, var):
         if self.momentum == 0.0:
             return
-        M = B.sym(self._undeform(Md))
-        new = self._geometry.geodesic(self.running_mean, M, self.momentum)
-        self.running_mean.copy_(B.sym(new))
+        g = self._geometry
+        M = sym(g.from_group(Mc))
+        new = g.geodesic(self.running_mean.to(M.dtype), M, self.momentum)
+        self.running_mean.copy_(sym(new))
         self.running_var.mul_(1 - self.momentum).add_(self.momentum * var)
 
-    def reset_running_stats(self):
+    def reset_running_stats(self) -> None:
         """Reset the running mean to I and the running variance to 1."""
         with torch.no_grad():
             self.running_mean.copy_(

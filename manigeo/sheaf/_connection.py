@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._array import import_torch
+from .._backend import import_torch
 from .._validation import check_adjacency, check_int, check_random_state
 from ..graphs import knn_graph
 from ._edges import adjacency_to_edge_index, reverse_edges_csr

@@ -3,7 +3,7 @@
 import numpy as np
 import scipy.sparse as sp
 
-from .._array import is_torch
+from .._backend import is_torch
 from .._validation import check_int
 
 

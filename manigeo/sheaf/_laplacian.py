@@ -14,7 +14,7 @@ pattern, so learned restriction maps can be trained through it.
 import numpy as np
 import scipy.sparse as sp
 
-from .._array import import_torch, is_torch
+from .._backend import get_namespace, import_torch, is_torch, spectral_function
 from ._edges import check_edge_index
 
 _NORMALIZATIONS = (None, "sym", "augmented")
@@ -226,14 +226,9 @@ def _bmm(A, B, transpose_a=False):
     return out
 
 
-def _inv_sqrt_psd_numpy(D, rtol=1e-12):
+def _inv_sqrt_psd_numpy(D):
     """Batched pseudo-inverse square root of symmetric PSD matrices (n, d, d)."""
-    w, V = np.linalg.eigh(D)
-    tol = rtol * np.maximum(np.abs(w).max(axis=1, keepdims=True), 1e-300)
-    f = np.zeros_like(w)
-    ok = w > tol
-    f[ok] = 1.0 / np.sqrt(w[ok])
-    return (V * f[:, None, :]) @ V.transpose(0, 2, 1)
+    return spectral_function(D, _pinv_sqrt_eigen)
 
 
 def _mirror(P, hi, hr, E, transpose):
@@ -308,41 +303,23 @@ def _blocks_numpy(maps, src, dst, rev, w, n, d, map_type, normalization):
 # ----------------------------------------------------------------------------
 # torch blocks (differentiable)
 # ----------------------------------------------------------------------------
-def _torch_inv_sqrt():
-    torch = import_torch()
+def _pinv_sqrt_eigen(w, p=None):
+    """``f(w) = w^{-1/2}`` on the numerically positive eigenvalues, 0 elsewhere
+    (pseudo-inverse square root of a PSD degree block), with ``f'``; numpy or
+    torch eigenvalues."""
+    xp = get_namespace(w)
+    top = xp.max(xp.abs(w), axis=-1, keepdims=True)
+    ok = w > 1e-12 * xp.maximum(top, xp.full_like(top, 1e-300))
+    ws = xp.where(ok, w, xp.ones_like(w))
+    f = xp.where(ok, 1.0 / xp.sqrt(ws), xp.zeros_like(w))
+    fp = xp.where(ok, -0.5 * f / ws, xp.zeros_like(w))
+    return f, fp, None
 
-    class _InvSqrt(torch.autograd.Function):
-        """Pseudo-inverse square root of symmetric PSD matrices with a
-        Daleckii-Krein backward that stays finite on repeated eigenvalues."""
 
-        @staticmethod
-        def forward(ctx, A):
-            w, V = torch.linalg.eigh(A)
-            tol = 1e-12 * w.abs().amax(dim=-1, keepdim=True).clamp_min(1e-300)
-            ok = w > tol
-            ws = torch.where(ok, w, torch.ones_like(w))
-            f = torch.where(ok, ws.rsqrt(), torch.zeros_like(w))
-            fp = torch.where(ok, -0.5 * ws.pow(-1.5), torch.zeros_like(w))
-            ctx.save_for_backward(w, V, f, fp)
-            return (V * f.unsqueeze(-2)) @ V.transpose(-1, -2)
-
-        @staticmethod
-        def backward(ctx, G):
-            w, V, f, fp = ctx.saved_tensors
-            dw = w.unsqueeze(-1) - w.unsqueeze(-2)
-            df = f.unsqueeze(-1) - f.unsqueeze(-2)
-            scale = w.abs().amax(dim=-1, keepdim=True).unsqueeze(-1).clamp_min(1e-300)
-            close = dw.abs() <= 1e-9 * scale
-            K = torch.where(
-                close,
-                0.5 * (fp.unsqueeze(-1) + fp.unsqueeze(-2)),
-                df / torch.where(close, torch.ones_like(dw), dw),
-            )
-            Gs = 0.5 * (G + G.transpose(-1, -2))
-            inner = V.transpose(-1, -2) @ Gs @ V
-            return V @ (inner * K) @ V.transpose(-1, -2)
-
-    return _InvSqrt
+def _torch_inv_sqrt(A):
+    """Pseudo-inverse square root of symmetric PSD blocks, differentiable with the
+    package's Daleckii-Krein backward (finite on repeated eigenvalues)."""
+    return spectral_function(0.5 * (A + A.transpose(-1, -2)), _pinv_sqrt_eigen)
 
 
 def _blocks_torch(maps, src, dst, rev, w, n, d, map_type, normalization):
@@ -390,7 +367,7 @@ def _blocks_torch(maps, src, dst, rev, w, n, d, map_type, normalization):
         else:
             eye = torch.eye(d, dtype=maps.dtype, device=dev)
             Dm = node + eye if normalization == "augmented" else node
-            S = _torch_inv_sqrt().apply(Dm)
+            S = _torch_inv_sqrt(Dm)
             off = S[src_t] @ off @ S[dst_t]
             node = S @ node @ S
     return off, node

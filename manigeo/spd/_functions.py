@@ -1,38 +1,64 @@
 """Public, validated SPD geometry: distance, log, exp, geodesic, mean, dispersion.
 
 Dispatch is per call: numpy in, numpy out (float64); torch in, torch out on
-the input's device and dtype (differentiable through the matrix functions).
+the input's device (differentiable through the matrix functions), validated
+there without a host copy.  The work is done in float64 whatever the input
+dtype: float32 tensors are promoted on entry and the result is cast back
+(float32 eigendecompositions lose the answer at condition numbers ~1e6 and
+above), so a float32 pipeline gets float64-accurate geometry in float32.
 """
+
+from typing import Any
 
 import numpy as np
 
-from manigeo._array import is_torch
-from manigeo._validation import check_spd
+from manigeo._backend import import_torch, is_torch
+from manigeo._validation import check_spd, check_symmetric
 from manigeo.spd._metrics import get_metric
 
 
-def _check(X, name, ndim=(2, 3)):
-    """check_spd for numpy; for torch validate a detached copy, return X itself."""
-    if is_torch(X):
-        check_spd(X.detach(), name=name, ndim=ndim, copy=True)
-        return 0.5 * (X + X.mT)
-    return check_spd(X, name=name, ndim=ndim)
+def _prepare(*items):
+    """Validate and bring inputs to one backend/device in float64.
 
+    ``items``: ``(value, name, kind, ndim)`` with kind "spd" or "sym".
+    Returns the converted arrays and a function restoring the output dtype.
+    """
+    tensors = [v for v, *_ in items if is_torch(v)]
+    out = []
+    for value, name, kind, ndim in items:
+        if kind == "spd":
+            value = check_spd(value, name=name, ndim=ndim)
+        else:
+            value = check_symmetric(
+                value, name=name, what="a tangent vector", scale_floor=1.0
+            )
+            if value.ndim not in ndim:
+                raise ValueError(
+                    f"{name} must have ndim in {ndim}, got shape {tuple(value.shape)}"
+                )
+        out.append(value)
+    if not tensors:
+        return [np.asarray(v, dtype=np.float64) for v in out], lambda r: r
+    torch = import_torch()
+    devices = {t.device for t in tensors}
+    if len(devices) > 1:
+        raise ValueError(
+            f"inputs are on different devices {sorted(map(str, devices))}; move "
+            "them to one device"
+        )
+    device = devices.pop()
+    dtypes = {t.dtype for t in tensors}
+    out_dtype = tensors[0].dtype if len(dtypes) == 1 else torch.float64
+    if not out_dtype.is_floating_point:
+        out_dtype = torch.get_default_dtype()
+    out = [torch.as_tensor(v, device=device).to(torch.float64) for v in out]
 
-def _check_sym(V, name):
-    if is_torch(V):
-        arr = V.detach().cpu().numpy()
-    else:
-        V = np.array(V, dtype=np.float64)
-        arr = V
-    if arr.ndim < 2 or arr.shape[-1] != arr.shape[-2]:
-        raise ValueError(f"{name} must hold square matrices, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinite values")
-    scale = max(float(np.abs(arr).max()), 1e-300)
-    if np.abs(arr - np.swapaxes(arr, -1, -2)).max() > 1e-8 * scale:
-        raise ValueError(f"{name} is not symmetric (tangent vectors are symmetric)")
-    return 0.5 * (V + (V.mT if is_torch(V) else np.swapaxes(V, -1, -2)))
+    def restore(r):
+        if is_torch(r) and r.dtype != out_dtype:
+            return r.to(out_dtype)
+        return r
+
+    return out, restore
 
 
 def _same_p(A, Bm, na, nb):
@@ -41,9 +67,25 @@ def _same_p(A, Bm, na, nb):
             f"{na} and {nb} have different matrix sizes: "
             f"{A.shape[-1]} and {Bm.shape[-1]}"
         )
+    if A.ndim == 3 and Bm.ndim == 3 and 1 not in (A.shape[0], Bm.shape[0]):
+        if A.shape[0] != Bm.shape[0]:
+            raise ValueError(
+                f"{na} and {nb} hold different numbers of matrices "
+                f"({A.shape[0]} and {Bm.shape[0]}); pass batches of equal size "
+                "or a single matrix for one of them"
+            )
 
 
-def distance(A, B, metric="affine", *, theta=1.0, alpha=1.0, beta=0.0, squared=False):
+def distance(
+    A: Any,
+    B: Any,
+    metric: str = "affine",
+    *,
+    theta: float = 1.0,
+    alpha: float = 1.0,
+    beta: float = 0.0,
+    squared: bool = False,
+) -> Any:
     """Riemannian distance between SPD matrices.
 
     Parameters
@@ -71,15 +113,22 @@ def distance(A, B, metric="affine", *, theta=1.0, alpha=1.0, beta=0.0, squared=F
     >>> float(distance(np.eye(2), np.diag([np.e, 1.0])))
     1.0
     """
-    A = _check(A, "A")
-    B = _check(B, "B")
+    (A, B), restore = _prepare((A, "A", "spd", (2, 3)), (B, "B", "spd", (2, 3)))
     _same_p(A, B, "A", "B")
     m = get_metric(metric, theta, alpha, beta)
     d = m.squared_distance(A, B) if squared else m.distance(A, B)
-    return d if is_torch(d) or np.ndim(d) else float(d)
+    return restore(d) if is_torch(d) or np.ndim(d) else float(d)
 
 
-def log(P, Q, metric="affine", *, theta=1.0, alpha=1.0, beta=0.0):
+def log(
+    P: Any,
+    Q: Any,
+    metric: str = "affine",
+    *,
+    theta: float = 1.0,
+    alpha: float = 1.0,
+    beta: float = 0.0,
+) -> Any:
     """Riemannian logarithm ``Log_P(Q)`` (a symmetric tangent vector at P).
 
     Parameters
@@ -102,12 +151,20 @@ def log(P, Q, metric="affine", *, theta=1.0, alpha=1.0, beta=0.0):
     array([[1., 0.],
            [0., 0.]])
     """
-    P, Q = _check(P, "P"), _check(Q, "Q")
+    (P, Q), restore = _prepare((P, "P", "spd", (2, 3)), (Q, "Q", "spd", (2, 3)))
     _same_p(P, Q, "P", "Q")
-    return get_metric(metric, theta, alpha, beta).log(P, Q)
+    return restore(get_metric(metric, theta, alpha, beta).log(P, Q))
 
 
-def exp(P, V, metric="affine", *, theta=1.0, alpha=1.0, beta=0.0):
+def exp(
+    P: Any,
+    V: Any,
+    metric: str = "affine",
+    *,
+    theta: float = 1.0,
+    alpha: float = 1.0,
+    beta: float = 0.0,
+) -> Any:
     """Riemannian exponential ``Exp_P(V)``.
 
     Parameters
@@ -132,13 +189,21 @@ def exp(P, V, metric="affine", *, theta=1.0, alpha=1.0, beta=0.0):
     array([[1., 0.],
            [0., 1.]])
     """
-    P = _check(P, "P")
-    V = _check_sym(V, "V")
+    (P, V), restore = _prepare((P, "P", "spd", (2, 3)), (V, "V", "sym", (2, 3)))
     _same_p(P, V, "P", "V")
-    return get_metric(metric, theta, alpha, beta).exp(P, V)
+    return restore(get_metric(metric, theta, alpha, beta).exp(P, V))
 
 
-def geodesic(A, B, t, metric="affine", *, theta=1.0, alpha=1.0, beta=0.0):
+def geodesic(
+    A: Any,
+    B: Any,
+    t: float,
+    metric: str = "affine",
+    *,
+    theta: float = 1.0,
+    alpha: float = 1.0,
+    beta: float = 0.0,
+) -> Any:
     """Point at parameter ``t`` on the geodesic from A (t=0) to B (t=1).
 
     Parameters
@@ -160,26 +225,26 @@ def geodesic(A, B, t, metric="affine", *, theta=1.0, alpha=1.0, beta=0.0):
     array([[2., 0.],
            [0., 2.]])
     """
-    A, B = _check(A, "A"), _check(B, "B")
+    (A, B), restore = _prepare((A, "A", "spd", (2, 3)), (B, "B", "spd", (2, 3)))
     _same_p(A, B, "A", "B")
     t = float(t)
     if not np.isfinite(t):
         raise ValueError(f"t must be finite, got {t}")
-    return get_metric(metric, theta, alpha, beta).geodesic(A, B, t)
+    return restore(get_metric(metric, theta, alpha, beta).geodesic(A, B, t))
 
 
 def mean(
-    X,
-    metric="affine",
+    X: Any,
+    metric: str = "affine",
     *,
-    weights=None,
-    theta=1.0,
-    alpha=1.0,
-    beta=0.0,
-    tol=1e-10,
-    max_iter=100,
-    init=None,
-):
+    weights: Any = None,
+    theta: float = 1.0,
+    alpha: float = 1.0,
+    beta: float = 0.0,
+    tol: float = 1e-10,
+    max_iter: int = 100,
+    init: Any = None,
+) -> Any:
     """Weighted Fréchet mean of SPD matrices.
 
     Closed form for "logeuclid" (``expm`` of the mean log) and "logcholesky"
@@ -218,21 +283,32 @@ def mean(
     array([[2., 0.],
            [0., 2.]])
     """
-    X = _check(X, "X", ndim=(3,))
+    items = [(X, "X", "spd", (3,))]
     if init is not None:
-        init = _check(init, "init", ndim=(2,))
+        items.append((init, "init", "spd", (2,)))
+    arrays, restore = _prepare(*items)
+    X = arrays[0]
+    if init is not None:
+        init = arrays[1]
         _same_p(X, init, "X", "init")
     if not (isinstance(max_iter, (int, np.integer)) and max_iter >= 1):
         raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}")
     if not tol >= 0:
         raise ValueError(f"tol must be >= 0, got {tol}")
     m = get_metric(metric, theta, alpha, beta)
-    return m.mean(X, weights=weights, tol=tol, max_iter=max_iter, init=init)
+    return restore(m.mean(X, weights=weights, tol=tol, max_iter=max_iter, init=init))
 
 
 def dispersion(
-    X, M=None, metric="affine", *, weights=None, theta=1.0, alpha=1.0, beta=0.0
-):
+    X: Any,
+    M: Any = None,
+    metric: str = "affine",
+    *,
+    weights: Any = None,
+    theta: float = 1.0,
+    alpha: float = 1.0,
+    beta: float = 0.0,
+) -> Any:
     """Weighted mean squared distance ``sum_i w_i d²(X_i, M)``.
 
     Parameters
@@ -256,12 +332,16 @@ def dispersion(
     >>> round(dispersion(X, np.eye(2)), 12)
     1.0
     """
-    X = _check(X, "X", ndim=(3,))
+    items = [(X, "X", "spd", (3,))]
+    if M is not None:
+        items.append((M, "M", "spd", (2,)))
+    arrays, restore = _prepare(*items)
+    X = arrays[0]
     m = get_metric(metric, theta, alpha, beta)
     if M is None:
         M = m.mean(X, weights=weights)
     else:
-        M = _check(M, "M", ndim=(2,))
+        M = arrays[1]
         _same_p(X, M, "X", "M")
     d = m.dispersion(X, M, weights=weights)
-    return d if is_torch(d) else float(d)
+    return restore(d) if is_torch(d) else float(d)

@@ -1,249 +1,152 @@
 """Spectral functions of symmetric (positive definite) matrices, numpy and torch.
 
-``F(X) = U f(Λ) Uᵀ`` from one ``eigh`` per matrix, batched over leading axes.
-The torch path is a custom :class:`torch.autograd.Function` whose backward is
-the Daleckii–Krein formula
+``F(X) = U f(Λ) Uᵀ`` from one batched ``eigh``, through
+:func:`manigeo._backend.spectral_function` (the package's one spectral
+implementation; on torch tensors its backward is the Daleckii–Krein formula,
+finite and exact at repeated eigenvalues).
 
-.. math:: \\nabla_X = U \\big(K \\circ U^\\top \\operatorname{sym}(G) U\\big) U^\\top,
-
-with the Loewner (first divided difference) matrix
-``K_ij = (f(λ_i) − f(λ_j)) / (λ_i − λ_j)`` and ``K_ij = f'((λ_i + λ_j)/2)``
-when ``λ_i`` and ``λ_j`` are close *relative to their size*.  Autograd through
-``torch.linalg.eigh`` is not used: its eigenvector gradient scales as
-``1 / min |λ_i − λ_j|`` and is NaN/inf at repeated eigenvalues, whereas the
-Loewner form is finite and exact there.
+Every public function validates its input on the input's own backend and
+device: non-square, empty, complex, NaN/inf and non-symmetric matrices raise a
+ValueError/TypeError; the functions of SPD matrices (``logm``, ``sqrtm``,
+``invsqrtm``, ``powm``) refuse a non-positive eigenvalue on both backends, and
+``expm``/``powm`` refuse an overflow instead of returning inf/NaN.  torch
+inputs keep their dtype; positive eigenvalues below ``eps * max|λ|`` are
+floored there so that float32 layers stay finite.
 """
+
+from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
-from manigeo._array import import_torch, is_torch
-
-# ---------------------------------------------------------------- spectral maps
-# name -> (f, f', floor of the closeness scale, needs positive eigenvalues)
-# The closeness test is |λi − λj| <= tol * max(|λi|, |λj|, floor): relative for
-# the functions of SPD matrices (their divided differences lose accuracy in
-# proportion to λ/|λi − λj|), with an absolute floor of 1 for exp (whose
-# divided difference loses accuracy in proportion to 1/|λi − λj|).
-
-
-def _xp(x):
-    return import_torch() if is_torch(x) else np
-
-
-def _f_log(w, p=None):
-    return _xp(w).log(w)
+from manigeo._backend import (
+    any_true,
+    get_namespace,
+    import_torch,
+    is_torch,
+    loewner,
+    log,
+    mT,
+    spectral_function,
+    sqrt,
+)
+from manigeo._validation import check_symmetric
 
 
-def _df_log(w, p=None):
-    return 1.0 / w
+def _log(w, p):
+    return log(w), 1.0 / w, None
 
 
-def _f_exp(w, p=None):
-    return _xp(w).exp(w)
+def _exp(w, p):
+    if is_torch(w):
+        e = w.exp()
+    else:
+        with np.errstate(over="ignore"):  # refused by the overflow check
+            e = np.exp(w)
+    return e, e, None
 
 
-def _df_exp(w, p=None):
-    return _xp(w).exp(w)
+def _sqrt(w, p):
+    s = sqrt(w)
+    return s, 0.5 / s, None
 
 
-def _f_sqrt(w, p=None):
-    return _xp(w).sqrt(w)
+def _invsqrt(w, p):
+    s = sqrt(w)
+    return 1.0 / s, -0.5 / (w * s), None
 
 
-def _df_sqrt(w, p=None):
-    return 0.5 / _xp(w).sqrt(w)
+def _pow(w, p):
+    pp = p[..., None] if (p is not None and np.ndim(p)) else p
+    with np.errstate(over="ignore"):  # refused by the overflow check
+        fw = w**pp
+    return fw, pp * fw / w, fw * log(w)
 
 
-def _f_invsqrt(w, p=None):
-    return 1.0 / _xp(w).sqrt(w)
-
-
-def _df_invsqrt(w, p=None):
-    return -0.5 / (w * _xp(w).sqrt(w))
-
-
-def _f_pow(w, p):
-    return w**p
-
-
-def _df_pow(w, p):
-    return p * w ** (p - 1)
-
-
+# name -> (fn, closeness floor, needs positive eigenvalues, can overflow)
 _FUNCS = {
-    "log": (_f_log, _df_log, 0.0, True),
-    "exp": (_f_exp, _df_exp, 1.0, False),
-    "sqrt": (_f_sqrt, _df_sqrt, 0.0, True),
-    "invsqrt": (_f_invsqrt, _df_invsqrt, 0.0, True),
-    "pow": (_f_pow, _df_pow, 0.0, True),
+    "log": (_log, 0.0, True, False),
+    "exp": (_exp, 1.0, False, True),
+    "sqrt": (_sqrt, 0.0, True, False),
+    "invsqrt": (_invsqrt, 0.0, True, False),
+    "pow": (_pow, 0.0, True, True),
 }
 
 
-def _close_tol(dtype_eps):
-    # optimum between the O(δ²) error of the midpoint derivative and the
-    # O(eps/δ) cancellation of the difference quotient: δ ~ eps^(1/3)
-    return dtype_eps ** (1.0 / 3.0)
+def _positive(name):
+    def prepare(w):
+        if is_torch(w):
+            # torch (layers): eigenvalues within round-off of 0 are floored at
+            # eps * max λ; a clearly negative one is refused, as on numpy
+            torch = import_torch()
+            eps = torch.finfo(w.dtype).eps
+            top = w.abs().amax(-1, keepdim=True)
+            if any_true((w < -(w.shape[-1] * eps) * top).any())[0]:
+                _raise_nonpositive(name, float(w.min()))
+            return torch.maximum(w, top.clamp_min(torch.finfo(w.dtype).tiny) * eps)
+        if np.any(w <= 0):
+            _raise_nonpositive(name, float(w.min()))
+        return w
+
+    return prepare
 
 
-def loewner(w, fw, name, p=None):
-    """First divided differences of ``f`` at the eigenvalues ``w``.
-
-    Parameters
-    ----------
-    w : ndarray or Tensor of shape (..., p)
-        Eigenvalues.
-    fw : ndarray or Tensor of shape (..., p)
-        ``f(w)``.
-    name : {"log", "exp", "sqrt", "invsqrt", "pow"}
-        The function.
-    p : float or Tensor, optional
-        Exponent for ``"pow"`` (broadcastable to ``w[..., :1]``).
-
-    Returns
-    -------
-    K : ndarray or Tensor of shape (..., p, p)
-        ``K_ij = (f(w_i) - f(w_j)) / (w_i - w_j)``, with ``f'`` at the midpoint
-        where ``|w_i - w_j| <= tol * max(|w_i|, |w_j|, floor)``.
-    """
-    _, df, floor, _ = _FUNCS[name]
-    wi, wj = w[..., :, None], w[..., None, :]
-    diff = wi - wj
-    fdiff = fw[..., :, None] - fw[..., None, :]
-    if is_torch(w):
-        torch = import_torch()
-        eps = torch.finfo(w.dtype).eps
-        scale = torch.maximum(wi.abs(), wj.abs()).clamp_min(floor)
-        close = diff.abs() <= _close_tol(eps) * scale
-        mid = 0.5 * (wi + wj)
-        pp = p[..., None, None] if (p is not None and is_torch(p) and p.ndim) else p
-        dmid = df(mid, pp)
-        safe = torch.where(close, torch.ones_like(diff), diff)
-        return torch.where(close, dmid, fdiff / safe)
-    eps = np.finfo(w.dtype).eps
-    scale = np.maximum(np.maximum(np.abs(wi), np.abs(wj)), floor)
-    close = np.abs(diff) <= _close_tol(eps) * scale
-    pp = np.asarray(p)[..., None, None] if (p is not None and np.ndim(p)) else p
-    dmid = df(0.5 * (wi + wj), pp)
-    safe = np.where(close, 1.0, diff)
-    return np.where(close, dmid, fdiff / safe)
+def _raise_nonpositive(name, wmin):
+    raise ValueError(
+        f"{name}m needs symmetric positive definite matrices; smallest "
+        f"eigenvalue {wmin:.3g}"
+    )
 
 
-# ------------------------------------------------------------------- numpy path
-def _np_spectral(X, name, p=None):
-    X = np.asarray(X)
-    if not np.issubdtype(X.dtype, np.floating):
-        X = X.astype(np.float64)
-    if X.ndim < 2 or X.shape[-1] != X.shape[-2]:
-        raise ValueError(
-            f"X must hold square matrices (..., p, p), got shape {X.shape}"
-        )
-    if not np.all(np.isfinite(X)):
-        raise ValueError("X contains NaN or infinite values")
-    Xs = 0.5 * (X + np.swapaxes(X, -1, -2))
-    w, U = np.linalg.eigh(Xs)
-    f = _FUNCS[name][0]
-    if _FUNCS[name][3] and np.any(w <= 0):
-        raise ValueError(
-            f"{name}m needs positive definite matrices; smallest eigenvalue "
-            f"{w.min():.3g}"
-        )
-    if name == "pow":
-        p = np.asarray(p, dtype=w.dtype)
-        fw = f(w, p[..., None] if p.ndim else p)
-    else:
-        fw = f(w)
-    return (U * fw[..., None, :]) @ np.swapaxes(U, -1, -2)
+def _finite(name):
+    def check(w, fw):
+        if is_torch(fw):
+            bad = any_true(~import_torch().isfinite(fw).all())[0]
+        else:
+            bad = not np.all(np.isfinite(fw))
+        if bad:
+            raise ValueError(
+                f"{name}m overflows in {fw.dtype}: the eigenvalues (largest "
+                f"{float(w.max()):.4g}) are too large for this dtype; rescale the "
+                "input or use a shorter step"
+            )
 
-
-# ------------------------------------------------------------------- torch path
-_FUNCTION_CACHE = {}
-
-
-def _clamp_floor(w):
-    """Eigenvalue floor for functions of SPD matrices in finite precision."""
-    torch = import_torch()
-    eps = torch.finfo(w.dtype).eps
-    top = w.abs().amax(-1, keepdim=True).clamp_min(torch.finfo(w.dtype).tiny)
-    return torch.maximum(w, top * eps)
-
-
-def _torch_function():
-    if "fn" in _FUNCTION_CACHE:
-        return _FUNCTION_CACHE["fn"]
-    torch = import_torch()
-    from torch.autograd.function import once_differentiable
-
-    class _Spectral(torch.autograd.Function):
-        """``U f(Λ) Uᵀ`` with the Daleckii–Krein backward (exponent optional)."""
-
-        @staticmethod
-        def forward(ctx, X, name, p):
-            Xs = 0.5 * (X + X.mT)
-            w, U = torch.linalg.eigh(Xs)
-            if _FUNCS[name][3]:
-                w = _clamp_floor(w)
-            f = _FUNCS[name][0]
-            pw = None
-            if name == "pow":
-                pw = p[..., None] if p.ndim else p
-            fw = f(w, pw)
-            ctx.name = name
-            ctx.save_for_backward(w, U, fw, p if p is not None else w.new_empty(0))
-            ctx.has_p = p is not None
-            return (U * fw[..., None, :]) @ U.mT
-
-        @staticmethod
-        @once_differentiable
-        def backward(ctx, G):
-            w, U, fw, p = ctx.saved_tensors
-            name = ctx.name
-            grad_X = grad_p = None
-            Gt = U.mT @ (0.5 * (G + G.mT)) @ U
-            if ctx.needs_input_grad[0]:
-                K = loewner(w, fw, name, p if ctx.has_p else None)
-                grad_X = U @ (K * Gt) @ U.mT
-            if ctx.has_p and ctx.needs_input_grad[2]:
-                # d/dp U diag(w^p) Uᵀ = U diag(w^p log w) Uᵀ
-                per = (Gt.diagonal(dim1=-2, dim2=-1) * fw * w.log()).sum(-1)
-                grad_p = per.sum_to_size(p.shape) if p.ndim else per.sum()
-            return grad_X, None, grad_p
-
-    _FUNCTION_CACHE["fn"] = _Spectral
-    return _Spectral
-
-
-def _torch_spectral(X, name, p=None):
-    torch = import_torch()
-    if not torch.is_floating_point(X):
-        X = X.to(torch.get_default_dtype())
-    if X.ndim < 2 or X.shape[-1] != X.shape[-2]:
-        raise ValueError(
-            f"X must hold square matrices (..., p, p), got shape {tuple(X.shape)}"
-        )
-    if name == "pow":
-        p = torch.as_tensor(p, dtype=X.dtype, device=X.device)
-    return _torch_function().apply(X, name, p)
+    return check
 
 
 def _spectral(X, name, p=None):
-    if is_torch(X) or is_torch(p):
-        if not is_torch(X):
-            torch = import_torch()
-            X = torch.as_tensor(np.asarray(X), device=p.device, dtype=p.dtype)
-        return _torch_spectral(X, name, p)
-    return _np_spectral(X, name, p)
+    fn, floor, positive, overflow = _FUNCS[name]
+    if is_torch(p) and not is_torch(X):
+        torch = import_torch()
+        X = torch.as_tensor(np.asarray(X), device=p.device, dtype=p.dtype)
+    X = check_symmetric(X, name="X", what=f"{name}m", scale_floor=floor)
+    if name == "pow":
+        if is_torch(X):
+            p = import_torch().as_tensor(p, dtype=X.dtype, device=X.device)
+        else:
+            p = np.asarray(p, dtype=X.dtype)
+    return spectral_function(
+        X,
+        fn,
+        p,
+        floor=floor,
+        prepare=_positive(name) if positive else None,
+        check=_finite(name) if overflow else None,
+    )
 
 
 # ----------------------------------------------------------------- public API
-def logm(X):
+def logm(X: Any) -> Any:
     """Matrix logarithm of SPD matrices.
 
     Parameters
     ----------
     X : ndarray or Tensor of shape (..., p, p)
-        SPD matrices (the symmetric part is used).  numpy input raises a
-        ValueError for a non-positive eigenvalue; torch input has eigenvalues
-        floored at ``eps * max|λ|`` so that float32 layers stay finite.
+        Symmetric positive definite matrices.  A non-symmetric matrix or a
+        negative eigenvalue raises a ValueError on both backends (numpy also
+        refuses 0); torch input has eigenvalues within round-off of 0 floored
+        at ``eps * max λ`` so that float32 layers stay finite.
 
     Returns
     -------
@@ -261,13 +164,14 @@ def logm(X):
     return _spectral(X, "log")
 
 
-def expm(X):
+def expm(X: Any) -> Any:
     """Matrix exponential of symmetric matrices.
 
     Parameters
     ----------
     X : ndarray or Tensor of shape (..., p, p)
-        Symmetric matrices (the symmetric part is used).
+        Symmetric matrices; an exponential that overflows the dtype raises a
+        ValueError.
 
     Returns
     -------
@@ -285,13 +189,13 @@ def expm(X):
     return _spectral(X, "exp")
 
 
-def sqrtm(X):
+def sqrtm(X: Any) -> Any:
     """Principal square root of SPD matrices.
 
     Parameters
     ----------
     X : ndarray or Tensor of shape (..., p, p)
-        SPD matrices.
+        Symmetric positive definite matrices.
 
     Returns
     -------
@@ -309,13 +213,13 @@ def sqrtm(X):
     return _spectral(X, "sqrt")
 
 
-def invsqrtm(X):
+def invsqrtm(X: Any) -> Any:
     """Inverse principal square root ``X^{-1/2}`` of SPD matrices.
 
     Parameters
     ----------
     X : ndarray or Tensor of shape (..., p, p)
-        SPD matrices.
+        Symmetric positive definite matrices.
 
     Returns
     -------
@@ -332,13 +236,13 @@ def invsqrtm(X):
     return _spectral(X, "invsqrt")
 
 
-def powm(X, p):
+def powm(X: Any, p: Any) -> Any:
     """Matrix power ``X^p`` of SPD matrices.
 
     Parameters
     ----------
     X : ndarray or Tensor of shape (..., p, p)
-        SPD matrices.
+        Symmetric positive definite matrices.
     p : float, ndarray or Tensor
         Exponent: a scalar, or one per matrix (shape broadcastable to the batch
         shape ``X.shape[:-2]``).  A torch tensor with ``requires_grad`` gets the
@@ -359,16 +263,19 @@ def powm(X, p):
     return _spectral(X, "pow", p)
 
 
-def spectral_differential(X, V, name, p=None, inverse=False):
+def spectral_differential(
+    X: Any, V: Any, name: str, p: Any = None, inverse: bool = False
+) -> Any:
     """Differential of a spectral function, ``D f(X)[V]`` (or its inverse).
 
     Parameters
     ----------
     X : ndarray or Tensor of shape (..., p, p)
-        Base points.
+        Base points (symmetric; SPD for log, sqrt, invsqrt, pow).
     V : ndarray or Tensor of shape (..., p, p)
         Symmetric directions.
     name : {"log", "exp", "sqrt", "invsqrt", "pow"}
+        The spectral function.
     p : float, optional
         Exponent for ``"pow"``.
     inverse : bool, default=False
@@ -377,17 +284,19 @@ def spectral_differential(X, V, name, p=None, inverse=False):
     Returns
     -------
     W : same type as X, shape (..., p, p)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from manigeo.spd._matfun import spectral_differential
+    >>> spectral_differential(np.diag([1.0, 4.0]), np.eye(2), "sqrt")
+    array([[0.5 , 0.  ],
+           [0.  , 0.25]])
     """
-    xp = _xp(X)
-    if is_torch(X):
-        w, U = xp.linalg.eigh(0.5 * (X + X.mT))
-        UT = U.mT
-    else:
-        w, U = np.linalg.eigh(0.5 * (X + np.swapaxes(X, -1, -2)))
-        UT = np.swapaxes(U, -1, -2)
-    pw = p[..., None] if (p is not None and np.ndim(p)) else p
-    fw = _FUNCS[name][0](w, pw)
-    K = loewner(w, fw, name, p)
-    Vt = UT @ V @ U
+    fn, floor, _, _ = _FUNCS[name]
+    w, U = get_namespace(X).linalg.eigh(0.5 * (X + mT(X)))
+    fw, dfw, _ = fn(w, p)
+    K = loewner(w, fw, dfw, floor=floor)
+    Vt = mT(U) @ V @ U
     Vt = Vt / K if inverse else Vt * K
-    return U @ Vt @ UT
+    return U @ Vt @ mT(U)

@@ -16,8 +16,8 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from manigeo._array import is_torch
-from manigeo.spd import _backend as B
+from manigeo import _backend as B
+from manigeo._backend import is_torch
 from manigeo.spd._matfun import (
     expm,
     invsqrtm,
@@ -26,6 +26,22 @@ from manigeo.spd._matfun import (
     spectral_differential,
     sqrtm,
 )
+
+
+def _finfo_eps(X):
+    if is_torch(X):
+        import torch
+
+        return float(torch.finfo(X.dtype).eps)
+    return float(np.finfo(np.asarray(X).dtype).eps)
+
+
+def _eigvalsh(X):
+    if is_torch(X):
+        import torch
+
+        return torch.linalg.eigvalsh(X)
+    return np.linalg.eigvalsh(X)
 
 
 class _SPDMetric:
@@ -50,6 +66,10 @@ class _SPDMetric:
             raise ValueError(f"alpha must be > 0, got {alpha}")
         self.theta, self.alpha, self.beta = theta, alpha, beta
         self._p = None  # matrix size, checked lazily for beta
+
+    def check_size(self, p):
+        """Check that the metric is defined on ``p x p`` matrices (``beta``)."""
+        self._check_beta(int(p))
 
     def _check_beta(self, p):
         if self.has_alpha_beta and not self.beta > -self.alpha / p:
@@ -109,6 +129,110 @@ class _SPDMetric:
     def _geodesic(self, A, Bm, t):
         return self._exp(A, t * self._log(A, Bm))
 
+    # -- Lie-group structure: the group actions ---------------------------
+    # Used alike by SPDStandardScaler / SPDRecenter and nn.LieBatchNormSPD.
+    # ``to_group`` maps SPD matrices to group coordinates (AIM: P^θ with the
+    # congruence action; LEM: log P, LCM: log-Cholesky coordinates of P^θ,
+    # both with addition); the ``group_*`` methods act on coordinates, the
+    # three named actions below on SPD matrices.
+    has_group = True
+
+    def _no_group(self):
+        if not self.has_group:
+            raise ValueError(
+                f"metric {self.name!r} has no Lie-group structure (group actions "
+                "are defined for 'affine', 'logeuclid' and 'logcholesky')"
+            )
+
+    def to_group(self, P):
+        """Group coordinates of SPD matrices ``P`` (see :meth:`group_translate`)."""
+        self._no_group()
+        return self.deform(P)
+
+    def from_group(self, C):
+        """SPD matrices from group coordinates (inverse of :meth:`to_group`)."""
+        self._no_group()
+        return self.undeform(C)
+
+    def group_translate(self, C, G, inverse=False):
+        """Left translation ``L_G C`` in coordinates (``L_{G^{-1}} C`` if inverse)."""
+        self._no_group()
+        return C - G if inverse else C + G
+
+    def group_stretch(self, C, s):
+        """``Exp_E(s Log_E C)`` in coordinates: distances to ``I`` times ``|s|``."""
+        self._no_group()
+        return C * s
+
+    def group_sqnorm(self, C):
+        """Squared distance of coordinates ``C`` to the identity, ``d²(·, I)``."""
+        self._no_group()
+        return self._sqnorm(C) / self.theta**2
+
+    def _sqnorm(self, C):
+        return B.fro2(C)
+
+    def group_mean(self, C, weights=None, *, tol=1e-10, max_iter=100, init=None):
+        """Fréchet mean of group coordinates (closed form: the weighted mean)."""
+        self._no_group()
+        return B.weighted_sum(C, B.as_weights(weights, C))
+
+    def group_noise(self, Mc):
+        """Round-off level of ``group_sqnorm`` after centring at ``Mc``."""
+        eps = _finfo_eps(Mc)
+        scale = 1.0 + float(abs(Mc).max())
+        return Mc.shape[-1] * (1e3 * eps * scale) ** 2 / self.theta**2
+
+    def transport_to_identity(self, X, M):
+        """Move ``M`` to the identity by the group action, and ``X`` with it.
+
+        ``L_{M^{-1}} X`` in the group: ``M^{-θ/2} X^θ M^{-θ/2}`` (then ``^{1/θ}``)
+        for affine, ``exp(log X - log M)`` for logeuclid, the difference of
+        log-Cholesky coordinates for logcholesky.  The Fréchet mean of a set
+        centred at its own mean becomes ``I``; distances are preserved.
+
+        Parameters
+        ----------
+        X : ndarray or Tensor of shape (..., p, p)
+            SPD matrices.
+        M : ndarray or Tensor of shape (p, p)
+            The point moved to the identity.
+
+        Returns
+        -------
+        Y : ndarray or Tensor of shape (..., p, p)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from manigeo.spd import get_metric
+        >>> g = get_metric("affine")
+        >>> M = np.diag([4.0, 9.0])
+        >>> g.transport_to_identity(M, M)
+        array([[1., 0.],
+               [0., 1.]])
+        >>> g.bias(np.eye(2), M)
+        array([[4., 0.],
+               [0., 9.]])
+        >>> g.stretch(M, 0.5)
+        array([[2., 0.],
+               [0., 3.]])
+        """
+        Mc = self.to_group(M)
+        return self.from_group(self.group_translate(self.to_group(X), Mc, True))
+
+    def bias(self, X, G):
+        """Move the identity to ``G`` by the group action (inverse of centring at G)."""
+        Gc = self.to_group(G)
+        return self.from_group(self.group_translate(self.to_group(X), Gc))
+
+    def stretch(self, X, s):
+        """``Exp_I(s Log_I X)``: the dispersion around ``I`` is multiplied by ``s²``."""
+        s = float(s)
+        if s == 1.0:
+            return X
+        return self.from_group(self.group_stretch(self.to_group(X), s))
+
 
 class AffineInvariant(_SPDMetric):
     """(θ, α, β)-affine-invariant metric (AIM)."""
@@ -140,6 +264,38 @@ class AffineInvariant(_SPDMetric):
 
     def _mean(self, X, w, tol, max_iter, init):
         return karcher_affine(X, w, tol=tol, max_iter=max_iter, init=init)
+
+    # group actions: congruence ``M^{-1/2} C M^{-1/2}`` on deformed matrices
+    def group_translate(self, C, G, inverse=False):
+        S = invsqrtm(G) if inverse else sqrtm(G)
+        return B.sym(S @ C @ S)
+
+    def group_stretch(self, C, s):
+        return powm(C, s)
+
+    def _sqnorm(self, C):
+        Lg = logm(C)
+        d2 = self.alpha * B.fro2(Lg)
+        if self.beta != 0.0:
+            d2 = d2 + self.beta * B.trace(Lg) ** 2
+        return d2
+
+    def group_mean(self, C, weights=None, *, tol=1e-10, max_iter=100, init=None):
+        # the θ-mean in deformed coordinates is the plain AIM mean there
+        return AffineInvariant().mean(
+            C, weights=weights, tol=tol, max_iter=max_iter, init=init
+        )
+
+    def group_noise(self, Mc):
+        w = _eigvalsh(Mc)
+        cond = float(w.max() / w.min())
+        eps = _finfo_eps(Mc)
+        return Mc.shape[-1] * (1e3 * eps * cond) ** 2 / self.theta**2
+
+    def stretch(self, X, s):
+        # ((X^θ)^s)^(1/θ) = X^s
+        s = float(s)
+        return X if s == 1.0 else powm(X, s)
 
 
 def karcher_affine(
@@ -225,6 +381,23 @@ class LogEuclidean(_SPDMetric):
     def _mean(self, X, w, tol, max_iter, init):
         return expm(B.weighted_sum(logm(X), w)), {"n_iter": 0, "grad_norm": 0.0}
 
+    # group: (Sym(n), +) through log; θ has no effect
+    def to_group(self, P):
+        return logm(P)
+
+    def from_group(self, C):
+        return expm(C)
+
+    def group_sqnorm(self, C):
+        d2 = self.alpha * B.fro2(C)
+        if self.beta != 0.0:
+            d2 = d2 + self.beta * B.trace(C) ** 2
+        return d2
+
+    def group_noise(self, Mc):
+        eps = _finfo_eps(Mc)
+        return Mc.shape[-1] * (1e3 * eps * (1.0 + float(abs(Mc).max()))) ** 2
+
 
 def logchol_coords(P):
     """Log-Cholesky coordinates ``⌊L⌋ + diag(log diag L)`` with ``L = chol(P)``."""
@@ -276,11 +449,19 @@ class LogCholesky(_SPDMetric):
         C = B.weighted_sum(logchol_coords(X), w)
         return logchol_from_coords(C), {"n_iter": 0, "grad_norm": 0.0}
 
+    # group: log-Cholesky coordinates of P^θ with addition
+    def to_group(self, P):
+        return logchol_coords(self.deform(P))
+
+    def from_group(self, C):
+        return self.undeform(logchol_from_coords(C))
+
 
 class BuresWasserstein(_SPDMetric):
     """θ-Bures–Wasserstein metric, pulled back by ``P^θ``."""
 
     name = "bures-wasserstein"
+    has_group = False
 
     def _sqdist(self, A, Bm):
         S = sqrtm(A)
@@ -369,7 +550,9 @@ def canonical_name(metric):
     return key
 
 
-def get_metric(metric="affine", theta=1.0, alpha=1.0, beta=0.0):
+def get_metric(
+    metric: str = "affine", theta: float = 1.0, alpha: float = 1.0, beta: float = 0.0
+) -> "_SPDMetric":
     """Build a metric object from its name and parameters.
 
     Parameters
@@ -387,6 +570,19 @@ def get_metric(metric="affine", theta=1.0, alpha=1.0, beta=0.0):
     -------
     metric : object
         With methods ``distance``, ``squared_distance``, ``log``, ``exp``,
-        ``geodesic``, ``mean``, ``dispersion``, ``deform``, ``undeform``.
+        ``geodesic``, ``mean``, ``dispersion``, ``deform``, ``undeform`` and,
+        for the three Lie-group metrics (not Bures–Wasserstein), the group
+        actions ``transport_to_identity``, ``stretch``, ``bias`` and their
+        forms on group coordinates (``to_group``, ``from_group``,
+        ``group_translate``, ``group_stretch``, ``group_sqnorm``,
+        ``group_mean``) shared by the scalers and ``nn.LieBatchNormSPD``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from manigeo.spd import get_metric
+    >>> g = get_metric("logeuclid")
+    >>> float(g.distance(np.eye(2), np.diag([np.e, 1.0])))
+    1.0
     """
     return METRICS[canonical_name(metric)](theta=theta, alpha=alpha, beta=beta)

@@ -2,20 +2,16 @@
 per-domain re-centring through the Lie-group structure of each metric."""
 
 from numbers import Integral, Real
+from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from manigeo._backend import import_torch, is_torch, to_numpy
 from manigeo._validation import check_matrix_size, check_spd
-from manigeo.spd._matfun import invsqrtm, powm, sqrtm
-from manigeo.spd._metrics import (
-    canonical_name,
-    get_metric,
-    logchol_coords,
-    logchol_from_coords,
-)
+from manigeo.spd._metrics import canonical_name, get_metric
 
 # metrics with a group structure whose action moves any point to the identity
 GROUP_METRICS = ("affine", "logeuclid", "logcholesky")
@@ -24,48 +20,25 @@ _METRIC_OPTIONS = StrOptions(
 )
 
 
-# ------------------------------------------------------- group-action helpers
-def _center(m, X, M):
-    """Left-translate X by the inverse of M (deformed space); mean(M-set) -> I."""
-    name = m.name
-    if name == "affine":
-        Mi = invsqrtm(m.deform(M))
-        return m.undeform(Mi @ m.deform(X) @ Mi)
-    if name == "logeuclid":
-        return _lem_translate(X, M, -1.0)
-    return m.undeform(
-        logchol_from_coords(logchol_coords(m.deform(X)) - logchol_coords(m.deform(M)))
-    )
-
-
-def _uncenter(m, Y, M):
-    name = m.name
-    if name == "affine":
-        S = sqrtm(m.deform(M))
-        return m.undeform(S @ m.deform(Y) @ S)
-    if name == "logeuclid":
-        return _lem_translate(Y, M, 1.0)
-    return m.undeform(
-        logchol_from_coords(logchol_coords(m.deform(Y)) + logchol_coords(m.deform(M)))
-    )
-
-
-def _lem_translate(X, M, sign):
-    from manigeo.spd._matfun import expm, logm
-
-    return expm(logm(X) + sign * logm(M))
-
-
-def _stretch(m, Y, s):
-    """Exp_I(s Log_I Y) in the deformed group: the dispersion scales by s²."""
-    if s == 1.0:
-        return Y
-    if m.name in ("affine", "logeuclid"):
-        return powm(Y, s)  # (Y^θ)^s)^(1/θ) = Y^s and exp(s log Y) = Y^s
-    return m.undeform(logchol_from_coords(s * logchol_coords(m.deform(Y))))
+def _standardise(m, X, M, s):
+    """Centre X at I by the group action of M, then stretch by s (coordinates)."""
+    C = m.group_translate(m.to_group(X), m.to_group(M), inverse=True)
+    return m.from_group(C if s == 1.0 else m.group_stretch(C, s))
 
 
 def _check_3d(estimator, X, reset):
+    """Validated float64 stack and a function restoring the output type.
+
+    A torch tensor is validated on its own device and stays there (float64
+    inside, cast back to its dtype on output): a GPU pipeline never leaves
+    the device.
+    """
+    if is_torch(X):
+        torch = import_torch()
+        X = check_spd(X, name="X", ndim=(3,))
+        check_matrix_size(estimator, X, reset=reset)
+        dtype = X.dtype
+        return X.to(torch.float64), lambda Y: Y.to(dtype)
     X = validate_data(
         estimator,
         X,
@@ -76,7 +49,28 @@ def _check_3d(estimator, X, reset):
         ensure_min_samples=1,
     )
     X = check_spd(X, name="X", ndim=(3,), copy=True)
-    return check_matrix_size(estimator, X, reset=reset)
+    return check_matrix_size(estimator, X, reset=reset), lambda Y: Y
+
+
+def _like(M, X):
+    """A fitted array in X's backend and device (float64)."""
+    if is_torch(X):
+        torch = import_torch()
+        return torch.as_tensor(M, dtype=torch.float64, device=X.device)
+    return to_numpy(M)
+
+
+def _mask(sel, X):
+    """A numpy boolean mask as an index for X (a tensor on X's device)."""
+    if is_torch(X):
+        return import_torch().as_tensor(np.asarray(sel, bool), device=X.device)
+    return sel
+
+
+def _stack(arrays):
+    if is_torch(arrays[0]):
+        return import_torch().stack(arrays)
+    return np.stack(arrays)
 
 
 class _SPDTransformerBase(TransformerMixin, BaseEstimator):
@@ -98,15 +92,24 @@ class _SPDTransformerBase(TransformerMixin, BaseEstimator):
             raise ValueError(f"metric {self.metric!r} has no group action")
         return get_metric(name, self.theta, self.alpha, self.beta)
 
-    def _fit_one(self, m, X, scale):
+    def _fit_one(self, m, X, scale, group=None):
         M, info = m.mean(X, tol=self.tol, max_iter=self.max_iter, return_info=True)
-        Xc = _center(m, X, M)
-        disp = float(m.dispersion(Xc, np.eye(X.shape[-1])))
+        Mc = m.to_group(M)
+        C = m.group_translate(m.to_group(X), Mc, inverse=True)
+        disp = float(m.group_sqnorm(C).mean())
         if scale:
-            if disp <= 0:
+            if not disp > m.group_noise(Mc):
+                where = "X" if group is None else f"group {group!r}"
+                fix = (
+                    "with_std=False"
+                    if isinstance(self, SPDStandardScaler)
+                    else "rescale=False, or give the group more distinct matrices"
+                )
+                n = "1 matrix" if X.shape[0] == 1 else f"{X.shape[0]} matrices"
                 raise ValueError(
-                    "the dispersion is zero (all matrices equal); cannot rescale "
-                    "it, use with_std=False / rescale=False"
+                    f"the dispersion of {where} is zero up to round-off "
+                    f"({disp:.3g}; {n}, all equal): it cannot be rescaled to "
+                    f"target_dispersion; use {fix}"
                 )
             s = float(np.sqrt(self.target_dispersion / disp))
         else:
@@ -157,8 +160,9 @@ class SPDStandardScaler(_SPDTransformerBase):
 
     Attributes
     ----------
-    mean_ : ndarray of shape (p, p)
-        Fréchet mean of the training matrices.
+    mean_ : ndarray or Tensor of shape (p, p)
+        Fréchet mean of the training matrices (float64; a tensor on the
+        input's device when fitted on a torch tensor).
     dispersion_ : float
         Mean squared distance of the training matrices to ``mean_``.
     scale_ : float
@@ -197,15 +201,15 @@ class SPDStandardScaler(_SPDTransformerBase):
     def __init__(
         self,
         *,
-        metric="affine",
-        theta=1.0,
-        alpha=1.0,
-        beta=0.0,
-        with_std=True,
-        target_dispersion=1.0,
-        tol=1e-10,
-        max_iter=100,
-    ):
+        metric: str = "affine",
+        theta: float = 1.0,
+        alpha: float = 1.0,
+        beta: float = 0.0,
+        with_std: bool = True,
+        target_dispersion: float = 1.0,
+        tol: float = 1e-10,
+        max_iter: int = 100,
+    ) -> None:
         self.metric = metric
         self.theta = theta
         self.alpha = alpha
@@ -216,7 +220,7 @@ class SPDStandardScaler(_SPDTransformerBase):
         self.max_iter = max_iter
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: Any, y: None = None) -> "SPDStandardScaler":
         """Compute the Fréchet mean and dispersion of X.
 
         Parameters
@@ -230,14 +234,14 @@ class SPDStandardScaler(_SPDTransformerBase):
         -------
         self : SPDStandardScaler
         """
-        X = _check_3d(self, X, reset=True)
+        X, _ = _check_3d(self, X, reset=True)
         m = self._metric()
         self.mean_, self.dispersion_, self.scale_, self.n_iter_ = self._fit_one(
             m, X, self.with_std
         )
         return self
 
-    def transform(self, X):
+    def transform(self, X: Any) -> Any:
         """Centre at the identity and rescale.
 
         Parameters
@@ -250,11 +254,11 @@ class SPDStandardScaler(_SPDTransformerBase):
         Y : ndarray of shape (n_matrices, p, p)
         """
         check_is_fitted(self)
-        X = _check_3d(self, X, reset=False)
-        m = self._metric()
-        return _stretch(m, _center(m, X, self.mean_), self.scale_)
+        X, restore = _check_3d(self, X, reset=False)
+        M = _like(self.mean_, X)
+        return restore(_standardise(self._metric(), X, M, self.scale_))
 
-    def inverse_transform(self, X):
+    def inverse_transform(self, X: Any) -> Any:
         """Undo :meth:`transform`.
 
         Parameters
@@ -267,9 +271,13 @@ class SPDStandardScaler(_SPDTransformerBase):
         Y : ndarray of shape (n_matrices, p, p)
         """
         check_is_fitted(self)
-        X = _check_3d(self, X, reset=False)
+        X, restore = _check_3d(self, X, reset=False)
         m = self._metric()
-        return _uncenter(m, _stretch(m, X, 1.0 / self.scale_), self.mean_)
+        C = m.to_group(X)
+        if self.scale_ != 1.0:
+            C = m.group_stretch(C, 1.0 / self.scale_)
+        Mc = m.to_group(_like(self.mean_, X))
+        return restore(m.from_group(m.group_translate(C, Mc)))
 
 
 class SPDRecenter(_SPDTransformerBase):
@@ -306,8 +314,8 @@ class SPDRecenter(_SPDTransformerBase):
     ----------
     groups_ : ndarray of shape (n_groups,)
         Group labels seen in fit (a single ``None`` group when ``groups=None``).
-    means_ : ndarray of shape (n_groups, p, p)
-        Fréchet mean of each group.
+    means_ : ndarray or Tensor of shape (n_groups, p, p)
+        Fréchet mean of each group (a tensor when fitted on a tensor).
     dispersions_ : ndarray of shape (n_groups,)
     scales_ : ndarray of shape (n_groups,)
     n_features_in_ : int
@@ -339,15 +347,15 @@ class SPDRecenter(_SPDTransformerBase):
     def __init__(
         self,
         *,
-        metric="affine",
-        theta=1.0,
-        alpha=1.0,
-        beta=0.0,
-        rescale=False,
-        target_dispersion=1.0,
-        tol=1e-10,
-        max_iter=100,
-    ):
+        metric: str = "affine",
+        theta: float = 1.0,
+        alpha: float = 1.0,
+        beta: float = 0.0,
+        rescale: bool = False,
+        target_dispersion: float = 1.0,
+        tol: float = 1e-10,
+        max_iter: int = 100,
+    ) -> None:
         self.metric = metric
         self.theta = theta
         self.alpha = alpha
@@ -361,11 +369,19 @@ class SPDRecenter(_SPDTransformerBase):
     def _groups(groups, n):
         if groups is None:
             return np.full(n, None, dtype=object)
-        groups = np.asarray(groups)
+        groups = to_numpy(groups)  # labels (a tensor of labels is copied to host)
         if groups.ndim != 1 or groups.shape[0] != n:
             raise ValueError(
                 f"groups must have shape ({n},) (one label per matrix), "
                 f"got {groups.shape}"
+            )
+        if groups.dtype.kind == "c":
+            raise TypeError("groups must be labels (int or str), got complex values")
+        missing = [g for g in set(groups.tolist()) if g is None or g != g]
+        if missing:
+            raise ValueError(
+                "groups contains missing labels (NaN or None); give every matrix "
+                "a group label"
             )
         return groups
 
@@ -377,7 +393,7 @@ class SPDRecenter(_SPDTransformerBase):
         return list(seen)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, groups=None):
+    def fit(self, X: Any, y: None = None, groups: Any = None) -> "SPDRecenter":
         """Fit one mean (and dispersion) per group.
 
         Parameters
@@ -393,25 +409,25 @@ class SPDRecenter(_SPDTransformerBase):
         -------
         self : SPDRecenter
         """
-        X = _check_3d(self, X, reset=True)
+        X, _ = _check_3d(self, X, reset=True)
         groups = self._groups(groups, X.shape[0])
         m = self._metric()
         labels = self._unique(groups)
         means, disps, scales = [], [], []
         for g in labels:
             M, d, s, _ = self._fit_one(
-                m, X[groups == g] if g is not None else X, self.rescale
+                m, X[_mask(groups == g, X)] if g is not None else X, self.rescale, g
             )
             means.append(M)
             disps.append(d)
             scales.append(s)
         self.groups_ = np.array(labels, dtype=object)
-        self.means_ = np.stack(means)
+        self.means_ = _stack(means)
         self.dispersions_ = np.array(disps)
         self.scales_ = np.array(scales)
         return self
 
-    def transform(self, X, groups=None):
+    def transform(self, X: Any, groups: Any = None) -> Any:
         """Re-centre (and rescale) each group.
 
         Parameters
@@ -426,7 +442,7 @@ class SPDRecenter(_SPDTransformerBase):
         Y : ndarray of shape (n_matrices, p, p)
         """
         check_is_fitted(self)
-        X = _check_3d(self, X, reset=False)
+        X, restore = _check_3d(self, X, reset=False)
         m = self._metric()
         if groups is None:
             if len(self.groups_) != 1:
@@ -437,18 +453,19 @@ class SPDRecenter(_SPDTransformerBase):
         else:
             groups = self._groups(groups, X.shape[0])
         fitted = {g: i for i, g in enumerate(self.groups_.tolist())}
-        out = np.empty_like(X)
+        out = X.clone() if is_torch(X) else np.empty_like(X)
         for g in self._unique(groups):
             sel = groups == g if g is not None else np.ones(X.shape[0], bool)
+            sel = _mask(sel, X)
             if g in fitted:
                 i = fitted[g]
-                M, s = self.means_[i], self.scales_[i]
+                M, s = _like(self.means_[i], X), self.scales_[i]
             else:
-                M, _, s, _ = self._fit_one(m, X[sel], self.rescale)
-            out[sel] = _stretch(m, _center(m, X[sel], M), s)
-        return out
+                M, _, s, _ = self._fit_one(m, X[sel], self.rescale, g)
+            out[sel] = _standardise(m, X[sel], M, s)
+        return restore(out)
 
-    def fit_transform(self, X, y=None, groups=None):
+    def fit_transform(self, X: Any, y: None = None, groups: Any = None) -> Any:
         """Fit per-group statistics and transform X with them.
 
         Parameters

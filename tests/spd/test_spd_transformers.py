@@ -190,3 +190,57 @@ def test_sklearn_properties_on_3d_input(rng, Est):
     # lists and float32 accepted (float64 out)
     assert est.transform(X.astype(np.float32)).dtype == np.float64
     np.testing.assert_allclose(est.transform(X.tolist()), Y, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "metric,theta",
+    [("affine", 1.0), ("affine", -0.5), ("logeuclid", 1.0), ("logcholesky", 0.5)],
+)
+def test_scaler_is_the_metric_group_actions(rng, metric, theta):
+    """One implementation of the group actions: the metric methods."""
+    from manigeo.spd import get_metric
+
+    X = random_spd(rng, 12, 4, cond=20)
+    sc = SPDStandardScaler(metric=metric, theta=theta).fit(X)
+    g = get_metric(metric, theta)
+    C = g.transport_to_identity(X, sc.mean_)
+    np.testing.assert_allclose(sc.transform(X), g.stretch(C, sc.scale_), atol=1e-10)
+    # the actions are isometries / scale distances to I by |s|
+    np.testing.assert_allclose(
+        g.distance(C[:6], C[6:]), g.distance(X[:6], X[6:]), rtol=1e-8
+    )
+    eye = np.eye(4)
+    np.testing.assert_allclose(
+        g.distance(g.stretch(C, 1.7), eye), 1.7 * g.distance(C, eye), rtol=1e-8
+    )
+    np.testing.assert_allclose(g.bias(C, sc.mean_), X, rtol=1e-9, atol=1e-10)
+    with pytest.raises(ValueError, match="no Lie-group structure"):
+        get_metric("bures-wasserstein").transport_to_identity(X, sc.mean_)
+
+
+@pytest.mark.parametrize("Est", [SPDStandardScaler, SPDRecenter])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_torch_end_to_end_without_host_copy(rng, monkeypatch, Est, dtype, device):
+    torch = pytest.importorskip("torch")
+    X = random_spd(rng, 12, 3, cond=20)
+    groups = np.repeat([0, 1], 6)
+    kw = {"groups": groups} if Est is SPDRecenter else {}
+    ref = Est().fit(X, **kw).transform(X, **kw)
+    Xt = torch.tensor(X, dtype=getattr(torch, dtype), device=device)
+
+    def boom(self, *a, **k):
+        raise AssertionError("host copy of a tensor")
+
+    monkeypatch.setattr(torch.Tensor, "numpy", boom)
+    est = Est().fit(Xt, **kw)
+    Y = est.transform(Xt, **kw)
+    Z = est.inverse_transform(Y) if Est is SPDStandardScaler else None
+    monkeypatch.undo()
+    assert isinstance(Y, torch.Tensor) and Y.dtype == Xt.dtype
+    assert Y.device.type == device
+    tol = 1e-9 if dtype == "float64" else 1e-4
+    np.testing.assert_allclose(Y.cpu().numpy(), ref, rtol=tol, atol=tol)
+    if Z is not None:
+        np.testing.assert_allclose(Z.cpu().numpy(), X, rtol=tol, atol=tol)
+    # a torch-fitted estimator transforms numpy input too (and vice versa)
+    np.testing.assert_allclose(est.transform(X, **kw), ref, rtol=tol, atol=tol)

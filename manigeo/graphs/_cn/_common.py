@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
-from ..._array import is_torch, resolve_device
+from ..._backend import is_torch, resolve_device
 from ..._validation import as_sparse_matrix, check_adjacency, check_int
 from . import _chunks, _graphblas_backend, _scipy_backend, _torch_backend
 

@@ -200,6 +200,6 @@ def neighbor_similarity(
 
 
 def _numpy(x):
-    from ..._array import to_numpy
+    from ..._backend import to_numpy
 
     return to_numpy(x)

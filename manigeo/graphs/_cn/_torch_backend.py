@@ -17,7 +17,7 @@ backends to rounding.
 
 import numpy as np
 
-from ..._array import import_torch
+from ..._backend import import_torch
 
 
 def _tensor(torch, a, device, dtype=None):
