@@ -220,8 +220,10 @@ class LieBatchNormSPD(nn.Module):
                 f"X is an empty batch (shape {tuple(X.shape)}); LieBatchNormSPD "
                 "needs at least one matrix"
             )
-        X = X.reshape(-1, self.n, self.n).to(torch.float64)
-        return check_spd(X, name="X", ndim=(3,))
+        # checked in the input's own precision (a float32 product is symmetric
+        # only to float32 round-off), then computed in float64
+        X = check_spd(X.reshape(-1, self.n, self.n), name="X", ndim=(3,))
+        return X.to(torch.float64)
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         """Normalize a batch.
