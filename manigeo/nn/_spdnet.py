@@ -22,6 +22,7 @@ import math
 import torch
 from torch import nn
 
+from manigeo._backend import spectral_function
 from manigeo.spd import expm, logm
 
 # ------------------------------------------------------------------ validation
@@ -200,41 +201,13 @@ class BiMap(nn.Module):
 # ------------------------------------------------------------------------ ReEig
 
 
-def _clamp_loewner(w: torch.Tensor, fw: torch.Tensor, eps: float) -> torch.Tensor:
-    """Divided differences of ``f(λ) = max(λ, eps)`` at the eigenvalues ``w``.
+def _rectify(eps: float):
+    """``f(λ) = max(λ, eps)`` and its derivative, for the shared spectral map."""
 
-    ``f`` is piecewise linear, so the difference quotient is exact whenever the
-    eigenvalues differ; at (numerically) equal eigenvalues the derivative is
-    used, ``f'(λ) = 1`` for ``λ > eps`` and ``0`` otherwise (Huang & Van Gool's
-    subgradient at the clamp).
-    """
-    wi, wj = w[..., :, None], w[..., None, :]
-    diff = wi - wj
-    scale = torch.maximum(wi.abs(), wj.abs()).clamp_min(torch.finfo(w.dtype).tiny)
-    close = diff.abs() <= 4 * torch.finfo(w.dtype).eps * scale
-    dmid = (0.5 * (wi + wj) > eps).to(w.dtype)
-    safe = torch.where(close, torch.ones_like(diff), diff)
-    quotient = (fw[..., :, None] - fw[..., None, :]) / safe
-    return torch.where(close, dmid, quotient)
+    def fn(w, _p):
+        return w.clamp_min(eps), (w > eps).to(w.dtype), None
 
-
-class _ReEigFunction(torch.autograd.Function):
-    """``U max(Λ, eps) Uᵀ`` with the Daleckii–Krein backward."""
-
-    @staticmethod
-    def forward(ctx, X, eps):
-        w, U = torch.linalg.eigh(_sym(X))
-        fw = w.clamp_min(eps)
-        ctx.save_for_backward(w, U, fw)
-        ctx.eps = eps
-        return (U * fw[..., None, :]) @ U.mT
-
-    @staticmethod
-    def backward(ctx, G):
-        w, U, fw = ctx.saved_tensors
-        K = _clamp_loewner(w, fw, ctx.eps)
-        grad = U @ (K * (U.mT @ _sym(G) @ U)) @ U.mT
-        return grad, None
+    return fn
 
 
 def _check_eps(eps) -> float:
@@ -278,7 +251,8 @@ class ReEig(nn.Module):
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         """Rectify the eigenvalues of ``X`` (shape ``(..., n, n)``, symmetric)."""
         _check_matrices(X, layer="ReEig")
-        return _ReEigFunction.apply(X, self.eps)
+        # one Daleckii-Krein backward for the package: manigeo._backend
+        return spectral_function(_sym(X), _rectify(self.eps))
 
 
 # ---------------------------------------------------------------- LogEig/ExpEig
