@@ -7,6 +7,7 @@ internals or silently produces a wrong answer.
 """
 
 from numbers import Integral
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -65,15 +66,84 @@ def check_dense_size(
     return nbytes
 
 
-def check_points(X, *, name="X", min_samples=1, dtype=np.float64, ensure_2d=True):
-    """Validate a point cloud: a finite 2-D float array (n_samples, n_features).
+def check_numeric_dtype(X: Any, *, name: str = "X") -> None:
+    """Raise a TypeError unless ``X`` holds real numbers (bool, int or float).
 
-    Torch tensors are moved to numpy.  NaN and inf raise a ValueError.
+    Complex input is refused rather than cast to its real part (NumPy would
+    only warn with a ``ComplexWarning``), and so are object and string arrays.
+
+    Parameters
+    ----------
+    X : ndarray, sparse matrix or torch tensor
+        Array whose dtype is checked (its values are not read).
+    name : str, default="X"
+        Name used in the message.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from manigeo._validation import check_numeric_dtype
+    >>> check_numeric_dtype(np.eye(2))
+    >>> check_numeric_dtype(np.eye(2) + 1j, name="W")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    TypeError: W has complex dtype complex128; manigeo works with real numbers: ...
     """
     if is_torch(X):
+        if X.is_complex():
+            raise TypeError(
+                f"{name} has complex dtype {X.dtype}; manigeo works with real "
+                "numbers: pass X.real or abs(X) explicitly"
+            )
+        return
+    dtype = np.dtype(getattr(X, "dtype", None) or np.asarray(X).dtype)
+    if dtype.kind == "c":
+        raise TypeError(
+            f"{name} has complex dtype {dtype}; manigeo works with real numbers: "
+            "pass X.real or abs(X) explicitly"
+        )
+    if dtype.kind not in "biuf":
+        raise TypeError(
+            f"{name} must be numeric (bool, int or float), got dtype={dtype}"
+            + (" (mixed or non-numeric entries)" if dtype.kind in "OUS" else "")
+        )
+
+
+def check_points(
+    X: Any,
+    *,
+    name: str = "X",
+    min_samples: int = 1,
+    dtype: Any = np.float64,
+    ensure_2d: bool = True,
+) -> np.ndarray:
+    """Validate a point cloud: a finite 2-D float array (n_samples, n_features).
+
+    Torch tensors are moved to numpy.  NaN and inf raise a ValueError; complex,
+    object and string arrays a TypeError.  The input is never modified.
+
+    Examples
+    --------
+    >>> from manigeo._validation import check_points
+    >>> check_points([[0, 1], [2, 3]])
+    array([[0., 1.],
+           [2., 3.]])
+    """
+    if is_torch(X):
+        check_numeric_dtype(X, name=name)
         X = X.detach().cpu().numpy()
     if sp.issparse(X):
         raise TypeError(f"{name} must be a dense array of points, got a sparse matrix")
+    if not hasattr(X, "dtype"):
+        try:
+            X = np.asarray(X)
+        except ValueError as exc:  # ragged nested lists
+            raise ValueError(f"{name} must be a rectangular array: {exc}") from None
+    if hasattr(X, "iloc"):  # pandas: let scikit-learn read the columns
+        if any(np.dtype(t).kind == "c" for t in getattr(X, "dtypes", [])):
+            raise TypeError(f"{name} has complex columns; manigeo works with reals")
+    else:
+        check_numeric_dtype(X, name=name)
     return check_array(
         X,
         dtype=dtype,
@@ -133,13 +203,16 @@ def as_sparse_matrix(A, *, name="adjacency"):
         if nx is not None and isinstance(A, nx.Graph):
             A = nx.to_scipy_sparse_array(A, weight="weight", format="csr")
     if sp.issparse(A):
+        check_numeric_dtype(A, name=name)
         # always a copy: the checks below edit the matrix (diagonal, explicit
         # zeros, sorting) and must never touch the caller's arrays
         A = sp.csr_array(A, dtype=np.float64, copy=True)
     else:
-        A = np.asarray(A)
-        if A.dtype == object:
-            raise TypeError(f"{name} must be numeric, got dtype=object")
+        try:
+            A = np.asarray(A)
+        except ValueError as exc:  # ragged nested lists
+            raise ValueError(f"{name} must be a rectangular matrix: {exc}") from None
+        check_numeric_dtype(A, name=name)
         if A.ndim != 2:
             raise ValueError(f"{name} must be a 2-D matrix, got ndim={A.ndim}")
         A = sp.csr_array(A.astype(np.float64, copy=False))
@@ -156,6 +229,7 @@ def check_adjacency(
     self_loops="remove",
     nonnegative=True,
     min_nodes=1,
+    explicit_zeros="drop",
 ):
     """Validate an adjacency / weight matrix and return it as a CSR array.
 
@@ -177,12 +251,34 @@ def check_adjacency(
         Reject negative weights.
     min_nodes : int, default=1
         Minimum number of nodes.
+    explicit_zeros : {"drop", "keep"}, default="drop"
+        What a stored zero of a sparse input means: no edge (``"drop"``), or an
+        edge of length 0 (``"keep"``, as in ``scipy.sparse.csgraph``: two nodes
+        at distance 0).  Zeros of a dense input are never edges.
 
     Returns
     -------
     A : scipy.sparse.csr_array of shape (n, n), float64
-        Canonical CSR (sorted indices, no duplicates, no explicit zeros).
+        Canonical CSR (sorted indices, no duplicates, no explicit zeros unless
+        ``explicit_zeros="keep"``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from manigeo._validation import check_adjacency
+    >>> check_adjacency(np.array([[0, 1], [1, 0]])).toarray()
+    array([[0., 1.],
+           [1., 0.]])
+    >>> check_adjacency(np.array([[0, 1], [0, 0]]))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: adjacency is not symmetric (2 entries differ from their transpose); ...
     """
+    if explicit_zeros not in ("drop", "keep"):
+        raise ValueError(
+            f"explicit_zeros must be 'drop' or 'keep', got {explicit_zeros!r}"
+        )
+    keep_zeros = explicit_zeros == "keep"
     if symmetric not in _SYMMETRIZE:
         raise ValueError(f"symmetric must be one of {_SYMMETRIZE}, got {symmetric!r}")
     if self_loops not in _SELF_LOOPS:
@@ -202,7 +298,8 @@ def check_adjacency(
         raise ValueError(
             f"{name} must be a binary 0/1 adjacency matrix, found weight {bad!r}"
         )
-    A.eliminate_zeros()
+    if not keep_zeros:
+        A.eliminate_zeros()
     diag = A.diagonal()
     if np.any(diag != 0):
         if self_loops == "raise":
@@ -210,9 +307,8 @@ def check_adjacency(
                 f"{name} has {int(np.count_nonzero(diag))} self-loops (non-zero "
                 "diagonal); pass self_loops='remove' to drop them"
             )
-        if self_loops == "remove":
-            A.setdiag(0)
-            A.eliminate_zeros()
+    if self_loops == "remove" or (keep_zeros and self_loops == "raise"):
+        A = _drop_diagonal(A)
     if symmetric != "ignore" and not exactly_symmetric(A):
         asym = A - A.T
         asym.eliminate_zeros()
@@ -233,9 +329,22 @@ def check_adjacency(
                 else:
                     A = (A + A.T) * 0.5
                 A = sp.csr_array(A)
-                A.eliminate_zeros()
+                if not keep_zeros:
+                    A.eliminate_zeros()
     A.sort_indices()
     return A
+
+
+def _drop_diagonal(A):
+    """``A`` without its stored diagonal entries (other explicit zeros kept)."""
+    rows = np.repeat(np.arange(A.shape[0]), np.diff(A.indptr))
+    off = rows != A.indices
+    if off.all():
+        return A
+    indptr = np.concatenate(
+        [[0], np.cumsum(np.bincount(rows[off], minlength=A.shape[0]))]
+    )
+    return sp.csr_array((A.data[off], A.indices[off], indptr), shape=A.shape)
 
 
 def exactly_symmetric(A):
