@@ -6,6 +6,8 @@ would not fit in memory, ...), so that bad input never reaches NumPy/SciPy
 internals or silently produces a wrong answer.
 """
 
+from __future__ import annotations
+
 from numbers import Integral
 from typing import Any
 
@@ -36,8 +38,14 @@ def _format_bytes(nbytes):
 
 
 def check_dense_size(
-    n_rows, n_cols, *, itemsize=8, max_bytes=None, what="array", hint=None
-):
+    n_rows: int,
+    n_cols: int,
+    *,
+    itemsize: int = 8,
+    max_bytes: int | None = None,
+    what: str = "array",
+    hint: str | None = None,
+) -> int:
     """Raise a ValueError if a dense ``n_rows x n_cols`` array would be too large.
 
     Parameters
@@ -154,7 +162,9 @@ def check_points(
     )
 
 
-def check_int(value, name, *, minimum=None, maximum=None):
+def check_int(
+    value: Any, name: str, *, minimum: int | None = None, maximum: int | None = None
+) -> int:
     """Validate an integer parameter (bools are rejected)."""
     if isinstance(value, bool) or not isinstance(value, Integral):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
@@ -187,7 +197,7 @@ def _torch_sparse_to_scipy(A):
     raise TypeError(f"unsupported torch layout {A.layout} for an adjacency matrix")
 
 
-def as_sparse_matrix(A, *, name="adjacency"):
+def as_sparse_matrix(A: Any, *, name: str = "adjacency") -> sp.csr_array:
     """Convert scipy.sparse (any format), dense arrays, networkx graphs and torch
     (sparse or dense) tensors to a ``scipy.sparse.csr_array`` of float64.
 
@@ -221,16 +231,16 @@ def as_sparse_matrix(A, *, name="adjacency"):
 
 
 def check_adjacency(
-    A,
+    A: Any,
     *,
-    name="adjacency",
-    binary=False,
-    symmetric="raise",
-    self_loops="remove",
-    nonnegative=True,
-    min_nodes=1,
-    explicit_zeros="drop",
-):
+    name: str = "adjacency",
+    binary: bool = False,
+    symmetric: str = "raise",
+    self_loops: str = "remove",
+    nonnegative: bool = True,
+    min_nodes: int = 1,
+    explicit_zeros: str = "drop",
+) -> sp.csr_array:
     """Validate an adjacency / weight matrix and return it as a CSR array.
 
     Parameters
@@ -347,7 +357,7 @@ def _drop_diagonal(A):
     return sp.csr_array((A.data[off], A.indices[off], indptr), shape=A.shape)
 
 
-def exactly_symmetric(A):
+def exactly_symmetric(A: sp.csr_array) -> bool:
     """True when the canonical CSR ``A`` equals its transpose exactly.
 
     One linear-time CSR transposition and three array comparisons: several
@@ -362,14 +372,14 @@ def exactly_symmetric(A):
     )
 
 
-def component_report(A):
+def component_report(A: Any) -> tuple[int, np.ndarray, np.ndarray]:
     """Return ``(n_components, labels, sizes)`` of the (weakly) connected components."""
     n_comp, labels = csgraph.connected_components(A, directed=False)
     sizes = np.bincount(labels, minlength=n_comp)
     return n_comp, labels, sizes
 
 
-def largest_component(A):
+def largest_component(A: Any) -> tuple[np.ndarray, int]:
     """Nodes of the largest connected component.
 
     Returns
@@ -383,7 +393,7 @@ def largest_component(A):
     return np.flatnonzero(labels == np.argmax(sizes)), n_comp
 
 
-def check_connected(A, *, name="adjacency", hint=None):
+def check_connected(A: Any, *, name: str = "adjacency", hint: str | None = None) -> Any:
     """Raise a ValueError naming the components when the graph is disconnected."""
     n_comp, _, sizes = component_report(A)
     if n_comp > 1:
@@ -398,7 +408,7 @@ def check_connected(A, *, name="adjacency", hint=None):
     return A
 
 
-def check_matrix_size(estimator, X, *, reset):
+def check_matrix_size(estimator: Any, X: np.ndarray, *, reset: bool) -> np.ndarray:
     """Record (``reset=True``) or check the matrix size ``p`` of a (n, p, p) stack.
 
     The matrix-input estimators store ``p`` as ``n_features_in_``; a later
