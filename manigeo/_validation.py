@@ -104,7 +104,16 @@ def check_numeric_dtype(X: Any, *, name: str = "X") -> None:
                 "numbers: pass X.real or abs(X) explicitly"
             )
         return
-    dtype = np.dtype(getattr(X, "dtype", None) or np.asarray(X).dtype)
+    dtype = getattr(X, "dtype", None)
+    dtype = np.asarray(X).dtype if dtype is None else np.dtype(dtype)
+    if dtype.kind == "O" and not sp.issparse(X):
+        # an object array of plain numbers is numeric (scikit-learn accepts it)
+        try:
+            values = np.asarray(X, dtype=np.float64)
+        except (TypeError, ValueError):
+            values = None
+        if values is not None:
+            return
     if dtype.kind == "c":
         raise TypeError(
             f"{name} has complex dtype {dtype}; manigeo works with real numbers: "
@@ -142,15 +151,16 @@ def check_points(
         X = X.detach().cpu().numpy()
     if sp.issparse(X):
         raise TypeError(f"{name} must be a dense array of points, got a sparse matrix")
-    if not hasattr(X, "dtype"):
-        try:
-            X = np.asarray(X)
-        except ValueError as exc:  # ragged nested lists
-            raise ValueError(f"{name} must be a rectangular array: {exc}") from None
-    if hasattr(X, "iloc"):  # pandas: let scikit-learn read the columns
-        if any(np.dtype(t).kind == "c" for t in getattr(X, "dtypes", [])):
+    if hasattr(X, "iloc") and hasattr(X, "dtypes"):
+        # pandas: scikit-learn reads the columns; only complex ones are refused
+        if any(getattr(t, "kind", "") == "c" for t in X.dtypes):
             raise TypeError(f"{name} has complex columns; manigeo works with reals")
     else:
+        if not hasattr(X, "dtype"):
+            try:
+                X = np.asarray(X)
+            except ValueError as exc:  # ragged nested lists
+                raise ValueError(f"{name} must be a rectangular array: {exc}") from None
         check_numeric_dtype(X, name=name)
     return check_array(
         X,

@@ -217,6 +217,12 @@ def distances_asym():
     return D
 
 
+def distances_object():
+    D = distances().astype(object)
+    D[0, 1] = "x"
+    return D
+
+
 def distances_negative():
     D = distances()
     D[0, 1] = D[1, 0] = -1.0
@@ -806,7 +812,7 @@ def _build_table() -> list[Row]:
                 name,
                 "object dtype",
                 func,
-                lambda: (distances(), distances().astype(object)),
+                lambda: (distances(), distances_object()),
                 TypeError,
                 "numeric",
             ),
