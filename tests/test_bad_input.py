@@ -1231,6 +1231,195 @@ def _build_table() -> list[Row]:
             "threshold",
         ),
     ]
+    # ---- the remaining public callables ------------------------------------------
+    lap = lambda: (g.laplacian(path_graph()),)  # noqa: E731
+    frames = lambda: (np.tile(np.eye(3)[:, :2], (6, 1, 1)),)  # noqa: E731
+    T += [
+        Row(
+            "graphs.as_sparse_matrix",
+            "wrong ndim",
+            g.as_sparse_matrix,
+            lambda: (np.ones(3),),
+            ValueError,
+            "2-D",
+        ),
+        Row(
+            "graphs.as_sparse_matrix",
+            "complex",
+            g.as_sparse_matrix,
+            lambda: (graph_complex(),),
+            TypeError,
+            "complex",
+        ),
+        Row(
+            "graphs.as_sparse_matrix",
+            "object dtype",
+            g.as_sparse_matrix,
+            lambda: (graph_object(),),
+            TypeError,
+            "numeric",
+        ),
+        Row(
+            "rgg.edge_moments",
+            "unknown option",
+            rgg.edge_moments,
+            lambda: (0,),
+            ValueError,
+            "dimension",
+        ),
+        Row(
+            "heat.chebyshev_order",
+            "negative weights",
+            heat.chebyshev_order,
+            lambda: (-1.0, 2.0),
+            ValueError,
+            "t",
+            xfail=HEAT_TODO,
+        ),
+        Row(
+            "heat.chebyshev_order",
+            "NaN",
+            heat.chebyshev_order,
+            lambda: (np.nan, 2.0),
+            ValueError,
+            "t",
+            xfail=HEAT_TODO,
+        ),
+        Row(
+            "heat.heat_doubling",
+            "non-square",
+            lambda L: list(heat.heat_doubling(L, 1.0, 3)),
+            lambda: (np.ones((3, 4)),),
+            ValueError,
+            "square",
+            xfail=HEAT_TODO,
+        ),
+        Row(
+            "heat.heat_doubling",
+            "negative weights",
+            lambda L: list(heat.heat_doubling(L, -1.0, 3)),
+            lap,
+            ValueError,
+            "t_min",
+            xfail=HEAT_TODO,
+        ),
+        Row(
+            "embedding.landmark_mds",
+            "NaN",
+            embedding.landmark_mds,
+            lambda: (distances_nan()[:3], np.arange(3)),
+            ValueError,
+            "NaN",
+        ),
+        Row(
+            "embedding.landmark_mds",
+            "out-of-range node",
+            embedding.landmark_mds,
+            lambda: (distances()[:3], np.array([0, 1, 9])),
+            ValueError,
+            "landmarks|range",
+            xfail=HEAT_TODO,
+        ),
+        Row(
+            "embedding.riemann_metric",
+            "NaN",
+            embedding.riemann_metric,
+            lambda: (g.laplacian(path_graph()), points_nan()[:5]),
+            ValueError,
+            "NaN",
+        ),
+        Row(
+            "embedding.riemann_metric",
+            "non-square",
+            embedding.riemann_metric,
+            lambda: (g.laplacian(path_graph()), points(4)),
+            ValueError,
+            "rows|points",
+        ),
+        Row(
+            "spd.expm",
+            "NaN",
+            spd.expm,
+            lambda: (np.full((2, 2), np.nan),),
+            ValueError,
+            "NaN",
+        ),
+        Row(
+            "spd.expm",
+            "non-symmetric",
+            spd.expm,
+            lambda: (np.array([[0.0, 1.0], [0.0, 0.0]]),),
+            ValueError,
+            "symmetric",
+            xfail=SPD_BRANCH,
+        ),
+        Row(
+            "spd.geodesic",
+            "NaN",
+            spd.geodesic,
+            lambda: (np.eye(2), 2 * np.eye(2), np.nan),
+            ValueError,
+            "t",
+        ),
+        Row(
+            "spd.geodesic",
+            "non-SPD",
+            spd.geodesic,
+            lambda: (-np.eye(2), 2 * np.eye(2), 0.5),
+            ValueError,
+            "positive definite",
+        ),
+        _unknown("spd.get_metric", spd.get_metric, lambda: (), metric="bogus"),
+        Row(
+            "sheaf.local_pca",
+            "NaN",
+            sheaf.local_pca,
+            lambda: (points_nan()[:20], np.tile(np.arange(5), (20, 1))),
+            ValueError,
+            "NaN",
+        ),
+        Row(
+            "sheaf.local_pca",
+            "out-of-range node",
+            sheaf.local_pca,
+            lambda: (points(20), np.full((20, 5), 99)),
+            ValueError,
+            "neighbor",
+        ),
+        Row(
+            "sheaf.procrustes_transports",
+            "out-of-range node",
+            sheaf.procrustes_transports,
+            lambda: (frames()[0][:3], np.array([[0, 1, 2], [1, 2, 3]])),
+            ValueError,
+            "outside",
+        ),
+        Row(
+            "sheaf.procrustes_transports",
+            "NaN",
+            sheaf.procrustes_transports,
+            lambda: (_with3(frames()[0], np.nan), np.array([[0, 1], [1, 2]])),
+            ValueError,
+            "NaN|finite",
+            xfail=SHEAF_TODO,
+        ),
+        Row(
+            "datasets.Geodesic",
+            "out-of-range node",
+            lambda i: datasets.make_sphere(10, random_state=0)[1](i),
+            lambda: ([0, 99],),
+            ValueError,
+            "outside",
+        ),
+        Row(
+            "datasets.Geodesic",
+            "wrong type",
+            lambda i: datasets.make_sphere(10, random_state=0)[1](i),
+            lambda: ([0.5],),
+            TypeError,
+            "integer",
+        ),
+    ]
     # ---- torch layers -------------------------------------------------------------
     if HAS_TORCH:
         T += _liebn_rows()
@@ -1246,7 +1435,7 @@ def _with3(X, value):
 def _liebn_rows():
     import torch
 
-    from manigeo.nn import LieBatchNormSPD
+    from manigeo.nn import LieBatchNormSPD, SheafDiffusion
 
     def bn(X):
         return LieBatchNormSPD(3).train()(X)
@@ -1284,6 +1473,22 @@ def _liebn_rows():
             lambda: (torch.ones(3, dtype=torch.float64),),
             ValueError,
             "shape|ndim",
+        ),
+        Row(
+            "nn.SheafDiffusion",
+            "unknown option",
+            lambda x: SheafDiffusion(2, 4, normalization="bogus"),
+            t(spd_batch),
+            ValueError,
+            "normalization",
+        ),
+        Row(
+            "nn.SheafDiffusion",
+            "empty",
+            lambda x: SheafDiffusion(0, 4),
+            t(spd_batch),
+            ValueError,
+            "stalk_dim",
         ),
         Row(
             "nn.LieBatchNormSPD",
@@ -1448,6 +1653,43 @@ def test_fuzz_points(X):
     else:
         assert out.shape == (len(X), len(X))
     assert _same(X, before)
+
+
+def test_table_covers_every_public_callable():
+    """A row for every public function and estimator of every subpackage."""
+    import importlib
+
+    covered = {row.name.removesuffix(".fit") for row in TABLE}
+    missing = []
+    for sub in (
+        "graphs",
+        "geodesics",
+        "rgg",
+        "heat",
+        "embedding",
+        "spd",
+        "lie",
+        "sheaf",
+        "datasets",
+        "metrics",
+        "nn",
+    ):
+        if sub == "nn" and not HAS_TORCH:
+            continue
+        module = importlib.import_module(f"manigeo.{sub}")
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if not callable(obj) or name in NOT_CALLABLE_API:
+                continue
+            top_level = name[0].isupper() and hasattr(manigeo, name)
+            key = name if top_level else f"{sub}.{name}"
+            if key not in covered:
+                missing.append(key)
+    assert not missing, f"no bad-input row for {missing}"
+
+
+#: public names that take no user input to validate
+NOT_CALLABLE_API = {"Orientability"}  # a result named tuple
 
 
 # ---------------------------------------------------------- user-guide page
