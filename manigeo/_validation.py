@@ -8,7 +8,7 @@ internals or silently produces a wrong answer.
 
 from __future__ import annotations
 
-from numbers import Integral
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
@@ -107,12 +107,9 @@ def check_numeric_dtype(X: Any, *, name: str = "X") -> None:
     dtype = getattr(X, "dtype", None)
     dtype = np.asarray(X).dtype if dtype is None else np.dtype(dtype)
     if dtype.kind == "O" and not sp.issparse(X):
-        # an object array of plain numbers is numeric (scikit-learn accepts it)
-        try:
-            values = np.asarray(X, dtype=np.float64)
-        except (TypeError, ValueError):
-            values = None
-        if values is not None:
+        # an object array of real numbers is numeric (scikit-learn accepts it);
+        # None, strings or complex numbers inside it are not
+        if all(isinstance(v, Real) for v in np.asarray(X).flat):
             return
     if dtype.kind == "c":
         raise TypeError(
