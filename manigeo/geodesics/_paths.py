@@ -188,7 +188,7 @@ def select_landmarks(
     """
     if method not in _LANDMARK_METHODS:
         raise ValueError(f"method must be one of {_LANDMARK_METHODS}, got {method!r}")
-    W = _check_graph(W, "raise", False)
+    W = _check_graph(W, "raise", False, explicit_zeros="keep")
     n = W.shape[0]
     m = check_int(n_landmarks, "n_landmarks", minimum=1, maximum=n)
     rng = check_random_state(random_state)

@@ -84,6 +84,9 @@ def test_explicit_zero_length_edges_kept():
     np.testing.assert_array_equal(expected, [[0.0, 0.0, 1.0]])
     np.testing.assert_array_equal(shortest_paths(W, [0]), expected)
     assert W.nnz == 4  # input untouched
+    # landmark distances see the same graph (node 1 is at distance 0 from 0)
+    L, DL = landmark_shortest_paths(W, 2, random_state=0)
+    np.testing.assert_array_equal(DL, shortest_paths(W, L))
     # an explicit zero on the diagonal is not an edge, and a dense zero never is
     D = shortest_paths(np.array([[0.0, 0.0], [0.0, 0.0]]), on_disconnected="inf")
     np.testing.assert_array_equal(D, [[0.0, np.inf], [np.inf, 0.0]])
