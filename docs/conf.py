@@ -32,6 +32,9 @@ exclude_patterns = [
 ]
 autosummary_generate = True
 autodoc_default_options = {"members": True, "inherited-members": False}
+# types are documented in the numpydoc Parameters sections; the signature hints
+# (numpy.typing.ArrayLike expands to private numpy classes) would only add noise
+autodoc_typehints = "none"
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 html_theme = "alabaster"

@@ -6,7 +6,9 @@ would not fit in memory, ...), so that bad input never reaches NumPy/SciPy
 internals or silently produces a wrong answer.
 """
 
-from numbers import Integral
+from __future__ import annotations
+
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
@@ -36,8 +38,14 @@ def _format_bytes(nbytes):
 
 
 def check_dense_size(
-    n_rows, n_cols, *, itemsize=8, max_bytes=None, what="array", hint=None
-):
+    n_rows: int,
+    n_cols: int,
+    *,
+    itemsize: int = 8,
+    max_bytes: int | None = None,
+    what: str = "array",
+    hint: str | None = None,
+) -> int:
     """Raise a ValueError if a dense ``n_rows x n_cols`` array would be too large.
 
     Parameters
@@ -66,15 +74,91 @@ def check_dense_size(
     return nbytes
 
 
-def check_points(X, *, name="X", min_samples=1, dtype=np.float64, ensure_2d=True):
-    """Validate a point cloud: a finite 2-D float array (n_samples, n_features).
+def check_numeric_dtype(X: Any, *, name: str = "X") -> None:
+    """Raise a TypeError unless ``X`` holds real numbers (bool, int or float).
 
-    Torch tensors are moved to numpy.  NaN and inf raise a ValueError.
+    Complex input is refused rather than cast to its real part (NumPy would
+    only warn with a ``ComplexWarning``), and so are object and string arrays.
+
+    Parameters
+    ----------
+    X : ndarray, sparse matrix or torch tensor
+        Array whose dtype is checked (its values are not read).
+    name : str, default="X"
+        Name used in the message.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from manigeo._validation import check_numeric_dtype
+    >>> check_numeric_dtype(np.eye(2))
+    >>> check_numeric_dtype(np.eye(2) + 1j, name="W")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    TypeError: W has complex dtype complex128; manigeo works with real numbers: ...
     """
     if is_torch(X):
+        if X.is_complex():
+            raise TypeError(
+                f"{name} has complex dtype {X.dtype}; manigeo works with real "
+                "numbers: pass X.real or abs(X) explicitly"
+            )
+        return
+    dtype = getattr(X, "dtype", None)
+    dtype = np.asarray(X).dtype if dtype is None else np.dtype(dtype)
+    if dtype.kind == "O" and not sp.issparse(X):
+        # an object array of real numbers is numeric (scikit-learn accepts it);
+        # None, strings or complex numbers inside it are not
+        if all(isinstance(v, Real) for v in np.asarray(X).flat):
+            return
+    if dtype.kind == "c":
+        raise TypeError(
+            f"{name} has complex dtype {dtype}; manigeo works with real numbers: "
+            "pass X.real or abs(X) explicitly"
+        )
+    if dtype.kind not in "biuf":
+        raise TypeError(
+            f"{name} must be numeric (bool, int or float), got dtype={dtype}"
+            + (" (mixed or non-numeric entries)" if dtype.kind in "OUS" else "")
+        )
+
+
+def check_points(
+    X: Any,
+    *,
+    name: str = "X",
+    min_samples: int = 1,
+    dtype: Any = np.float64,
+    ensure_2d: bool = True,
+) -> np.ndarray:
+    """Validate a point cloud: a finite 2-D float array (n_samples, n_features).
+
+    Torch tensors are moved to numpy.  NaN and inf raise a ValueError; complex,
+    object and string arrays a TypeError.  The input is never modified.
+
+    Examples
+    --------
+    >>> from manigeo._validation import check_points
+    >>> check_points([[0, 1], [2, 3]])
+    array([[0., 1.],
+           [2., 3.]])
+    """
+    if is_torch(X):
+        check_numeric_dtype(X, name=name)
         X = X.detach().cpu().numpy()
     if sp.issparse(X):
         raise TypeError(f"{name} must be a dense array of points, got a sparse matrix")
+    if hasattr(X, "iloc") and hasattr(X, "dtypes"):
+        # pandas: scikit-learn reads the columns; only complex ones are refused
+        if any(getattr(t, "kind", "") == "c" for t in X.dtypes):
+            raise TypeError(f"{name} has complex columns; manigeo works with reals")
+    else:
+        if not hasattr(X, "dtype"):
+            try:
+                X = np.asarray(X)
+            except ValueError as exc:  # ragged nested lists
+                raise ValueError(f"{name} must be a rectangular array: {exc}") from None
+        check_numeric_dtype(X, name=name)
     return check_array(
         X,
         dtype=dtype,
@@ -85,7 +169,9 @@ def check_points(X, *, name="X", min_samples=1, dtype=np.float64, ensure_2d=True
     )
 
 
-def check_int(value, name, *, minimum=None, maximum=None):
+def check_int(
+    value: Any, name: str, *, minimum: int | None = None, maximum: int | None = None
+) -> int:
     """Validate an integer parameter (bools are rejected)."""
     if isinstance(value, bool) or not isinstance(value, Integral):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
@@ -118,7 +204,7 @@ def _torch_sparse_to_scipy(A):
     raise TypeError(f"unsupported torch layout {A.layout} for an adjacency matrix")
 
 
-def as_sparse_matrix(A, *, name="adjacency"):
+def as_sparse_matrix(A: Any, *, name: str = "adjacency") -> sp.csr_array:
     """Convert scipy.sparse (any format), dense arrays, networkx graphs and torch
     (sparse or dense) tensors to a ``scipy.sparse.csr_array`` of float64.
 
@@ -134,13 +220,16 @@ def as_sparse_matrix(A, *, name="adjacency"):
         if nx is not None and isinstance(A, nx.Graph):
             A = nx.to_scipy_sparse_array(A, weight="weight", format="csr")
     if sp.issparse(A):
+        check_numeric_dtype(A, name=name)
         # always a copy: the checks below edit the matrix (diagonal, explicit
         # zeros, sorting) and must never touch the caller's arrays
         A = sp.csr_array(A, dtype=np.float64, copy=True)
     else:
-        A = np.asarray(A)
-        if A.dtype == object:
-            raise TypeError(f"{name} must be numeric, got dtype=object")
+        try:
+            A = np.asarray(A)
+        except ValueError as exc:  # ragged nested lists
+            raise ValueError(f"{name} must be a rectangular matrix: {exc}") from None
+        check_numeric_dtype(A, name=name)
         if A.ndim != 2:
             raise ValueError(f"{name} must be a 2-D matrix, got ndim={A.ndim}")
         A = sp.csr_array(A.astype(np.float64, copy=False))
@@ -149,15 +238,16 @@ def as_sparse_matrix(A, *, name="adjacency"):
 
 
 def check_adjacency(
-    A,
+    A: Any,
     *,
-    name="adjacency",
-    binary=False,
-    symmetric="raise",
-    self_loops="remove",
-    nonnegative=True,
-    min_nodes=1,
-):
+    name: str = "adjacency",
+    binary: bool = False,
+    symmetric: str = "raise",
+    self_loops: str = "remove",
+    nonnegative: bool = True,
+    min_nodes: int = 1,
+    explicit_zeros: str = "drop",
+) -> sp.csr_array:
     """Validate an adjacency / weight matrix and return it as a CSR array.
 
     Parameters
@@ -178,12 +268,34 @@ def check_adjacency(
         Reject negative weights.
     min_nodes : int, default=1
         Minimum number of nodes.
+    explicit_zeros : {"drop", "keep"}, default="drop"
+        What a stored zero of a sparse input means: no edge (``"drop"``), or an
+        edge of length 0 (``"keep"``, as in ``scipy.sparse.csgraph``: two nodes
+        at distance 0).  Zeros of a dense input are never edges.
 
     Returns
     -------
     A : scipy.sparse.csr_array of shape (n, n), float64
-        Canonical CSR (sorted indices, no duplicates, no explicit zeros).
+        Canonical CSR (sorted indices, no duplicates, no explicit zeros unless
+        ``explicit_zeros="keep"``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from manigeo._validation import check_adjacency
+    >>> check_adjacency(np.array([[0, 1], [1, 0]])).toarray()
+    array([[0., 1.],
+           [1., 0.]])
+    >>> check_adjacency(np.array([[0, 1], [0, 0]]))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: adjacency is not symmetric (2 entries differ from their transpose); ...
     """
+    if explicit_zeros not in ("drop", "keep"):
+        raise ValueError(
+            f"explicit_zeros must be 'drop' or 'keep', got {explicit_zeros!r}"
+        )
+    keep_zeros = explicit_zeros == "keep"
     if symmetric not in _SYMMETRIZE:
         raise ValueError(f"symmetric must be one of {_SYMMETRIZE}, got {symmetric!r}")
     if self_loops not in _SELF_LOOPS:
@@ -203,7 +315,8 @@ def check_adjacency(
         raise ValueError(
             f"{name} must be a binary 0/1 adjacency matrix, found weight {bad!r}"
         )
-    A.eliminate_zeros()
+    if not keep_zeros:
+        A.eliminate_zeros()
     diag = A.diagonal()
     if np.any(diag != 0):
         if self_loops == "raise":
@@ -211,9 +324,8 @@ def check_adjacency(
                 f"{name} has {int(np.count_nonzero(diag))} self-loops (non-zero "
                 "diagonal); pass self_loops='remove' to drop them"
             )
-        if self_loops == "remove":
-            A.setdiag(0)
-            A.eliminate_zeros()
+    if self_loops == "remove" or (keep_zeros and self_loops == "raise"):
+        A = _drop_diagonal(A)
     if symmetric != "ignore" and not exactly_symmetric(A):
         asym = A - A.T
         asym.eliminate_zeros()
@@ -234,12 +346,25 @@ def check_adjacency(
                 else:
                     A = (A + A.T) * 0.5
                 A = sp.csr_array(A)
-                A.eliminate_zeros()
+                if not keep_zeros:
+                    A.eliminate_zeros()
     A.sort_indices()
     return A
 
 
-def exactly_symmetric(A):
+def _drop_diagonal(A):
+    """``A`` without its stored diagonal entries (other explicit zeros kept)."""
+    rows = np.repeat(np.arange(A.shape[0]), np.diff(A.indptr))
+    off = rows != A.indices
+    if off.all():
+        return A
+    indptr = np.concatenate(
+        [[0], np.cumsum(np.bincount(rows[off], minlength=A.shape[0]))]
+    )
+    return sp.csr_array((A.data[off], A.indices[off], indptr), shape=A.shape)
+
+
+def exactly_symmetric(A: sp.csr_array) -> bool:
     """True when the canonical CSR ``A`` equals its transpose exactly.
 
     One linear-time CSR transposition and three array comparisons: several
@@ -254,14 +379,14 @@ def exactly_symmetric(A):
     )
 
 
-def component_report(A):
+def component_report(A: Any) -> tuple[int, np.ndarray, np.ndarray]:
     """Return ``(n_components, labels, sizes)`` of the (weakly) connected components."""
     n_comp, labels = csgraph.connected_components(A, directed=False)
     sizes = np.bincount(labels, minlength=n_comp)
     return n_comp, labels, sizes
 
 
-def largest_component(A):
+def largest_component(A: Any) -> tuple[np.ndarray, int]:
     """Nodes of the largest connected component.
 
     Returns
@@ -275,7 +400,7 @@ def largest_component(A):
     return np.flatnonzero(labels == np.argmax(sizes)), n_comp
 
 
-def check_connected(A, *, name="adjacency", hint=None):
+def check_connected(A: Any, *, name: str = "adjacency", hint: str | None = None) -> Any:
     """Raise a ValueError naming the components when the graph is disconnected."""
     n_comp, _, sizes = component_report(A)
     if n_comp > 1:
@@ -290,7 +415,7 @@ def check_connected(A, *, name="adjacency", hint=None):
     return A
 
 
-def check_matrix_size(estimator, X, *, reset):
+def check_matrix_size(estimator: Any, X: np.ndarray, *, reset: bool) -> np.ndarray:
     """Record (``reset=True``) or check the matrix size ``p`` of a (n, p, p) stack.
 
     The matrix-input estimators store ``p`` as ``n_features_in_``; a later

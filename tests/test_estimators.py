@@ -6,6 +6,8 @@ live in ONE place, ``EXPECTED_FAILED_CHECKS``, each with its reason; the run is
 ``xfail_strict`` so a check that starts passing must be removed from the list.
 """
 
+import numpy as np
+import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from manigeo.utils import all_estimators
@@ -91,3 +93,54 @@ def _expected_failed(estimator):
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+# --- scikit-learn conveniences (issue 13): feature names and pandas output ----
+
+
+def _matrix_input(name):
+    """A valid 3-D stack for the matrix-input estimators, else None."""
+    rng = np.random.default_rng(0)
+    if name.startswith("SPD"):
+        A = rng.normal(size=(8, 3, 3))
+        return A @ np.swapaxes(A, -1, -2) + 3 * np.eye(3)
+    if name.startswith("Lie"):
+        from scipy.spatial.transform import Rotation
+
+        return Rotation.random(8, random_state=0).as_matrix()
+    return None
+
+
+@pytest.mark.parametrize(("name", "cls"), all_estimators())
+def test_feature_names_and_pandas_output(name, cls):
+    pd = pytest.importorskip("pandas")
+    params = dict(TEST_PARAMS.get(name, {}))
+    matrices = _matrix_input(name)
+    if matrices is not None:
+        if name.startswith("Lie"):
+            pytest.importorskip("geomstats")
+        est = cls(**params).fit(matrices)
+        assert est.n_features_in_ == 3  # matrix size p of (n, p, p) input
+        assert not hasattr(est, "feature_names_in_")
+        return
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    df = pd.DataFrame(X, columns=["x", "y", "z"], index=np.arange(100, 140))
+    est = cls(**params)
+    has_output = hasattr(est, "get_feature_names_out")
+    if has_output:
+        est.set_output(transform="pandas")
+    Y = est.fit_transform(df) if hasattr(est, "fit_transform") else est.fit(df)
+    assert est.n_features_in_ == 3
+    np.testing.assert_array_equal(est.feature_names_in_, ["x", "y", "z"])
+    if not hasattr(est, "transform") and not hasattr(est, "fit_transform"):
+        return
+    # every 2-D transformer: names "<classname><i>" and a DataFrame out
+    assert has_output, f"{name} has no get_feature_names_out"
+    names = est.get_feature_names_out()
+    assert list(names) == [f"{name.lower()}{i}" for i in range(len(names))]
+    assert isinstance(Y, pd.DataFrame)
+    assert list(Y.columns) == list(names)
+    np.testing.assert_array_equal(Y.index, df.index)
+    if hasattr(est, "transform"):
+        Z = est.transform(df.iloc[:5])
+        assert isinstance(Z, pd.DataFrame) and list(Z.columns) == list(names)

@@ -32,3 +32,43 @@ def test_check_points_and_int():
         check_points(np.array([[0, np.inf]]))
     with pytest.raises(TypeError, match="integer"):
         check_int(True, "k")
+
+
+@pytest.mark.parametrize("kind", ["numpy", "sparse"])
+def test_complex_input_refused(kind):
+    import scipy.sparse as sp
+
+    from manigeo._validation import check_adjacency
+
+    A = np.array([[0, 1 + 1j], [1 - 1j, 0]])
+    if kind == "sparse":
+        A = sp.csr_array(A)
+    with pytest.raises(TypeError, match="complex"):
+        check_adjacency(A)
+    with pytest.raises(TypeError, match="complex"):
+        check_points(np.ones((3, 2)) * 1j)
+
+
+def test_non_numeric_input_refused():
+    from manigeo._validation import check_adjacency
+
+    with pytest.raises(TypeError, match="numeric"):
+        check_adjacency(np.array([[0, "a"], ["a", 0]], dtype=object))
+    with pytest.raises(TypeError, match="numeric"):
+        check_points([["a", "b"], ["c", "d"]])
+    with pytest.raises(ValueError, match="rectangular"):
+        check_points([[1.0, 2.0], [3.0]])
+
+
+def test_numeric_object_and_pandas_input_accepted():
+    pd = pytest.importorskip("pandas")
+    from manigeo._validation import check_adjacency
+
+    X = np.array([[1, 2.0], [3, 4]], dtype=object)
+    np.testing.assert_array_equal(check_points(X), [[1.0, 2.0], [3.0, 4.0]])
+    df = pd.DataFrame({"a": [1.0, 2.0], "b": [True, False]})
+    np.testing.assert_array_equal(check_points(df), [[1.0, 1.0], [2.0, 0.0]])
+    A = np.array([[0, 1], [1, 0]], dtype=object)
+    assert check_adjacency(A).nnz == 2
+    with pytest.raises(TypeError, match="complex"):
+        check_points(pd.DataFrame({"a": [1 + 1j, 2.0]}))

@@ -1,6 +1,11 @@
 """Exact ground-truth geodesic distances attached to generated datasets."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import check_dense_size
 
@@ -33,7 +38,13 @@ class Geodesic:
     (2,)
     """
 
-    def __init__(self, paired, n_samples, name, exact=True):
+    def __init__(
+        self,
+        paired: Callable[[np.ndarray, np.ndarray], ArrayLike],
+        n_samples: int,
+        name: str,
+        exact: bool = True,
+    ) -> None:
         self._paired = paired
         self.n_samples = int(n_samples)
         self.name = name
@@ -54,8 +65,16 @@ class Geodesic:
             raise ValueError(f"{arg} has indices outside [0, {self.n_samples})")
         return idx
 
-    def paired(self, i, j):
-        """Distances ``d(x_i[k], x_j[k])`` for two equal-length index arrays."""
+    def paired(self, i: ArrayLike, j: ArrayLike) -> np.ndarray:
+        """Distances ``d(x_i[k], x_j[k])`` for two equal-length index arrays.
+
+        Examples
+        --------
+        >>> from manigeo.datasets import make_torus
+        >>> X, geo = make_torus(10, random_state=0)
+        >>> geo.paired([0, 1], [0, 1])
+        array([0., 0.])
+        """
         i, j = self._index(i, "i"), self._index(j, "j")
         if i.shape != j.shape:
             raise ValueError(
@@ -63,7 +82,13 @@ class Geodesic:
             )
         return np.asarray(self._paired(i, j), dtype=np.float64)
 
-    def __call__(self, rows=None, cols=None, *, max_dense_bytes=None):
+    def __call__(
+        self,
+        rows: ArrayLike | None = None,
+        cols: ArrayLike | None = None,
+        *,
+        max_dense_bytes: int | None = None,
+    ) -> np.ndarray:
         """Block of distances ``D[a, b] = d(x_rows[a], x_cols[b])``.
 
         ``None`` means all points; the block is size-guarded.

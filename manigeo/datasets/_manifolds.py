@@ -1,5 +1,9 @@
 """Point clouds on manifolds whose geodesic distances are known exactly."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse import csgraph
@@ -23,7 +27,14 @@ def _add_noise(X, noise, rng):
     return X + noise * rng.normal(size=X.shape) if noise > 0 else X
 
 
-def make_sphere(n_samples, dim=2, *, radius=1.0, noise=0.0, random_state=None):
+def make_sphere(
+    n_samples: int,
+    dim: int = 2,
+    *,
+    radius: float = 1.0,
+    noise: float = 0.0,
+    random_state: Any = None,
+) -> tuple[np.ndarray, Geodesic]:
     """Uniform points on the sphere ``S^dim`` of the given radius in ``R^(dim+1)``.
 
     Parameters
@@ -42,6 +53,15 @@ def make_sphere(n_samples, dim=2, *, radius=1.0, noise=0.0, random_state=None):
     X : ndarray of shape (n_samples, dim + 1)
     geodesic : Geodesic
         Great-circle distances ``radius * angle(x_i, x_j)``.
+
+    Examples
+    --------
+    >>> from manigeo.datasets import make_sphere
+    >>> X, geo = make_sphere(100, random_state=0)
+    >>> X.shape, geo([0, 1], [0, 1]).shape
+    ((100, 3), (2, 2))
+    >>> bool(geo([0], [1])[0, 0] <= 3.141593)   # at most half a great circle
+    True
     """
     n = _check_n(n_samples)
     dim = check_int(dim, "dim", minimum=1)
@@ -109,16 +129,16 @@ def _ring_torus_geodesic(theta, phi, R, r, resolution):
 
 
 def make_torus(
-    n_samples,
+    n_samples: int,
     *,
-    kind="flat",
-    dim=2,
-    R=2.0,
-    r=1.0,
-    noise=0.0,
-    resolution=200,
-    random_state=None,
-):
+    kind: str = "flat",
+    dim: int = 2,
+    R: float = 2.0,
+    r: float = 1.0,
+    noise: float = 0.0,
+    resolution: int = 200,
+    random_state: Any = None,
+) -> tuple[np.ndarray, Geodesic]:
     """Uniform points on a torus with exact (or numerically resolved) geodesics.
 
     Parameters
@@ -149,6 +169,15 @@ def make_torus(
     geodesic : Geodesic
         With ``geodesic.coordinates``: the intrinsic coordinates
         (``[0, 1)^dim`` for flat, angles ``(theta, phi)`` for ring).
+
+    Examples
+    --------
+    >>> from manigeo.datasets import make_torus
+    >>> X, geo = make_torus(100, random_state=0)   # flat torus in R^4
+    >>> X.shape, geo.exact
+    ((100, 4), True)
+    >>> float(geo([0], [0])[0, 0])
+    0.0
     """
     n = _check_n(n_samples)
     rng = check_random_state(random_state)
@@ -201,13 +230,13 @@ def _arc_length(t):
 
 
 def make_swiss_roll(
-    n_samples,
+    n_samples: int,
     *,
-    noise=0.0,
-    t_range=(1.5 * np.pi, 4.5 * np.pi),
-    height=21.0,
-    random_state=None,
-):
+    noise: float = 0.0,
+    t_range: tuple[float, float] = (1.5 * np.pi, 4.5 * np.pi),
+    height: float = 21.0,
+    random_state: Any = None,
+) -> tuple[np.ndarray, Geodesic]:
     """Swiss roll ``x = (t cos t, h, t sin t)``, uniform for its area.
 
     The roll is isometric to the rectangle of unrolled coordinates
@@ -216,12 +245,34 @@ def make_swiss_roll(
     :func:`sklearn.datasets.make_swiss_roll`, but uniform in area (sklearn is
     uniform in t, denser at the centre).
 
+    Parameters
+    ----------
+    n_samples : int
+    noise : float, default=0.0
+        Standard deviation of ambient Gaussian noise (geodesics stay exact for
+        the clean points).
+    t_range : (float, float), default=(1.5 pi, 4.5 pi)
+        Range of the roll parameter ``t``, ``0 <= t0 < t1``.
+    height : float, default=21.0
+        Width of the roll along the second axis.
+    random_state : int, RandomState or None
+
     Returns
     -------
     X : ndarray of shape (n_samples, 3)
     geodesic : Geodesic
         With ``geodesic.coordinates`` the unrolled ``(s, h)`` and
         ``geodesic.t`` the roll parameter.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from manigeo.datasets import make_swiss_roll
+    >>> X, geo = make_swiss_roll(200, random_state=0)
+    >>> U = geo.coordinates                      # the unrolled rectangle
+    >>> d = geo([0], [1])[0, 0]
+    >>> bool(np.isclose(d, np.linalg.norm(U[0] - U[1])))
+    True
     """
     n = _check_n(n_samples)
     rng = check_random_state(random_state)
@@ -249,8 +300,14 @@ def make_swiss_roll(
 
 
 def make_tree(
-    n_samples, *, n_branches=10, dim=10, branch_length=1.0, noise=0.0, random_state=None
-):
+    n_samples: int,
+    *,
+    n_branches: int = 10,
+    dim: int = 10,
+    branch_length: float = 1.0,
+    noise: float = 0.0,
+    random_state: Any = None,
+) -> tuple[np.ndarray, Geodesic]:
     """PHATE-style branching tree: straight branches in ``R^dim`` with path distances.
 
     Branch 0 starts at the origin; each later branch starts at a uniformly
@@ -260,12 +317,30 @@ def make_tree(
     the first ones).  The geodesic distance is the length of the path through
     the tree (the intrinsic metric of the union of segments).
 
+    Parameters
+    ----------
+    n_samples : int
+    n_branches : int, default=10
+    dim : int, default=10
+        Ambient dimension.
+    branch_length : float, default=1.0
+    noise : float, default=0.0
+        Standard deviation of ambient Gaussian noise.
+    random_state : int, RandomState or None
+
     Returns
     -------
     X : ndarray of shape (n_samples, dim)
     geodesic : Geodesic
         With ``geodesic.coordinates`` = ``(branch, arclength)`` per point and
         ``geodesic.labels`` the branch of each point.
+
+    Examples
+    --------
+    >>> from manigeo.datasets import make_tree
+    >>> X, geo = make_tree(100, n_branches=4, dim=5, random_state=0)
+    >>> X.shape, sorted(set(geo.labels.tolist()))
+    ((100, 5), [0, 1, 2, 3])
     """
     n = _check_n(n_samples)
     nb = check_int(n_branches, "n_branches", minimum=1)

@@ -1,13 +1,26 @@
 """Random geometric graphs with independent edge deletion."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import ArrayLike
 from scipy.spatial import cKDTree
 
 from .._validation import check_points, check_random_state
 
 
-def sample_rgg(X, radius, *, keep=1.0, geodesic=None, boxsize=None, random_state=None):
+def sample_rgg(
+    X: ArrayLike,
+    radius: float,
+    *,
+    keep: float = 1.0,
+    geodesic: Any = None,
+    boxsize: Any = None,
+    random_state: Any = None,
+) -> sp.csr_array:
     """Hard-threshold random geometric graph, each edge kept with probability ``keep``.
 
     An edge joins ``i`` and ``j`` when their distance is at most ``radius``:

@@ -25,7 +25,12 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse import csgraph
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -403,7 +408,9 @@ class _HeatBase(BaseEstimator):
         return geom, anchors
 
 
-class HeatGeodesicEmbedding(TransformerMixin, _HeatBase):
+class HeatGeodesicEmbedding(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, _HeatBase
+):
     """Heat-geodesic embedding (Huguet et al., NeurIPS 2023).
 
     Builds a kNN affinity graph, diffuses heat on it, turns the heat kernel
@@ -605,8 +612,15 @@ class HeatGeodesicEmbedding(TransformerMixin, _HeatBase):
         tags.transformer_tags.preserves_dtype = ["float64"]
         return tags
 
+    @property
+    def _n_features_out(self):
+        """Number of output columns, for ``get_feature_names_out``."""
+        return self.embedding_.shape[1]
 
-class HeatGeodesicDistance(TransformerMixin, _HeatBase):
+
+class HeatGeodesicDistance(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, _HeatBase
+):
     """Heat-geodesic distances to landmarks, as a transformer.
 
     ``fit`` builds the heat graph on the training samples (or a random
@@ -707,3 +721,8 @@ class HeatGeodesicDistance(TransformerMixin, _HeatBase):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64"]
         return tags
+
+    @property
+    def _n_features_out(self):
+        """Number of output columns (landmarks), for ``get_feature_names_out``."""
+        return self.heat_distances_.shape[0]

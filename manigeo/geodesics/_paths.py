@@ -1,6 +1,9 @@
 """Shortest paths on weighted sparse graphs: all pairs, from sources, landmarks."""
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.sparse import csgraph
 
 from .._validation import (
@@ -23,13 +26,18 @@ def _progress(iterable, verbose, total, desc):
     return tqdm(iterable, total=total, desc=desc)
 
 
-def _check_graph(W, on_disconnected, directed):
+def _check_graph(W, on_disconnected, directed, explicit_zeros="drop"):
     if on_disconnected not in _ON_DISCONNECTED:
         raise ValueError(
             f"on_disconnected must be one of {_ON_DISCONNECTED}, "
             f"got {on_disconnected!r}"
         )
-    W = check_adjacency(W, name="W", symmetric="ignore" if directed else "raise")
+    W = check_adjacency(
+        W,
+        name="W",
+        symmetric="ignore" if directed else "raise",
+        explicit_zeros=explicit_zeros,
+    )
     if on_disconnected == "raise":
         n_comp, _, sizes = component_report(W)
         if n_comp > 1:
@@ -43,22 +51,24 @@ def _check_graph(W, on_disconnected, directed):
 
 
 def shortest_paths(
-    W,
-    sources=None,
+    W: Any,
+    sources: ArrayLike | None = None,
     *,
-    unweighted=False,
-    directed=False,
-    on_disconnected="raise",
-    chunk_size=256,
-    max_dense_bytes=None,
-    verbose=False,
-):
+    unweighted: bool = False,
+    directed: bool = False,
+    on_disconnected: str = "raise",
+    chunk_size: int = 256,
+    max_dense_bytes: int | None = None,
+    verbose: bool = False,
+) -> np.ndarray:
     """Geodesic (shortest-path) distances on a weighted sparse graph.
 
     Parameters
     ----------
     W : sparse matrix, array-like or networkx graph of shape (n, n)
-        Non-negative edge lengths; a stored entry is an edge.
+        Non-negative edge lengths.  In a sparse matrix every stored entry is an
+        edge, an explicit zero included (two nodes at distance 0, as in
+        :mod:`scipy.sparse.csgraph`); in a dense array a zero means no edge.
     sources : array-like of int or None, default=None
         Rows to compute.  ``None`` computes all pairs, allowed only while the
         dense n x n result fits under ``max_dense_bytes``.
@@ -89,8 +99,15 @@ def shortest_paths(
     array([[0., 1., 3.],
            [1., 0., 2.],
            [3., 2., 0.]])
+
+    A stored zero in a sparse matrix is an edge of length 0:
+
+    >>> import scipy.sparse as sp
+    >>> Z = sp.csr_array(([0.0, 0.0, 1.0, 1.0], ([0, 1, 1, 2], [1, 0, 2, 1])))
+    >>> shortest_paths(Z, [0])
+    array([[0., 0., 1.]])
     """
-    W = _check_graph(W, on_disconnected, directed)
+    W = _check_graph(W, on_disconnected, directed, explicit_zeros="keep")
     n = W.shape[0]
     if sources is None:
         check_dense_size(
@@ -129,15 +146,15 @@ def shortest_paths(
 
 
 def select_landmarks(
-    W,
-    n_landmarks,
+    W: Any,
+    n_landmarks: int,
     *,
-    method="farthest",
-    unweighted=False,
-    random_state=None,
-    return_distances=False,
-    verbose=False,
-):
+    method: str = "farthest",
+    unweighted: bool = False,
+    random_state: Any = None,
+    return_distances: bool = False,
+    verbose: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Choose landmark nodes for large-n geodesic computations.
 
     Parameters
@@ -160,10 +177,18 @@ def select_landmarks(
     -------
     landmarks : ndarray of shape (n_landmarks,)
     D : ndarray of shape (n_landmarks, n), only if ``return_distances``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from manigeo.geodesics import select_landmarks
+    >>> path = np.diag(np.ones(4), 1) + np.diag(np.ones(4), -1)   # 5-node path
+    >>> select_landmarks(path, 2, random_state=0)
+    array([4, 0])
     """
     if method not in _LANDMARK_METHODS:
         raise ValueError(f"method must be one of {_LANDMARK_METHODS}, got {method!r}")
-    W = _check_graph(W, "raise", False)
+    W = _check_graph(W, "raise", False, explicit_zeros="keep")
     n = W.shape[0]
     m = check_int(n_landmarks, "n_landmarks", minimum=1, maximum=n)
     rng = check_random_state(random_state)

@@ -1,13 +1,20 @@
 """Affinity kernels on sparse distance graphs."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import ArrayLike
 from sklearn.neighbors import NearestNeighbors
 
 from .._validation import check_adjacency, check_int, check_points
 
 
-def gaussian_kernel(D, sigma="median", *, symmetric="raise"):
+def gaussian_kernel(
+    D: Any, sigma: float | str = "median", *, symmetric: str = "raise"
+) -> sp.csr_array:
     """Gaussian affinities ``exp(-d_ij^2 / sigma^2)`` on the edges of a distance graph.
 
     Parameters
@@ -22,6 +29,16 @@ def gaussian_kernel(D, sigma="median", *, symmetric="raise"):
     Returns
     -------
     W : scipy.sparse.csr_array of shape (n, n)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from manigeo.graphs import gaussian_kernel
+    >>> D = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 2.0], [0.0, 2.0, 0.0]])
+    >>> gaussian_kernel(D, sigma=1.0).toarray().round(4)
+    array([[0.    , 0.3679, 0.    ],
+           [0.3679, 0.    , 0.0183],
+           [0.    , 0.0183, 0.    ]])
     """
     D = check_adjacency(D, name="D", symmetric=symmetric)
     if D.nnz == 0:
@@ -41,8 +58,14 @@ def gaussian_kernel(D, sigma="median", *, symmetric="raise"):
 
 
 def alpha_decay_kernel(
-    X, n_neighbors=10, *, decay=40.0, threshold=1e-4, max_neighbors=None, n_jobs=None
-):
+    X: ArrayLike,
+    n_neighbors: int = 10,
+    *,
+    decay: float = 40.0,
+    threshold: float = 1e-4,
+    max_neighbors: int | None = None,
+    n_jobs: int | None = None,
+) -> sp.csr_array:
     """PHATE/graphtools-style alpha-decay kernel with adaptive bandwidth.
 
     ``K(x, y) = exp(-(||x - y|| / sigma_k(x))^decay)`` where ``sigma_k(x)`` is the
@@ -72,6 +95,15 @@ def alpha_decay_kernel(
     -------
     K : scipy.sparse.csr_array of shape (n_samples, n_samples)
         Symmetric, zero diagonal.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from manigeo.graphs import alpha_decay_kernel
+    >>> X = np.random.default_rng(0).normal(size=(50, 3))
+    >>> K = alpha_decay_kernel(X, 5)
+    >>> K.shape, bool((K != K.T).nnz == 0), bool(K.diagonal().max() == 0)
+    ((50, 50), True, True)
     """
     X = check_points(X, min_samples=2)
     n = X.shape[0]

@@ -1,5 +1,9 @@
 """Graph Laplacians of sparse weight matrices."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -8,7 +12,9 @@ from .._validation import check_adjacency
 _KINDS = ("combinatorial", "symmetric", "random_walk")
 
 
-def laplacian(W, kind="combinatorial", *, return_degree=False):
+def laplacian(
+    W: Any, kind: str = "combinatorial", *, return_degree: bool = False
+) -> sp.csr_array | tuple[sp.csr_array, np.ndarray]:
     """Graph Laplacian of a symmetric non-negative weight matrix.
 
     Parameters

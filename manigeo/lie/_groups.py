@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from manigeo._optional import import_optional
+
 GROUPS = ("SO", "SE")
 
 
@@ -13,15 +15,13 @@ def import_geomstats_groups():
     """
     if not hasattr(np, "trapz"):  # pragma: no cover - numpy >= 2.4 only
         np.trapezoid = np.trapezoid
-    try:
-        from geomstats.geometry.special_euclidean import SpecialEuclidean
-        from geomstats.geometry.special_orthogonal import SpecialOrthogonal
-        from geomstats.learning.exponential_barycenter import ExponentialBarycenter
-    except ImportError as exc:  # pragma: no cover - geomstats is a dependency
-        raise ImportError(
-            "manigeo.lie needs geomstats (pip install geomstats==2.8.0)"
-        ) from exc
-    return SpecialOrthogonal, SpecialEuclidean, ExponentialBarycenter
+    geometry = "geomstats.geometry."
+    SE = import_optional(geometry + "special_euclidean", "lie", purpose="manigeo.lie")
+    SO = import_optional(geometry + "special_orthogonal", "lie", purpose="manigeo.lie")
+    bary = import_optional(
+        "geomstats.learning.exponential_barycenter", "lie", purpose="manigeo.lie"
+    )
+    return SO.SpecialOrthogonal, SE.SpecialEuclidean, bary.ExponentialBarycenter
 
 
 def make_group(group, d):

@@ -5,7 +5,12 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, _fit_context
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -34,7 +39,7 @@ ALL_PAIRS_MAX = 5000
 DEFAULT_LANDMARKS = 256
 
 
-class RGGMetric(BaseEstimator):
+class RGGMetric(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Latent geodesic distances and an embedding from a random geometric graph.
 
     The graph is assumed to be a random geometric graph on an unknown
@@ -454,3 +459,8 @@ class RGGMetric(BaseEstimator):
             return self.geodesic_distances_[sources].copy()
         D = shortest_paths(self._graph_r, sources, verbose=self.verbose)
         return self._apply_calibration(D) * self.radius_
+
+    @property
+    def _n_features_out(self):
+        """Number of output columns, for ``get_feature_names_out``."""
+        return self.embedding_.shape[1]

@@ -1,5 +1,7 @@
 """Find every public estimator of manigeo (for tests and docs)."""
 
+from __future__ import annotations
+
 import importlib
 import inspect
 import pkgutil
@@ -7,11 +9,23 @@ import pkgutil
 from sklearn.base import BaseEstimator
 
 
-def all_estimators():
+def all_estimators() -> list[tuple[str, type[BaseEstimator]]]:
     """Return ``[(name, class), ...]`` for every public ``BaseEstimator`` subclass.
 
-    Walks all ``manigeo`` submodules except tests and private modules whose
-    import needs an optional dependency that is missing.
+    Walks all public ``manigeo`` submodules, skipping those whose import needs
+    an optional dependency that is missing.
+
+    Returns
+    -------
+    estimators : list of (str, type)
+        Sorted by name.
+
+    Examples
+    --------
+    >>> from manigeo.utils import all_estimators
+    >>> names = [name for name, _ in all_estimators()]
+    >>> "RGGMetric" in names and "HeatGeodesicEmbedding" in names
+    True
     """
     import manigeo
 

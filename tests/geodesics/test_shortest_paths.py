@@ -72,3 +72,21 @@ def test_random_landmarks_reproducible(graph):
         select_landmarks(graph, 500)
     with pytest.raises(ValueError, match="method"):
         select_landmarks(graph, 5, method="bogus")
+
+
+def test_explicit_zero_length_edges_kept():
+    # issue 13: stored zeros of a sparse matrix are edges of length 0 (SciPy)
+    import scipy.sparse as sp
+    from scipy.sparse import csgraph
+
+    W = sp.csr_array(([0.0, 0.0, 1.0, 1.0], ([0, 1, 1, 2], [1, 0, 2, 1])), shape=(3, 3))
+    expected = csgraph.dijkstra(W, directed=False, indices=[0])
+    np.testing.assert_array_equal(expected, [[0.0, 0.0, 1.0]])
+    np.testing.assert_array_equal(shortest_paths(W, [0]), expected)
+    assert W.nnz == 4  # input untouched
+    # landmark distances see the same graph (node 1 is at distance 0 from 0)
+    L, DL = landmark_shortest_paths(W, 2, random_state=0)
+    np.testing.assert_array_equal(DL, shortest_paths(W, L))
+    # an explicit zero on the diagonal is not an edge, and a dense zero never is
+    D = shortest_paths(np.array([[0.0, 0.0], [0.0, 0.0]]), on_disconnected="inf")
+    np.testing.assert_array_equal(D, [[0.0, np.inf], [np.inf, 0.0]])

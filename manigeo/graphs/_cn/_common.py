@@ -6,7 +6,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..._backend import is_torch, resolve_device
-from ..._validation import as_sparse_matrix, check_adjacency, check_int
+from ..._validation import (
+    MAX_DENSE_BYTES,
+    as_sparse_matrix,
+    check_adjacency,
+    check_int,
+)
 from . import _chunks, _graphblas_backend, _scipy_backend, _torch_backend
 
 BACKENDS = ("auto", "graphblas", "scipy", "torch")
@@ -170,8 +175,33 @@ def _masked(
     )
 
 
+def _check_full_product_size(L, R, max_bytes=None):
+    """Refuse a full ``L @ R.T`` whose output may not fit in memory.
+
+    Its non-zeros are at most the number of wedges ``sum_z c_L(z) c_R(z)``
+    (``c(z)``: stored entries of column ``z``) and at most ``n_rows * n_cols``;
+    each costs 16 bytes (float64 value and int64 index) in every backend.  A
+    star graph on n nodes has ``(n - 1)^2`` wedges: without this guard the
+    product ran out of memory (GraphBLAS) or for minutes (SciPy).
+    """
+    max_bytes = MAX_DENSE_BYTES if max_bytes is None else max_bytes
+    cL = np.bincount(L.indices, minlength=L.shape[1]).astype(np.float64)
+    cR = np.bincount(R.indices, minlength=R.shape[1]).astype(np.float64)
+    bound = min(float(cL @ cR), float(L.shape[0]) * float(R.shape[0]))
+    nbytes = 16.0 * bound
+    if nbytes > max_bytes:
+        raise ValueError(
+            f"mask=None asks for the full {L.shape[0]} x {R.shape[0]} product "
+            f"A @ A.T, which may hold up to {bound:.3g} non-zeros "
+            f"({nbytes / 2**30:.3g} GiB), above the limit of "
+            f"{max_bytes / 2**30:.3g} GiB (manigeo._validation.MAX_DENSE_BYTES); "
+            "pass mask='edges' or a sparse mask of the pairs you need"
+        )
+
+
 def _full(L, R, *, pair, backend, device, chunk_size):
     """The whole ``L @ R.T``: a scipy CSR, or ``(crow, col, values)`` tensors."""
+    _check_full_product_size(L, R)
     if backend == "graphblas":
         return _graphblas_backend.full_product(L, R, pair=pair)
     RT = sp.csr_array(R.T)

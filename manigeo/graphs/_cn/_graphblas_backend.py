@@ -8,6 +8,8 @@ ones ``plus_times``.  When the product is symmetric and the mask pattern is too,
 only the upper triangle of the mask is computed and mirrored, halving the work.
 """
 
+from manigeo._optional import import_optional
+
 
 def available():
     """True when python-graphblas (with SuiteSparse) can be imported."""
@@ -19,13 +21,7 @@ def available():
 
 
 def _import():
-    try:
-        import graphblas as gb
-    except ImportError as exc:
-        raise ImportError(
-            "backend='graphblas' needs python-graphblas: `pip install python-graphblas`"
-        ) from exc
-    return gb
+    return import_optional("graphblas", "graphblas", purpose="backend='graphblas'")
 
 
 def _to_gb(gb, A, values=None):
