@@ -7,7 +7,7 @@ import scipy.sparse as sp
 
 from ..._array import is_torch, resolve_device
 from ..._validation import as_sparse_matrix, check_adjacency, check_int
-from . import _chunks, _graphblas_backend, _scipy_backend, _torch_backend
+from . import _chunks, _dask, _graphblas_backend, _scipy_backend, _torch_backend
 
 BACKENDS = ("auto", "graphblas", "scipy", "torch")
 
@@ -263,6 +263,19 @@ def _run(
 
 
 # ------------------------------------------------------------------- public
+def _dask_options(mask, device):
+    """Options a Dask edge list supports (mask='edges', host device)."""
+    if not (isinstance(mask, str) and mask == "edges"):
+        raise ValueError(
+            "a Dask edge list supports mask='edges' only (the rows of the edge "
+            f"list), got {mask!r}"
+        )
+    if device is not None and str(device) != "cpu":
+        raise ValueError(
+            f"a Dask edge list runs on the workers' CPUs, got device={device!r}"
+        )
+
+
 def common_neighbors(
     A,
     mask="edges",
@@ -357,6 +370,17 @@ def common_neighbors(
     >>> C.nnz == A.nnz  # the (2, 3) edge is an explicit zero
     True
     """
+    if _dask.is_dask_dataframe(A):
+        _dask_options(mask, device)
+        return _dask.dask_statistic(
+            A,
+            kind="count",
+            backend=backend,
+            chunk_size=chunk_size,
+            binary=binary,
+            symmetric=symmetric,
+            self_loops=self_loops,
+        )
     chunk_size = _check_options(backend, chunk_size)
     torch_meta = _torch_meta(A)
     A = _prepare_adjacency(A, binary=binary, symmetric=symmetric, self_loops=self_loops)

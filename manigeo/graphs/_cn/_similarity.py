@@ -3,8 +3,10 @@
 import numpy as np
 import scipy.sparse as sp
 
+from . import _dask
 from ._common import (
     _check_options,
+    _dask_options,
     _prepare_adjacency,
     _prepare_mask,
     _resolve,
@@ -130,6 +132,17 @@ def neighbor_similarity(
         raise ValueError(
             "self_loops must be 'remove' or 'raise' for a similarity, "
             f"got {self_loops!r}"
+        )
+    if _dask.is_dask_dataframe(A):
+        _dask_options(mask, device)
+        return _dask.dask_statistic(
+            A,
+            kind=kind,
+            backend=backend,
+            chunk_size=chunk_size,
+            binary=binary,
+            symmetric=symmetric,
+            self_loops=self_loops,
         )
     chunk_size = _check_options(backend, chunk_size)
     torch_meta = _torch_meta(A)
