@@ -91,14 +91,17 @@ def _partition_pairs(df, b):
 class EdgeBlocks:
     """A Dask edge list cut into node blocks: the plan shared by the engines.
 
-    Built by :func:`edge_blocks`.  Attributes: ``n_nodes`` (largest id + 1),
-    ``block_size``, ``n_blocks``, ``pairs`` (sorted ``(I, J)`` block pairs
-    holding edges, shape (k, 2)), ``partition_blocks`` (for each input
-    partition, the row blocks it touches), ``has_weight``, ``weight`` (column
-    name), ``partitions`` (the input partitions as Delayed) and ``pieces``:
-    ``pieces[p]`` is a Delayed dict ``{(I, J): (src, dst, w, pos)}`` of
-    partition ``p`` split by block pair (``pos``: row position in the
-    partition).
+    Built by :func:`edge_blocks`.  Attributes:
+
+    - ``n_nodes`` (largest id + 1), ``n_edges`` (rows of the edge list);
+    - ``block_size``, ``n_blocks``;
+    - ``pairs``: sorted ``(I, J)`` block pairs holding edges, shape (k, 2);
+    - ``partition_blocks``: for each input partition, the row blocks it touches;
+    - ``has_weight``, ``weight`` (column name or None);
+    - ``partitions``: the input partitions as Delayed;
+    - ``pieces``: ``pieces[p]`` is a Delayed dict ``{(I, J): (src, dst, w,
+      pos)}`` of partition ``p`` split by block pair (``pos``: row position
+      in the partition).
     """
 
     def __init__(self, edges, *, chunk_size=None, weight="weight"):
@@ -114,6 +117,7 @@ class EdgeBlocks:
         if lows and min(lows) < 0:
             raise ValueError(f"node ids must be non-negative, got {min(lows)}")
         self.n_nodes = max([s[2] for s in stats if s[0]], default=-1) + 1
+        self.n_edges = int(sum(s[0] for s in stats))
         n_parts = max(len(self.partitions), 1)
         if chunk_size is None:
             chunk_size = max(math.ceil(self.n_nodes / n_parts), 1)
@@ -139,6 +143,19 @@ class EdgeBlocks:
         """``(lo, hi)`` node ids of a block."""
         lo = block * self.block_size
         return lo, min(lo + self.block_size, self.n_nodes)
+
+    def block_edges(self, i, j):
+        """Delayed ``(src, dst, w)`` of the edges from block ``i`` to block ``j``
+        (ids local to each block, sorted by ``dst``); empty arrays if none."""
+        import dask
+
+        parts = [
+            dask.delayed(_get_piece, pure=True)(self.pieces[p], i, j)
+            for p in range(len(self.pieces))
+            if i in self.partition_blocks[p]
+        ]
+        lo_i, lo_j = i * self.block_size, j * self.block_size
+        return dask.delayed(_concat_block, pure=True)(lo_i, lo_j, *parts)
 
     def columns_of(self, block):
         """Column blocks ``J`` with edges in row block ``block``."""
@@ -476,6 +493,22 @@ def dask_statistic(
     return dd.from_delayed(
         outs, meta=meta, divisions=edges.divisions, verify_meta=False
     )
+
+
+def _get_piece(pieces, i, j):
+    return pieces.get((i, j))
+
+
+def _concat_block(lo_i, lo_j, *parts):
+    parts = [p for p in parts if p is not None]
+    if not parts:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z, np.zeros(0)
+    s = np.concatenate([p[0] for p in parts]) - lo_i
+    d = np.concatenate([p[1] for p in parts]) - lo_j
+    w = np.concatenate([p[2] for p in parts])
+    order = np.argsort(d, kind="stable")
+    return s[order], d[order], w[order]
 
 
 def _piece_rows(pieces, i):
