@@ -22,7 +22,7 @@ from ._cn import (
 )
 from ._kernels import alpha_decay_kernel, gaussian_kernel
 from ._laplacian import laplacian
-from ._neighbors import knn_graph, radius_graph
+from ._neighbors import knn_graph, knn_recall, radius_graph
 
 
 def to_adjacency(G, *, binary=False, symmetric="raise", self_loops="remove"):
@@ -59,6 +59,7 @@ __all__ = [
     "edge_blocks",
     "gaussian_kernel",
     "knn_graph",
+    "knn_recall",
     "laplacian",
     "neighbor_similarity",
     "radius_graph",
