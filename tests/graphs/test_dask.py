@@ -178,3 +178,78 @@ def test_edge_blocks_plan(sync):
     plan = edge_blocks(dd.from_pandas(df, npartitions=2), chunk_size=2)
     assert (plan.n_nodes, plan.block_size, plan.n_blocks) == (6, 2, 3)
     assert plan.pairs.tolist() == [[0, 0], [0, 1], [1, 0], [2, 2]]
+
+
+#: call counts of the simulated sources; tasks are serialized even by an
+#: in-process cluster, so the count lives in the module, not in the object
+_CALLS = {}
+
+
+class _Flaky:
+    """A partition source that raises on one given call, then recovers."""
+
+    def __init__(self, frame, fail_on, name):
+        self.frame, self.fail_on, self.name = frame, fail_on, name
+        _CALLS[name] = 0
+
+    @property
+    def calls(self):
+        return _CALLS[self.name]
+
+    def __call__(self, token):
+        _CALLS[self.name] += 1
+        if _CALLS[self.name] == self.fail_on:
+            raise OSError("worker lost its input (simulated)")
+        return self.frame
+
+
+def _flaky_edges(df, fail_on, name):
+    import dask
+
+    source = _Flaky(df.iloc[5:].reset_index(drop=True), fail_on, name)
+    parts = [
+        dask.delayed(lambda x: x)(df.iloc[:5]),
+        dask.delayed(source, pure=False)(0),
+    ]
+    return dd.from_delayed(parts, meta=df.iloc[:0]), source
+
+
+def test_failing_task_retried_or_raised(dask_client, rng):
+    A = _random_graph(rng, 30, 0.15)
+    df, _ = _edge_frame(A, rng, 1)
+    ref = _at(common_neighbors(A), df)
+    # the two plan passes read the partition, the 3rd read (the job) fails once
+    edges, source = _flaky_edges(df, fail_on=3, name="retried")
+    out = common_neighbors(edges, chunk_size=10)
+    got = dask_client.compute(out, retries=1).result()
+    assert source.calls == 4
+    np.testing.assert_array_equal(got["count"].to_numpy(), ref)
+    # without retries: the task's error reaches the caller, no partial frame
+    edges, _ = _flaky_edges(df, fail_on=3, name="raised")
+    out = common_neighbors(edges, chunk_size=10)
+    with pytest.raises(OSError, match="simulated"):
+        dask_client.compute(out).result()
+
+
+class _Growing:
+    """A partition whose content changes after the plan was made."""
+
+    def __init__(self, first, later):
+        self.first, self.later, self.calls = first, later, 0
+
+    def __call__(self, token):
+        self.calls += 1
+        return self.first if self.calls <= 2 else self.later
+
+
+def test_input_changed_after_plan_is_an_error_not_a_partial_result(sync, rng):
+    import dask
+
+    A = _random_graph(rng, 30, 0.15)
+    df, _ = _edge_frame(A, rng, 1)
+    small = df[(df.src < 10) & (df.dst < 10)].reset_index(drop=True)
+    source = _Growing(small, df)
+    edges = dd.from_delayed([dask.delayed(source, pure=False)(0)], meta=df.iloc[:0])
+    out = common_neighbors(edges, chunk_size=5, symmetric="ignore")
+    with pytest.raises(RuntimeError, match="changed since it was planned"):
+        out.compute()

@@ -27,8 +27,16 @@ def _local_pipeline(A, d, landmarks, radius):
     return q, W, D, landmark_mds(D, landmarks, 2)
 
 
+@pytest.fixture
+def sync():
+    import dask
+
+    with dask.config.set(scheduler="sync"):
+        yield
+
+
 @pytest.mark.parametrize("strategy", ["local", "blockwise"])
-def test_rgg_fit_dask_equals_local(dask_client, strategy):
+def test_rgg_fit_dask_equals_local(sync, strategy):
     rng = np.random.default_rng(5)
     X = rng.uniform(size=(250, 2))
     A = sample_rgg(X, 0.16, boxsize=1.0)

@@ -134,9 +134,9 @@ class EdgeBlocks:
         self.partition_blocks = [np.unique(p[:, 0]) for p in per_part]
         self.pieces = [
             dask.delayed(_split, pure=True)(
-                d, self.block_size, self.weight, self.n_nodes
+                d, self.block_size, self.weight, self.n_nodes, pp
             )
-            for d in self.partitions
+            for d, pp in zip(self.partitions, per_part, strict=True)
         ]
 
     def bounds(self, block):
@@ -209,10 +209,28 @@ def edge_blocks(edges, *, chunk_size=None, weight="weight"):
 
 
 # --------------------------------------------------------------------- tasks
-def _split(df, b, weight, n):
-    """Partition ``df`` split by block pair: ``{(I, J): (src, dst, w, pos)}``."""
+def _split(df, b, weight, n, planned):
+    """Partition ``df`` split by block pair: ``{(I, J): (src, dst, w, pos)}``.
+
+    ``planned``: the block pairs the plan saw in this partition; a partition
+    that reads differently now (a non-deterministic source) raises.
+    """
     src = df["src"].to_numpy().astype(np.int64)
     dst = df["dst"].to_numpy().astype(np.int64)
+    found = _partition_pairs(df, b)
+    if (len(src) == 0) != (len(planned) == 0) or (
+        len(src)
+        and (
+            max(src.max(), dst.max()) >= n
+            or min(src.min(), dst.min()) < 0
+            or not np.array_equal(found, planned)
+        )
+    ):
+        raise RuntimeError(
+            "the edge list changed since it was planned (a partition now holds "
+            "other node ids); persist the edge list (edges.persist()) before "
+            "passing it, so that every pass reads the same rows"
+        )
     if weight is None:
         w = np.ones(len(src))
     else:
