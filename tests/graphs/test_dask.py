@@ -180,53 +180,48 @@ def test_edge_blocks_plan(sync):
     assert plan.pairs.tolist() == [[0, 0], [0, 1], [1, 0], [2, 2]]
 
 
-#: call counts of the simulated sources; tasks are serialized even by an
-#: in-process cluster, so the count lives in the module, not in the object
-_CALLS = {}
+#: state of the simulated sources; tasks are serialized even by an in-process
+#: cluster, so the state lives in the module, not in the object
+_STATE = {}
 
 
 class _Flaky:
-    """A partition source that raises on one given call, then recovers."""
+    """A partition source that raises once after being armed, then recovers."""
 
-    def __init__(self, frame, fail_on, name):
-        self.frame, self.fail_on, self.name = frame, fail_on, name
-        _CALLS[name] = 0
-
-    @property
-    def calls(self):
-        return _CALLS[self.name]
+    def __init__(self, frame, name):
+        self.frame, self.name = frame, name
+        _STATE[name] = "idle"
 
     def __call__(self, token):
-        _CALLS[self.name] += 1
-        if _CALLS[self.name] == self.fail_on:
+        if _STATE[self.name] == "armed":
+            _STATE[self.name] = "fired"
             raise OSError("worker lost its input (simulated)")
         return self.frame
 
 
-def _flaky_edges(df, fail_on, name):
+def _flaky_edges(df, name):
     import dask
 
-    source = _Flaky(df.iloc[5:].reset_index(drop=True), fail_on, name)
+    source = _Flaky(df.iloc[5:].reset_index(drop=True), name)
     parts = [
         dask.delayed(lambda x: x)(df.iloc[:5]),
         dask.delayed(source, pure=False)(0),
     ]
-    return dd.from_delayed(parts, meta=df.iloc[:0]), source
+    return dd.from_delayed(parts, meta=df.iloc[:0])
 
 
 def test_failing_task_retried_or_raised(dask_client, rng):
     A = _random_graph(rng, 30, 0.15)
     df, _ = _edge_frame(A, rng, 1)
     ref = _at(common_neighbors(A), df)
-    # the two plan passes read the partition, the 3rd read (the job) fails once
-    edges, source = _flaky_edges(df, fail_on=3, name="retried")
-    out = common_neighbors(edges, chunk_size=10)
-    got = dask_client.compute(out, retries=1).result()
-    assert source.calls == 4
+    out = common_neighbors(_flaky_edges(df, "retried"), chunk_size=10)
+    _STATE["retried"] = "armed"  # the plan passes are done: fail in the job
+    got = dask_client.compute(out, retries=2).result()
+    assert _STATE["retried"] == "fired"
     np.testing.assert_array_equal(got["count"].to_numpy(), ref)
     # without retries: the task's error reaches the caller, no partial frame
-    edges, _ = _flaky_edges(df, fail_on=3, name="raised")
-    out = common_neighbors(edges, chunk_size=10)
+    out = common_neighbors(_flaky_edges(df, "raised"), chunk_size=10)
+    _STATE["raised"] = "armed"
     with pytest.raises(OSError, match="simulated"):
         dask_client.compute(out).result()
 
