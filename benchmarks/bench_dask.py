@@ -105,6 +105,18 @@ def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu_seconds():
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def cluster_cpu(client):
+    """CPU seconds used so far by all workers (load-independent cost)."""
+    return sum(client.run(_cpu_seconds).values())
+
+
 # ----------------------------------------------------------- local (child)
 def local_child(n, n_slabs):
     """Run in a subprocess: local common_neighbors, peak memory, checksum."""
@@ -113,13 +125,16 @@ def local_child(n, n_slabs):
     df, A = local_adjacency(n, n_slabs)
     before = peak_rss_mb()
     t = time.perf_counter()
+    c0 = time.process_time()
     C = common_neighbors(A)
     elapsed = time.perf_counter() - t
+    cpu = time.process_time() - c0
     vals = np.asarray(C[df.src.to_numpy(), df.dst.to_numpy()]).ravel()
     out = {
         "n": int(A.shape[0]),
         "edges": int(A.nnz),
         "seconds": elapsed,
+        "cpu_seconds": cpu,
         "peak_mb": peak_rss_mb(),
         "peak_before_mb": before,
         "checksum": checksum(df.assign(count=vals)),
@@ -161,31 +176,33 @@ def worker_peaks_mb(client):
 
 
 def part_a(client, n):
-    import dask
-
     from manigeo.graphs import common_neighbors, neighbor_similarity
 
     df, A = local_adjacency(n, 40)
     import dask.dataframe as dd
 
     edges = dd.from_pandas(df, npartitions=16).persist()
+    cpu0 = cluster_cpu(client)
     t = time.perf_counter()
     got = common_neighbors(edges).compute()
     t_dask = time.perf_counter() - t
+    cpu_dask = cluster_cpu(client) - cpu0
     t = time.perf_counter()
+    c0 = time.process_time()
     C = common_neighbors(A)
     t_local = time.perf_counter() - t
+    cpu_local = time.process_time() - c0
     ref = np.asarray(C[df.src.to_numpy(), df.dst.to_numpy()]).ravel()
     equal = np.array_equal(got["count"].to_numpy(), ref)
     S = neighbor_similarity(edges, "cosine").compute()
     Sref = neighbor_similarity(A, "cosine")
     ref_s = np.asarray(Sref[df.src.to_numpy(), df.dst.to_numpy()]).ravel()
     equal_s = np.array_equal(S["similarity"].to_numpy(), ref_s)
-    del dask
     print(
         f"(a) n={A.shape[0]} edges={A.nnz}: counts equal to local: {equal}; "
-        f"cosine equal: {equal_s}; time dask/local = {t_dask / t_local:.2f} "
-        f"({t_dask:.2f} s / {t_local:.2f} s)"
+        f"cosine equal: {equal_s}; wall dask/local = {t_dask / t_local:.2f} "
+        f"({t_dask:.2f} s / {t_local:.2f} s), CPU dask workers/local = "
+        f"{cpu_dask / cpu_local:.2f} ({cpu_dask:.2f} s / {cpu_local:.2f} s)"
     )
     return equal and equal_s
 
@@ -201,12 +218,17 @@ def part_b(n, memory_limit, n_slabs):
         limit_mb = float("nan")
     try:
         edges = dask_edges(n, n_slabs).persist()
+        from distributed import wait
+
+        wait(edges)
+        cpu0 = cluster_cpu(client)
         t = time.perf_counter()
         out = common_neighbors(edges)
         sums = out.map_partitions(
             _partition_checksum, meta={"a": float, "b": float}
         ).compute()
         elapsed = time.perf_counter() - t
+        cpu = cluster_cpu(client) - cpu0
         peaks = worker_peaks_mb(client)
     finally:
         client.close()
@@ -215,8 +237,9 @@ def part_b(n, memory_limit, n_slabs):
     print(
         f"(b) n={local['n']} edges={local['edges']}: local single-process peak "
         f"{local['peak_mb']:.0f} MB (graph built: {local['peak_before_mb']:.0f} MB)"
-        f", {local['seconds']:.1f} s; worker memory limit {limit_mb:.0f} MB; "
-        f"Dask completed in {elapsed:.1f} s, worker peaks {peaks} MB; "
+        f", {local['seconds']:.1f} s wall / {local['cpu_seconds']:.1f} s CPU; "
+        f"worker memory limit {limit_mb:.0f} MB; Dask completed in "
+        f"{elapsed:.1f} s wall / {cpu:.1f} s worker CPU, worker peaks {peaks} MB; "
         f"checksums equal: {got == local['checksum']}; "
         f"local peak / worker limit = {local['peak_mb'] / limit_mb:.2f}"
     )
@@ -226,26 +249,32 @@ def part_b(n, memory_limit, n_slabs):
 def part_c(n, memory_limit, n_slabs):
     from manigeo.graphs import common_neighbors
 
-    times = {}
+    times, cpus = {}, {}
     for workers in (1, 2):
         cluster, client = make_cluster(workers, memory_limit)
         try:
             edges = dask_edges(n, n_slabs).persist()
+            from distributed import wait
+
+            wait(edges)
+            cpu0 = cluster_cpu(client)
             t = time.perf_counter()
             common_neighbors(edges).map_partitions(
                 _partition_checksum, meta={"a": float, "b": float}
             ).compute()
             times[workers] = time.perf_counter() - t
+            cpus[workers] = cluster_cpu(client) - cpu0
         finally:
             client.close()
             cluster.close()
     print(
-        f"(c) n={n}: 1 worker {times[1]:.1f} s, 2 workers {times[2]:.1f} s, "
+        f"(c) n={n}: 1 worker {times[1]:.1f} s ({cpus[1]:.1f} s CPU), "
+        f"2 workers {times[2]:.1f} s ({cpus[2]:.1f} s CPU), "
         f"speed-up {times[1] / times[2]:.2f}"
     )
 
 
-def part_d(n, dim, k, intrinsic):
+def part_d(n, dim, k, intrinsic, M=16, ef_construction=200):
     from sklearn.neighbors import NearestNeighbors
 
     from manigeo.graphs import knn_graph, knn_recall
@@ -259,15 +288,25 @@ def part_d(n, dim, k, intrinsic):
     _, ind_exact = nn.kneighbors(X)
     t_exact = time.perf_counter() - t
     t = time.perf_counter()
-    G = knn_graph(X, k, method="hnsw", symmetrize="none", random_state=0, n_jobs=2)
+    G = knn_graph(
+        X,
+        k,
+        method="hnsw",
+        symmetrize="none",
+        M=M,
+        ef_construction=ef_construction,
+        random_state=0,
+        n_jobs=2,
+    )
     t_hnsw = time.perf_counter() - t
     ind = G.indices.reshape(n, k)  # the directed lists (k per row)
     recall = knn_recall(X, ind, n_queries=2000, random_state=0)
     exact_recall = knn_recall(X, ind_exact[:, 1:], n_queries=200, random_state=0)
     print(
         f"(d) n={n} points in {dim}-D (intrinsic dimension {intrinsic}), k={k}: "
-        f"exact NearestNeighbors {t_exact:.1f} s, HNSW (M=16, ef=max(2k, 50), "
-        f"ef_construction=200) {t_hnsw:.1f} s, exact/HNSW = {t_exact / t_hnsw:.2f};"
+        f"exact NearestNeighbors {t_exact:.1f} s, HNSW (M={M}, ef=max(2k, 50), "
+        f"ef_construction={ef_construction}) {t_hnsw:.1f} s, exact/HNSW = "
+        f"{t_exact / t_hnsw:.2f};"
         f" recall@{k} = {recall:.4f} (2000 queries; exact self-check "
         f"{exact_recall:.3f})"
     )
@@ -285,6 +324,8 @@ def main():
     ap.add_argument("--dim-d", type=int, default=50)
     ap.add_argument("--intrinsic-d", type=int, default=10)
     ap.add_argument("--k", type=int, default=10)
+    ap.add_argument("--M-d", type=int, default=16)
+    ap.add_argument("--ef-construction-d", type=int, default=200)
     ap.add_argument("--local-child", nargs=2, type=int)
     args = ap.parse_args()
     if args.local_child:
@@ -302,7 +343,14 @@ def main():
     if "c" in args.parts:
         part_c(args.n_c, "2GB", args.slabs)
     if "d" in args.parts:
-        part_d(args.n_d, args.dim_d, args.k, args.intrinsic_d)
+        part_d(
+            args.n_d,
+            args.dim_d,
+            args.k,
+            args.intrinsic_d,
+            M=args.M_d,
+            ef_construction=args.ef_construction_d,
+        )
 
 
 if __name__ == "__main__":
