@@ -301,6 +301,11 @@ def common_neighbors(
         Adjacency matrix: scipy.sparse in any format, a dense array, a networkx
         graph (its ``"weight"`` attribute), or a torch sparse COO / sparse CSR /
         dense tensor.  Weights are multiplied and summed unless ``binary``.
+        Or a ``dask.dataframe.DataFrame`` edge list with integer columns
+        ``src``, ``dst`` (every undirected edge in both directions) and an
+        optional ``weight``: computed blockwise on the Dask cluster (see the
+        "Scaling out" user guide); only ``mask="edges"``, ``symmetric``
+        "raise" (checked blockwise) or "ignore", and host backends.
     mask : "edges", None or sparse pattern of shape (n, n), default="edges"
         ``"edges"``: C on the pattern of ``A``.  ``None``: the full product
         (pairs with at least one common neighbour, the diagonal included).
@@ -321,7 +326,8 @@ def common_neighbors(
         for other inputs CUDA when available (backend="torch") / the host.
     chunk_size : int or None, default=None
         Rows per block for the scipy and torch backends; peak memory grows
-        with ``chunk_size * k^2``.  ``None`` sizes blocks from the free memory
+        with ``chunk_size * k^2``.  For a Dask edge list: nodes per block
+        (``None``: ``n / npartitions``).  ``None`` sizes blocks from the free memory
         of the device (a quarter of free GPU memory, an eighth of the host's
         available memory up to 1 GiB).  GraphBLAS needs no blocks (its masked
         product only allocates the output).
@@ -341,6 +347,8 @@ def common_neighbors(
         Canonical CSR (sorted indices).  For a torch input: a torch sparse
         tensor (float64) on the input's device, in the input's layout (COO or
         CSR; CSR for a dense tensor).  Counts are exact integers in float64.
+        For a Dask edge list: a lazy Dask DataFrame, the input's partitions
+        and rows with one more column ``count``.
 
     See Also
     --------

@@ -92,7 +92,8 @@ def neighbor_similarity(
     Parameters
     ----------
     A : sparse matrix, array-like, networkx graph or torch tensor of shape (n, n)
-        Adjacency matrix, as for :func:`common_neighbors`.
+        Adjacency matrix, as for :func:`common_neighbors` (a Dask edge list
+        included).
     kind : {"cosine", "jaccard", "adamic_adar"}, default="cosine"
         Which similarity.
     mask : "edges", None or sparse pattern of shape (n, n), default="edges"
@@ -115,6 +116,8 @@ def neighbor_similarity(
     -------
     S : scipy.sparse.csr_array of shape (n, n), float64
         On the mask's pattern; a torch sparse tensor for a torch input.
+        For a Dask edge list: a lazy Dask DataFrame, the input's rows with one
+        more column ``similarity``.
 
     Examples
     --------
