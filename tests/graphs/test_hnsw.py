@@ -119,3 +119,21 @@ def test_dask_array_hnsw_recall(dask_client, rng):
     ind = df["dst"].to_numpy().reshape(400, 8)
     assert np.array_equal(df["src"].to_numpy(), np.repeat(np.arange(400), 8))
     assert knn_recall(X, ind, n_queries=400) >= 0.98
+
+
+def test_dask_knn_edges_feed_common_neighbors(rng):
+    da = pytest.importorskip("dask.array")
+    import dask
+
+    from manigeo.graphs import common_neighbors
+
+    X = rng.normal(size=(90, 3))
+    with dask.config.set(scheduler="sync"):
+        edges = knn_graph(da.from_array(X, chunks=(25, 3)), 4)
+        got = common_neighbors(edges).compute()
+    C = common_neighbors(knn_graph(X, 4))
+    np.testing.assert_array_equal(
+        got["count"].to_numpy(),
+        np.asarray(C[got["src"].to_numpy(), got["dst"].to_numpy()]).ravel(),
+    )
+    assert len(got) == C.nnz
