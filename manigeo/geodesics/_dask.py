@@ -224,6 +224,12 @@ def dask_landmark_paths(
     if n == 0:
         raise ValueError("the edge list is empty: no node to measure from")
     plan.check_mirrored()
+    if plan.has_weight and not unweighted:
+        wmin = float(edges[plan.weight].min().compute())
+        if not wmin >= 0:  # NaN fails too
+            raise ValueError(
+                f"edge weights must be non-negative lengths, got minimum {wmin}"
+            )
     if isinstance(n_landmarks, (int, np.integer)) and not isinstance(n_landmarks, bool):
         m = check_int(n_landmarks, "n_landmarks", minimum=1, maximum=n)
         if method != "random":

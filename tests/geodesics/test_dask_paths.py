@@ -152,3 +152,6 @@ def test_bad_options(sync, rng):
         dask_landmark_paths(edges, [25])
     with pytest.raises(TypeError, match="integer"):
         dask_landmark_paths(edges, [0.5])
+    neg = edges.assign(weight=edges["weight"] - 2.0)
+    with pytest.raises(ValueError, match="non-negative"):
+        dask_landmark_paths(neg, [0])
