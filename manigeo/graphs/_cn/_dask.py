@@ -379,6 +379,15 @@ def _pair(TI, TJ, *, backend, check_symmetric, kind, colweight):
     return _safe_divide(C, sI[rows] + sJ[M.indices] - C)
 
 
+def _mirrored(values, TJ, TI):
+    """Values of block ``(I, J)`` from those of block ``(J, I)`` (transposed)."""
+    M = _cols(TJ.M, TI.lo, TI.hi)
+    X = sp.csr_array((values, M.indices, M.indptr), shape=M.shape)
+    Y = sp.csr_array(X.T)  # explicit zeros are kept
+    Y.sort_indices()
+    return np.asarray(Y.data, dtype=np.float64)
+
+
 def _assemble(TI, b, blocks, *values):
     """Values of the whole row block, aligned with ``TI.M``'s CSR."""
     M = TI.M
@@ -497,20 +506,31 @@ def dask_statistic(
         counts = [delayed(_column_counts)(tiles[i], n) for i in tiles]
         colweight = delayed(_adamic_weights)(n, *counts)
 
+    # symmetric input: block (J, I) is the transpose of block (I, J), and so
+    # are its values (C and the similarities are symmetric), so only pairs
+    # with I <= J run a product; the others transpose its result
+    mirror = symmetric == "raise"
+    pair_values = {}
+    for i, j in plan.pairs.tolist():
+        if mirror and j < i:
+            continue
+        pair_values[i, j] = delayed(_pair, pure=True)(
+            tiles[i],
+            tiles[j],
+            backend=backend,
+            check_symmetric=mirror,
+            kind=kind,
+            colweight=colweight,
+        )
     block_values = {}
     for i in range(plan.n_blocks):
         js = [int(j) for j in plan.columns_of(i)]
         if not js:
             continue
         vals = [
-            delayed(_pair, pure=True)(
-                tiles[i],
-                tiles[j],
-                backend=backend,
-                check_symmetric=symmetric == "raise" and j >= i,
-                kind=kind,
-                colweight=colweight,
-            )
+            delayed(_mirrored, pure=True)(pair_values[j, i], tiles[j], tiles[i])
+            if mirror and j < i
+            else pair_values[i, j]
             for j in js
         ]
         block_values[i] = delayed(_assemble, pure=True)(tiles[i], b, js, *vals)
