@@ -31,10 +31,6 @@ KNOWN_VIOLATIONS = {
     # heat branch: HeatGeodesicDistance and the heat-geodesic distance move to heat/
     ("manigeo/embedding/_heat_geodesic.py", "manigeo.heat._chebyshev"),
     ("manigeo/embedding/_heat_geodesic.py", "manigeo.heat._squaring"),
-    # backend branch: LieBatchNormSPD uses the public metric classes / _backend
-    ("manigeo/nn/_liebn.py", "manigeo.spd._backend"),
-    ("manigeo/nn/_liebn.py", "manigeo.spd._matfun"),
-    ("manigeo/nn/_liebn.py", "manigeo.spd._metrics"),
     # sheafnets branch: SheafDiffusion uses the public sheaf Laplacian
     ("manigeo/nn/_sheaf_diffusion.py", "manigeo.sheaf._laplacian"),
 }
@@ -138,10 +134,6 @@ _LATER = {
     "manigeo.heat.HeatGeodesicDistance": "heat",
     "manigeo.heat.heat_geodesic_distances": "heat",
     "manigeo.spd.sliced_wasserstein": "spdmeans",
-    "manigeo.nn.BiMap": "spdnet",
-    "manigeo.nn.ReEig": "spdnet",
-    "manigeo.nn.LogEig": "spdnet",
-    "manigeo.nn.ExpEig": "spdnet",
     "manigeo.nn.SheafConv": "sheafnets",
     "manigeo.nn.ConnectionSheafConv": "sheafnets",
     "manigeo.datasets.fetch_geom_gcn": "sheafnets",

@@ -1,5 +1,6 @@
 """Shortest paths on weighted sparse graphs: all pairs, from sources, landmarks."""
 
+from numbers import Integral
 from typing import Any
 
 import numpy as np
@@ -50,6 +51,10 @@ def _check_graph(W, on_disconnected, directed, explicit_zeros="drop"):
     return W
 
 
+def _dijkstra_batch(W, idx, directed, unweighted):
+    return csgraph.dijkstra(W, directed=directed, indices=idx, unweighted=unweighted)
+
+
 def shortest_paths(
     W: Any,
     sources: ArrayLike | None = None,
@@ -59,6 +64,7 @@ def shortest_paths(
     on_disconnected: str = "raise",
     chunk_size: int = 256,
     max_dense_bytes: int | None = None,
+    n_jobs: int | None = None,
     verbose: bool = False,
 ) -> np.ndarray:
     """Geodesic (shortest-path) distances on a weighted sparse graph.
@@ -80,9 +86,13 @@ def shortest_paths(
         Raise a ValueError on a disconnected graph, or return ``inf`` for
         unreachable pairs.
     chunk_size : int, default=256
-        Sources per Dijkstra call (for the progress bar).
+        Sources per Dijkstra call (a progress-bar step, a parallel work item).
     max_dense_bytes : int or None
         Size guard for the result (default :data:`manigeo._validation.MAX_DENSE_BYTES`).
+    n_jobs : int or None, default=None
+        Dijkstra batches run in parallel through joblib (``None`` = 1, ``-1``
+        = all cores).  Inside ``with joblib.parallel_backend("dask"):`` the
+        batches run on the Dask cluster.  Results do not depend on it.
     verbose : bool, default=False
         Show a progress bar.
 
@@ -137,11 +147,21 @@ def shortest_paths(
     chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
     D = np.empty((len(sources), n))
     starts = range(0, len(sources), chunk_size)
+    if n_jobs is not None and n_jobs != 1 and len(starts) > 1:
+        from joblib import Parallel, delayed
+
+        rows = Parallel(n_jobs=n_jobs)(
+            delayed(_dijkstra_batch)(
+                W, sources[s : s + chunk_size], directed, unweighted
+            )
+            for s in _progress(starts, verbose, len(starts), "shortest paths")
+        )
+        for s, block in zip(starts, rows, strict=True):
+            D[s : s + len(block)] = block
+        return D
     for s in _progress(starts, verbose, len(starts), "shortest paths"):
         idx = sources[s : s + chunk_size]
-        D[s : s + len(idx)] = csgraph.dijkstra(
-            W, directed=directed, indices=idx, unweighted=unweighted
-        )
+        D[s : s + len(idx)] = _dijkstra_batch(W, idx, directed, unweighted)
     return D
 
 
@@ -153,6 +173,7 @@ def select_landmarks(
     unweighted: bool = False,
     random_state: Any = None,
     return_distances: bool = False,
+    n_jobs: int | None = None,
     verbose: bool = False,
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Choose landmark nodes for large-n geodesic computations.
@@ -171,6 +192,10 @@ def select_landmarks(
     return_distances : bool, default=False
         Also return the ``(n_landmarks, n)`` distances from each landmark
         (free with ``method="farthest"``).
+    n_jobs : int or None, default=None
+        Parallel Dijkstra batches through joblib for ``method="random"`` (see
+        :func:`shortest_paths`).  Farthest-point sampling is sequential: each
+        landmark depends on the distances from the previous ones.
     verbose : bool, default=False
 
     Returns
@@ -195,7 +220,14 @@ def select_landmarks(
     if method == "random":
         landmarks = np.sort(rng.choice(n, size=m, replace=False))
         if return_distances:
-            D = shortest_paths(W, landmarks, unweighted=unweighted, verbose=verbose)
+            D = shortest_paths(
+                W,
+                landmarks,
+                unweighted=unweighted,
+                chunk_size=max(1, min(256, -(-m // 8))),
+                n_jobs=n_jobs,
+                verbose=verbose,
+            )
             return landmarks, D
         return landmarks
     check_dense_size(m, n, what="landmark distance block", hint="use fewer landmarks")
@@ -220,15 +252,73 @@ def landmark_shortest_paths(
     method="farthest",
     unweighted=False,
     random_state=None,
+    n_jobs=None,
     verbose=False,
 ):
     """Landmarks and their geodesic distances to every node.
+
+    Parameters
+    ----------
+    W : sparse matrix of shape (n, n) or dask.dataframe.DataFrame
+        Edge lengths of a connected graph, or a Dask edge list (``src``,
+        ``dst``, ``weight``): then see :func:`dask_landmark_paths` (same
+        landmarks for the same ``random_state`` with ``method="random"``) and
+        ``D`` is a Dask array.
+    n_landmarks : int or array-like of int
+        Number of landmarks to choose (see :func:`select_landmarks`), or the
+        landmark nodes themselves.
+    method : {"farthest", "random"}, default="farthest"
+        How landmarks are chosen when ``n_landmarks`` is a number.
+    unweighted : bool, default=False
+        Count hops instead of summing lengths.
+    random_state : int, RandomState or None, default=None
+    n_jobs : int or None, default=None
+        Dijkstra batches in parallel through joblib (given or random
+        landmarks); ``with joblib.parallel_backend("dask"):`` runs them on a
+        Dask cluster.  Results are identical for every ``n_jobs``.
+    verbose : bool, default=False
 
     Returns
     -------
     landmarks : ndarray of shape (n_landmarks,)
     D : ndarray of shape (n_landmarks, n)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from manigeo.geodesics import landmark_shortest_paths
+    >>> W = np.array([[0, 1, 0], [1, 0, 2], [0, 2, 0]], dtype=float)
+    >>> landmarks, D = landmark_shortest_paths(W, [0, 2], n_jobs=2)
+    >>> D
+    array([[0., 1., 3.],
+           [3., 2., 0.]])
     """
+    from ._dask import dask_landmark_paths, is_dask_dataframe
+
+    if is_dask_dataframe(W):  # distances come back as a Dask array
+        return dask_landmark_paths(
+            W,
+            n_landmarks,
+            method=method,
+            unweighted=unweighted,
+            random_state=random_state,
+        )
+    if not isinstance(n_landmarks, Integral) or isinstance(n_landmarks, bool):
+        landmarks = np.atleast_1d(np.asarray(n_landmarks))
+        if landmarks.ndim != 1 or not np.issubdtype(landmarks.dtype, np.integer):
+            raise TypeError(
+                "n_landmarks must be an integer or a 1-D array of node indices"
+            )
+        m = max(len(landmarks), 1)
+        D = shortest_paths(
+            W,
+            landmarks,
+            unweighted=unweighted,
+            chunk_size=max(1, min(256, -(-m // 8))),
+            n_jobs=n_jobs,
+            verbose=verbose,
+        )
+        return landmarks, D
     return select_landmarks(
         W,
         n_landmarks,
@@ -236,5 +326,6 @@ def landmark_shortest_paths(
         unweighted=unweighted,
         random_state=random_state,
         return_distances=True,
+        n_jobs=n_jobs,
         verbose=verbose,
     )

@@ -12,10 +12,17 @@ networkx graphs and torch tensors where a graph is expected, and returns
 """
 
 from .._validation import as_sparse_matrix, check_adjacency, component_report
-from ._cn import BACKENDS, SIMILARITIES, common_neighbors, neighbor_similarity
+from ._cn import (
+    BACKENDS,
+    SIMILARITIES,
+    EdgeBlocks,
+    common_neighbors,
+    edge_blocks,
+    neighbor_similarity,
+)
 from ._kernels import alpha_decay_kernel, gaussian_kernel
 from ._laplacian import laplacian
-from ._neighbors import knn_graph, radius_graph
+from ._neighbors import knn_graph, knn_recall, radius_graph
 
 
 def to_adjacency(G, *, binary=False, symmetric="raise", self_loops="remove"):
@@ -48,8 +55,11 @@ __all__ = [
     "common_neighbors",
     "as_sparse_matrix",
     "connected_components",
+    "EdgeBlocks",
+    "edge_blocks",
     "gaussian_kernel",
     "knn_graph",
+    "knn_recall",
     "laplacian",
     "neighbor_similarity",
     "radius_graph",

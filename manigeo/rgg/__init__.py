@@ -7,6 +7,7 @@ an embedding by (landmark) MDS.  The lens-volume helpers are public because
 they are the model the estimator inverts.
 """
 
+from ._dask import rgg_fit_dask
 from ._lens import ball_volume, edge_moments, invert_lens, lens_fraction
 from ._rgg_metric import RGGMetric
 
@@ -16,4 +17,5 @@ __all__ = [
     "edge_moments",
     "invert_lens",
     "lens_fraction",
+    "rgg_fit_dask",
 ]

@@ -12,7 +12,7 @@ from ..._validation import (
     check_adjacency,
     check_int,
 )
-from . import _chunks, _graphblas_backend, _scipy_backend, _torch_backend
+from . import _chunks, _dask, _graphblas_backend, _scipy_backend, _torch_backend
 
 BACKENDS = ("auto", "graphblas", "scipy", "torch")
 
@@ -293,6 +293,19 @@ def _run(
 
 
 # ------------------------------------------------------------------- public
+def _dask_options(mask, device):
+    """Options a Dask edge list supports (mask='edges', host device)."""
+    if not (isinstance(mask, str) and mask == "edges"):
+        raise ValueError(
+            "a Dask edge list supports mask='edges' only (the rows of the edge "
+            f"list), got {mask!r}"
+        )
+    if device is not None and str(device) != "cpu":
+        raise ValueError(
+            f"a Dask edge list runs on the workers' CPUs, got device={device!r}"
+        )
+
+
 def common_neighbors(
     A,
     mask="edges",
@@ -318,6 +331,11 @@ def common_neighbors(
         Adjacency matrix: scipy.sparse in any format, a dense array, a networkx
         graph (its ``"weight"`` attribute), or a torch sparse COO / sparse CSR /
         dense tensor.  Weights are multiplied and summed unless ``binary``.
+        Or a ``dask.dataframe.DataFrame`` edge list with integer columns
+        ``src``, ``dst`` (every undirected edge in both directions) and an
+        optional ``weight``: computed blockwise on the Dask cluster (see the
+        "Scaling out" user guide); only ``mask="edges"``, ``symmetric``
+        "raise" (checked blockwise) or "ignore", and host backends.
     mask : "edges", None or sparse pattern of shape (n, n), default="edges"
         ``"edges"``: C on the pattern of ``A``.  ``None``: the full product
         (pairs with at least one common neighbour, the diagonal included).
@@ -338,7 +356,8 @@ def common_neighbors(
         for other inputs CUDA when available (backend="torch") / the host.
     chunk_size : int or None, default=None
         Rows per block for the scipy and torch backends; peak memory grows
-        with ``chunk_size * k^2``.  ``None`` sizes blocks from the free memory
+        with ``chunk_size * k^2``.  For a Dask edge list: nodes per block
+        (``None``: ``n / npartitions``).  ``None`` sizes blocks from the free memory
         of the device (a quarter of free GPU memory, an eighth of the host's
         available memory up to 1 GiB).  GraphBLAS needs no blocks (its masked
         product only allocates the output).
@@ -358,6 +377,8 @@ def common_neighbors(
         Canonical CSR (sorted indices).  For a torch input: a torch sparse
         tensor (float64) on the input's device, in the input's layout (COO or
         CSR; CSR for a dense tensor).  Counts are exact integers in float64.
+        For a Dask edge list: a lazy Dask DataFrame, the input's partitions
+        and rows with one more column ``count``.
 
     See Also
     --------
@@ -387,6 +408,17 @@ def common_neighbors(
     >>> C.nnz == A.nnz  # the (2, 3) edge is an explicit zero
     True
     """
+    if _dask.is_dask_dataframe(A):
+        _dask_options(mask, device)
+        return _dask.dask_statistic(
+            A,
+            kind="count",
+            backend=backend,
+            chunk_size=chunk_size,
+            binary=binary,
+            symmetric=symmetric,
+            self_loops=self_loops,
+        )
     chunk_size = _check_options(backend, chunk_size)
     torch_meta = _torch_meta(A)
     A = _prepare_adjacency(A, binary=binary, symmetric=symmetric, self_loops=self_loops)

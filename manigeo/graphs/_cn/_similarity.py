@@ -3,8 +3,10 @@
 import numpy as np
 import scipy.sparse as sp
 
+from . import _dask
 from ._common import (
     _check_options,
+    _dask_options,
     _prepare_adjacency,
     _prepare_mask,
     _resolve,
@@ -90,7 +92,8 @@ def neighbor_similarity(
     Parameters
     ----------
     A : sparse matrix, array-like, networkx graph or torch tensor of shape (n, n)
-        Adjacency matrix, as for :func:`common_neighbors`.
+        Adjacency matrix, as for :func:`common_neighbors` (a Dask edge list
+        included).
     kind : {"cosine", "jaccard", "adamic_adar"}, default="cosine"
         Which similarity.
     mask : "edges", None or sparse pattern of shape (n, n), default="edges"
@@ -113,6 +116,8 @@ def neighbor_similarity(
     -------
     S : scipy.sparse.csr_array of shape (n, n), float64
         On the mask's pattern; a torch sparse tensor for a torch input.
+        For a Dask edge list: a lazy Dask DataFrame, the input's rows with one
+        more column ``similarity``.
 
     Examples
     --------
@@ -130,6 +135,17 @@ def neighbor_similarity(
         raise ValueError(
             "self_loops must be 'remove' or 'raise' for a similarity, "
             f"got {self_loops!r}"
+        )
+    if _dask.is_dask_dataframe(A):
+        _dask_options(mask, device)
+        return _dask.dask_statistic(
+            A,
+            kind=kind,
+            backend=backend,
+            chunk_size=chunk_size,
+            binary=binary,
+            symmetric=symmetric,
+            self_loops=self_loops,
         )
     chunk_size = _check_options(backend, chunk_size)
     torch_meta = _torch_meta(A)
