@@ -485,3 +485,19 @@ def spectral_function(
         check(w, fw)
     F = (U * fw[..., None, :]) @ np.swapaxes(U, -1, -2)
     return 0.5 * (F + np.swapaxes(F, -1, -2))
+
+
+def is_dask_dataframe(x: Any) -> bool:
+    """True for a ``dask.dataframe.DataFrame`` (checked without importing dask).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from manigeo._backend import is_dask_dataframe
+    >>> is_dask_dataframe(np.zeros(3))
+    False
+    """
+    return any(
+        c.__name__ == "DataFrame" and c.__module__.startswith("dask.")
+        for c in type(x).__mro__
+    )

@@ -328,7 +328,7 @@ def _points_rows(
     return _rows(name, func, cases, skip, override, xfail, kw)
 
 
-SPD_BRANCH = "fixed on branch backend (SPD validation, issue 13)"
+SPD_BRANCH = None  # fixed on branch backend (SPD validation, issue 13)
 RGG_TODO = "rgg: RGGMetric passes it to scipy.sparse before the shared check"
 HEAT_TODO = "heat: not validated yet (heat/ and embedding/_mds.py are on branch heat)"
 SHEAF_TODO = "sheafnets: sheaf helpers do not validate it yet"
@@ -337,6 +337,7 @@ _MATFUN = {
     "empty": SPD_BRANCH,
     "non-symmetric": SPD_BRANCH,
 }
+_ELEMENTWISE = ("spd.logm", "spd.sqrtm", "spd.invsqrtm")
 SPD_XFAIL = {
     "spd.logm": _MATFUN,
     "spd.sqrtm": _MATFUN,
@@ -351,7 +352,7 @@ SPD_XFAIL = {
 }
 
 
-def _spd_rows(name, func, *, n_args=1, skip=(), xfail=None, **kw):
+def _spd_rows(name, func, *, n_args=1, skip=(), override=None, xfail=None, **kw):
     """SPD classes; ``n_args`` copies of the batch are passed (distance(A, B))."""
 
     def mk(builder):
@@ -371,9 +372,9 @@ def _spd_rows(name, func, *, n_args=1, skip=(), xfail=None, **kw):
         "non-SPD": (mk(spd_nonspd), ValueError, "positive definite"),
         "singular": (mk(spd_singular), ValueError, "positive definite"),
         "complex": (mk(spd_complex), TypeError, "complex"),
-        "object dtype": (mk(spd_object), ValueError, "convert string|numeric"),
+        "object dtype": (mk(spd_object), TypeError, "convert string|numeric"),
     }
-    return _rows(name, func, cases, skip, None, xfail, kw)
+    return _rows(name, func, cases, skip, override, xfail, kw)
 
 
 def _unknown(name, func, make, **bad):
@@ -1037,8 +1038,22 @@ def _build_table() -> list[Row]:
         ("SPDStandardScaler.fit", fit(manigeo.SPDStandardScaler), 1),
         ("SPDRecenter.fit", fit(manigeo.SPDRecenter), 1),
     ]:
-        T += _spd_rows(name, func, n_args=n_args, xfail=SPD_XFAIL.get(name, {}))
-    T += _spd_rows("spd.powm", lambda X: spd.powm(X, 0.5), xfail=SPD_XFAIL["spd.powm"])
+        T += _spd_rows(
+            name,
+            func,
+            n_args=n_args,
+            # an empty batch of matrices is a valid input to a matrix function
+            skip=("empty",) if name in _ELEMENTWISE else (),
+            # the estimators validate through scikit-learn's validate_data
+            override=SKLEARN_CHECKS if name.endswith(".fit") else None,
+            xfail=SPD_XFAIL.get(name, {}),
+        )
+    T += _spd_rows(
+        "spd.powm",
+        lambda X: spd.powm(X, 0.5),
+        skip=("empty",),
+        xfail=SPD_XFAIL["spd.powm"],
+    )
     T += [
         Row(
             "spd.logm",
@@ -1096,7 +1111,6 @@ def _build_table() -> list[Row]:
             lambda: (np.tile(np.diag([1.0, 2.0, 3.0]), (5, 1, 1)),),
             ValueError,
             "dispersion",
-            xfail="fixed on branch spdmeans (degenerate dispersion)",
         ),
         Row(
             "SPDRecenter.fit",
@@ -1105,7 +1119,6 @@ def _build_table() -> list[Row]:
             lambda: (spd_batch(),),
             ValueError,
             "groups",
-            xfail="fixed on branch spdmeans (NaN group labels)",
         ),
     ]
     # ---- Lie groups ---------------------------------------------------------------
@@ -1420,10 +1433,81 @@ def _build_table() -> list[Row]:
             "integer",
         ),
     ]
+    # ---- Dask edge lists (in-memory input is refused by type) ---------------------
+    sparse_graph = lambda: (sp.csr_array(path_graph()),)  # noqa: E731
+    T += [
+        Row(name, "wrong type", func, sparse_graph, TypeError, "dask.dataframe")
+        for name, func in [
+            ("graphs.edge_blocks", graphs.edge_blocks),
+            ("graphs.EdgeBlocks", graphs.edge_blocks),
+            (
+                "geodesics.dask_landmark_paths",
+                lambda E: geodesics.dask_landmark_paths(E, 1),
+            ),
+            ("rgg.rgg_fit_dask", lambda E: manigeo.rgg.rgg_fit_dask(E, dimension=2)),
+        ]
+    ]
+    T += [
+        Row(
+            "graphs.knn_recall",
+            "NaN",
+            lambda X: graphs.knn_recall(X, graphs.knn_graph(points(), 3)),
+            lambda: (points_nan(),),
+            ValueError,
+            "NaN",
+        )
+    ]
     # ---- torch layers -------------------------------------------------------------
     if HAS_TORCH:
         T += _liebn_rows()
+        T += _spdnet_rows()
     return T
+
+
+def _spdnet_rows():
+    import torch
+
+    from manigeo.nn import BiMap, ExpEig, LogEig, ReEig, StiefelSGD
+
+    def t(builder):
+        return lambda: (torch.from_numpy(builder()),)
+
+    f64 = torch.float64
+    return [
+        Row(
+            "nn.BiMap",
+            "NaN",
+            lambda X: BiMap(3, 2, dtype=f64)(X),
+            t(spd_nan),
+            ValueError,
+            "NaN",
+        ),
+        Row(
+            "nn.ReEig",
+            "non-symmetric",
+            lambda X: ReEig()(X),
+            t(spd_nonsym),
+            ValueError,
+            "symmetric",
+        ),
+        Row(
+            "nn.LogEig",
+            "non-SPD",
+            lambda X: LogEig()(X),
+            t(spd_nonspd),
+            ValueError,
+            "positive definite",
+        ),
+        Row("nn.ExpEig", "NaN", lambda X: ExpEig()(X), t(spd_nan), ValueError, "NaN"),
+        Row(
+            "nn.StiefelSGD",
+            "non-orthonormal weights",
+            lambda W: StiefelSGD([torch.nn.Parameter(W)], lr=0.1),
+            lambda: (torch.ones(3, 2, dtype=f64),),
+            ValueError,
+            "orthonormal",
+        ),
+    ]
 
 
 def _with3(X, value):
@@ -1438,12 +1522,12 @@ def _liebn_rows():
     from manigeo.nn import LieBatchNormSPD, SheafDiffusion
 
     def bn(X):
-        return LieBatchNormSPD(3).train()(X)
+        return LieBatchNormSPD(3, dtype=torch.float64).train()(X)
 
     def t(builder):
         return lambda: (torch.from_numpy(builder()),)
 
-    branch = "fixed on branch backend (LieBatchNormSPD validation, issue 13)"
+    branch = None  # fixed on branch backend (LieBatchNormSPD validation)
     return [
         Row(
             "nn.LieBatchNormSPD",

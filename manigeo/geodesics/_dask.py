@@ -27,14 +27,6 @@ _BYTES_PER_EDGE = 48
 _RELAX_CHUNK = 1 << 22
 
 
-def is_dask_dataframe(x):
-    """True for a ``dask.dataframe.DataFrame`` (without importing dask)."""
-    return any(
-        c.__name__ == "DataFrame" and c.__module__.startswith("dask.")
-        for c in type(x).__mro__
-    )
-
-
 def _relax(D_dst, D_src, src, dst, w):
     """``D_dst[:, j] = min(D_dst[:, j], D_src[:, i] + w)`` over edges sorted by j.
 

@@ -293,7 +293,8 @@ def landmark_shortest_paths(
     array([[0., 1., 3.],
            [3., 2., 0.]])
     """
-    from ._dask import dask_landmark_paths, is_dask_dataframe
+    from .._backend import is_dask_dataframe
+    from ._dask import dask_landmark_paths
 
     if is_dask_dataframe(W):  # distances come back as a Dask array
         return dask_landmark_paths(

@@ -123,6 +123,14 @@ def rgg_fit_dask(
     >>> res.geodesic_distances.shape, res.embedding.shape
     ((20, 300), (300, 2))
     """
+    from .._backend import is_dask_dataframe
+
+    if not is_dask_dataframe(edges):
+        raise TypeError(
+            "rgg_fit_dask takes a dask.dataframe.DataFrame edge list (columns "
+            f"'src', 'dst'), got {type(edges).__name__}; for an in-memory graph "
+            "use rgg_geodesics or RGGMetric"
+        )
     import dask
 
     from ..embedding import landmark_mds  # noqa: F401  (fail early if missing)

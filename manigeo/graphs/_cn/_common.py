@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
-from ..._backend import is_torch, resolve_device
+from ..._backend import is_dask_dataframe, is_torch, resolve_device
 from ..._validation import (
     MAX_DENSE_BYTES,
     as_sparse_matrix,
@@ -408,7 +408,7 @@ def common_neighbors(
     >>> C.nnz == A.nnz  # the (2, 3) edge is an explicit zero
     True
     """
-    if _dask.is_dask_dataframe(A):
+    if is_dask_dataframe(A):
         _dask_options(mask, device)
         return _dask.dask_statistic(
             A,

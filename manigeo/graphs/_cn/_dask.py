@@ -26,6 +26,8 @@ import math
 import numpy as np
 import scipy.sparse as sp
 
+from ..._backend import is_dask_dataframe
+
 _DASK_HINT = 'pip install "manigeo[dask]"'
 
 
@@ -41,17 +43,14 @@ def import_dask():
     return dask, dd
 
 
-def is_dask_dataframe(x):
-    """True for a ``dask.dataframe.DataFrame`` (without importing dask)."""
-    return any(
-        c.__name__ == "DataFrame" and c.__module__.startswith("dask.")
-        for c in type(x).__mro__
-    )
-
-
 # ---------------------------------------------------------------- validation
 def _check_edge_frame(edges, weight):
     """Column names present, integer ids, numeric weights; returns has_weight."""
+    if not is_dask_dataframe(edges):
+        raise TypeError(
+            "edges must be a dask.dataframe.DataFrame with integer columns 'src' "
+            f"and 'dst', got {type(edges).__name__}"
+        )
     cols = list(edges.columns)
     for c in ("src", "dst"):
         if c not in cols:

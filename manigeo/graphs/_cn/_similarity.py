@@ -3,6 +3,7 @@
 import numpy as np
 import scipy.sparse as sp
 
+from ..._backend import is_dask_dataframe
 from . import _dask
 from ._common import (
     _check_options,
@@ -136,7 +137,7 @@ def neighbor_similarity(
             "self_loops must be 'remove' or 'raise' for a similarity, "
             f"got {self_loops!r}"
         )
-    if _dask.is_dask_dataframe(A):
+    if is_dask_dataframe(A):
         _dask_options(mask, device)
         return _dask.dask_statistic(
             A,
