@@ -8,9 +8,9 @@ the local rule, not on the global shape of the manifold, so it is measured on
 a flat torus ``T^d`` (exact geodesics known) with those four matched, by
 running the same pipeline.
 
-The correction is a calibration curve ``g``: the mean true distance given the
-estimated one, ``g(D_hat) = E[D | D_hat]``, tabulated in bins of ``D_hat``
-(in radii) on the torus.  Beyond the simulated range it is *not* extended by
+The correction is a calibration curve ``g``, the inverse of the mean
+estimated distance given the true one, ``E[D_hat | D]``, tabulated in bins of
+the true distance ``D`` (in radii) on the torus.  Beyond the simulated range it is *not* extended by
 a straight line but by the first-passage-percolation form of the relative
 excess of a shortest path,
 
@@ -228,8 +228,15 @@ def calibrate(
 
 
 def _fit_curve(D_hat, D):
-    """Binned ``E[D | D_hat]`` and the excess model beyond 1.5 radii."""
-    top = D_hat.max()
+    """Binned calibration knots and the excess model beyond 1.5 radii.
+
+    Pairs are binned by their *true* distance and each bin gives the knot
+    ``(mean D_hat, mean D)``: the curve is the inverse of ``E[D_hat | D]``.
+    Binning by ``D_hat`` instead would be biased at the top of the range,
+    where the pairs beyond the torus' inscribed radius (excluded, their
+    geodesic wraps around) are missing from the bins.
+    """
+    top = D.max()
     edges = np.unique(
         np.concatenate(
             [
@@ -239,13 +246,15 @@ def _fit_curve(D_hat, D):
             ]
         )
     )
-    idx = np.digitize(D_hat, edges) - 1
+    idx = np.digitize(D, edges) - 1
     counts = np.bincount(idx, minlength=len(edges))
     ok = counts >= 20
     n_bin = counts[ok].astype(float)
     x = np.bincount(idx, weights=D_hat, minlength=len(edges))[ok] / n_bin
     y = np.bincount(idx, weights=D, minlength=len(edges))[ok] / n_bin
-    y = np.maximum.accumulate(y)
+    x = np.maximum.accumulate(x)
+    keep = np.concatenate([[True], np.diff(x) > 0])
+    x, y, n_bin = x[keep], y[keep], n_bin[keep]
     rel = x / np.maximum(y, 1e-12) - 1.0
     tail = x >= 1.5
     if tail.sum() >= 3:

@@ -29,7 +29,7 @@ DEFAULT_LANDMARKS = 256
 #: simulated-edge budget of the calibration: this many times the data's edges,
 #: and at least CALIBRATION_MIN_EDGES
 CALIBRATION_EDGE_FACTOR = 4.0
-CALIBRATION_MIN_EDGES = 1.5e6
+CALIBRATION_MIN_EDGES = 5e5
 
 _MISFIT = ("raise", "warn", "ignore")
 _RULES = ("posterior", "clip")
@@ -225,6 +225,11 @@ def rgg_geodesics(
 
     s, K, _ = cosine_similarity_on_edges(A, backend=backend, device=device)
     if isinstance(dimension, str):
+        # the keep rate grows with d: too low at max_dimension is too low for
+        # every candidate, so refuse before simulating them
+        early = fit_statistics(s, K, max_dimension)
+        if early["keep_rate"] < early["ranges"]["keep_rate"][0]:
+            handle_misfit(early, on_misfit)
         d, scores = estimate_dimension(
             s,
             mean_degree,

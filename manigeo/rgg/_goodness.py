@@ -32,7 +32,7 @@ from ._lens import edge_moments
 #: accepted ranges of the statistics (RGGs of dimension 1-8 with keep rate
 #: 0.5-1, uniform or 9x-varying density, curved or with boundary, fall well
 #: inside; see docs/user_guide/rgg.rst)
-KEEP_RATE_RANGE = (0.25, 1.15)
+KEEP_RATE_RANGE = (0.25, 1.5)
 DISPERSION_RANGE = (0.45, 1.9)
 _MIN_SIGNAL_TO_NOISE = 0.25
 
