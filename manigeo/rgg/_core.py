@@ -28,7 +28,7 @@ ALL_PAIRS_MAX = 5000
 DEFAULT_LANDMARKS = 256
 #: simulated-edge budget of the calibration: this many times the data's edges,
 #: and at least CALIBRATION_MIN_EDGES
-CALIBRATION_EDGE_FACTOR = 4.0
+CALIBRATION_EDGE_FACTOR = 2.0
 CALIBRATION_MIN_EDGES = 5e5
 
 _MISFIT = ("raise", "warn", "ignore")

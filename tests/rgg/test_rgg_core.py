@@ -146,7 +146,9 @@ def test_out_of_sample_matches_exact_geodesics():
     lm = RGGMetric(n_landmarks=20, **kw).fit(A[train][:, train])
     assert lm.transform(B).shape == (150, 2)
     D_lm = lm.transform_distances(B)[:, lm.landmarks_]
-    assert np.median(np.abs(D_lm - D_true[:, lm.landmarks_])) < 0.06
+    err_lm = np.median(np.abs(D_lm - D_true[:, lm.landmarks_]))
+    in_lm = np.median(np.abs(lm.geodesic_distances_ - geo(train[lm.landmarks_], train)))
+    assert err_lm < 0.1 and err_lm < 1.3 * in_lm
     with pytest.raises(ValueError, match="no edge"):
         est.transform(sp.csr_array((1, 850)))
 
