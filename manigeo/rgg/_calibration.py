@@ -10,9 +10,9 @@ running the same pipeline.
 
 The correction is a calibration curve ``g``, the inverse of the mean
 estimated distance given the true one, ``E[D_hat | D]``, tabulated in bins of
-the true distance ``D`` (in radii) on the torus.  Beyond the simulated range it is *not* extended by
-a straight line but by the first-passage-percolation form of the relative
-excess of a shortest path,
+the true distance ``D`` (in radii) on the torus.  Beyond the simulated range
+it is *not* extended by a straight line but by the first-passage-percolation
+form of the relative excess of a shortest path,
 
 .. math:: \\frac{\\hat D}{D} - 1 = a + c\\,\\hat D^{-2/3},
 

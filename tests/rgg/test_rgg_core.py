@@ -10,6 +10,7 @@ from scipy.spatial import cKDTree
 
 from manigeo.datasets import make_sphere, sample_rgg
 from manigeo.rgg import RGGMetric, rgg_geodesics
+from manigeo.rgg._dimension import estimate_dimension
 from manigeo.rgg._goodness import fit_statistics, misfit_message
 from manigeo.rgg._local import cosine_similarity_on_edges
 
@@ -155,11 +156,24 @@ def test_out_of_sample_matches_exact_geodesics():
 
 def test_n_jobs_gives_identical_results():
     A, _, _ = _sphere_rgg(700, 2, 30, 0.8, seed=3)
-    kw = {"random_state": 7, "dimension": "auto", "max_dimension": 3}
+    # dimension candidates simulated in parallel, one seed each
+    s, _, deg = cosine_similarity_on_edges(A)
+    picks = [
+        estimate_dimension(
+            s,
+            deg.mean(),
+            max_dimension=3,
+            n_sim=2000,
+            rng=np.random.default_rng(0),
+            n_jobs=n_jobs,
+        )
+        for n_jobs in (1, 2)
+    ]
+    assert picks[0] == picks[1] and picks[0][0] == 2
+    # Dijkstra batches (700 sources), in fit and for new nodes
+    kw = {"random_state": 7, "dimension": 2, "calibrate": False}
     one = RGGMetric(n_jobs=1, **kw).fit(A)
     two = RGGMetric(n_jobs=2, **kw).fit(A)
-    assert one.dimension_ == two.dimension_ == 2
-    assert one.dimension_scores_ == two.dimension_scores_
     np.testing.assert_array_equal(one.geodesic_distances_, two.geodesic_distances_)
     B = A[:70]
     np.testing.assert_array_equal(
