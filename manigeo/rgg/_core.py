@@ -1,6 +1,8 @@
 """Functional core of RGGMetric: geodesic distances of a random geometric graph
 from its adjacency matrix alone."""
 
+from __future__ import annotations
+
 from numbers import Integral, Real
 
 import numpy as np
@@ -128,22 +130,22 @@ def _paths(W, sources, n_jobs, verbose):
 def rgg_geodesics(
     adjacency,
     *,
-    dimension="auto",
-    radius=None,
-    volume=None,
-    n_landmarks=None,
-    local_rule="posterior",
-    uncertainty_penalty=2.0,
-    calibrate=True,
-    on_misfit="raise",
-    min_mean_degree=8.0,
-    max_dimension=6,
-    backend="auto",
+    dimension: str | int = "auto",
+    radius: float | None = None,
+    volume: float | None = None,
+    n_landmarks: int | None = None,
+    local_rule: str = "posterior",
+    uncertainty_penalty: float = 2.0,
+    calibrate: bool = True,
+    on_misfit: str = "raise",
+    min_mean_degree: float = 8.0,
+    max_dimension: int = 6,
+    backend: str = "auto",
     device=None,
-    n_jobs=None,
+    n_jobs: int | None = None,
     random_state=None,
-    verbose=False,
-):
+    verbose: bool = False,
+) -> Bunch:
     """Latent geodesic distances of a random geometric graph from its adjacency.
 
     The algorithm of :class:`manigeo.rgg.RGGMetric` as a function: cosine

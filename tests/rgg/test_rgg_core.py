@@ -9,6 +9,7 @@ import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
 from manigeo.datasets import make_sphere, sample_rgg
+from manigeo.geodesics import shortest_paths
 from manigeo.rgg import RGGMetric, rgg_geodesics
 from manigeo.rgg._dimension import estimate_dimension
 from manigeo.rgg._goodness import fit_statistics, misfit_message
@@ -179,3 +180,51 @@ def test_n_jobs_gives_identical_results():
     np.testing.assert_array_equal(
         one.transform_distances(B), two.transform_distances(B)
     )
+
+
+def _square_rgg(n, degree, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(size=(n, 2))
+    r = np.sqrt(degree / (n * np.pi))
+    A = _adjacency(cKDTree(X).query_pairs(r, output_type="ndarray"), n)
+    return A, lambda rows: np.linalg.norm(X[rows][:, None] - X[None], axis=2), r
+
+
+def _vmf_mixture_rgg(n, degree, kappa, seed):
+    """Half uniform on S^2, half a von Mises-Fisher cap (~9x density range)."""
+    rng = np.random.default_rng(seed)
+    m = n // 2
+    U = rng.normal(size=(n - m, 3))
+    U /= np.linalg.norm(U, axis=1, keepdims=True)
+    u = rng.uniform(size=m)
+    w = 1.0 + np.log(u + (1.0 - u) * np.exp(-2.0 * kappa)) / kappa
+    phi = rng.uniform(0, 2 * np.pi, size=m)
+    rho = np.sqrt(np.maximum(1.0 - w * w, 0.0))
+    X = np.vstack([U, np.column_stack([rho * np.cos(phi), rho * np.sin(phi), w])])
+    r = np.sqrt(degree * 4 / n)  # the uniform sphere's radius for this degree
+    pairs = cKDTree(X).query_pairs(2 * np.sin(r / 2), output_type="ndarray")
+    geo = lambda rows: np.arccos(np.clip(X[rows] @ X.T, -1, 1))  # noqa: E731
+    return _adjacency(pairs, n), geo, r
+
+
+@pytest.mark.parametrize("family", ["square", "density", "S3"])
+def test_off_model_families_against_exact_geodesics(family):
+    if family == "square":  # boundary
+        A, geo, r = _square_rgg(1500, 25, seed=1)
+        d = 2
+    elif family == "density":  # 9x density variation
+        A, geo, r = _vmf_mixture_rgg(2000, 30, 4.0, seed=1)
+        d = 2
+    else:  # curvature
+        A, X, r = _sphere_rgg(1500, 3, 30, 1.0, seed=1)
+        geo = lambda rows: np.arccos(np.clip(X[rows] @ X.T, -1, 1))  # noqa: E731
+        d = 3
+    est = RGGMetric(dimension=d, radius=r, n_landmarks=16, random_state=0).fit(A)
+    D, Dh = geo(est.landmarks_), est.geodesic_distances_
+    hop = shortest_paths(A, est.landmarks_, unweighted=True) * r
+    ok = D > 0
+    err = np.median(np.abs(Dh - D)[ok])
+    assert err < np.median(np.abs(hop - D)[ok]) / 6
+    far = D > 2 * r
+    assert abs(np.mean((Dh[far] - D[far]) / D[far])) < 0.05
+    assert (est.calibration_info_.get("density") is not None) == (family == "density")
