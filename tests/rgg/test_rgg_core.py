@@ -156,7 +156,7 @@ def test_out_of_sample_matches_exact_geodesics():
 
 
 def test_n_jobs_gives_identical_results():
-    A, _, _ = _sphere_rgg(700, 2, 30, 0.8, seed=3)
+    A, _, _ = _sphere_rgg(400, 2, 30, 0.8, seed=3)
     # dimension candidates simulated in parallel, one seed each
     s, _, deg = cosine_similarity_on_edges(A)
     picks = [
@@ -171,7 +171,7 @@ def test_n_jobs_gives_identical_results():
         for n_jobs in (1, 2)
     ]
     assert picks[0] == picks[1] and picks[0][0] == 2
-    # Dijkstra batches (700 sources), in fit and for new nodes
+    # Dijkstra batches (400 sources), in fit and for new nodes
     kw = {"random_state": 7, "dimension": 2, "calibrate": False}
     one = RGGMetric(n_jobs=1, **kw).fit(A)
     two = RGGMetric(n_jobs=2, **kw).fit(A)
