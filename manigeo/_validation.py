@@ -182,6 +182,27 @@ def check_int(
     return int(value)
 
 
+def check_node_indices(indices, n, *, name="sources"):
+    """Validate node indices of an ``n``-node graph; return them in ``[0, n)``.
+
+    Accepts an int or a 1-D integer array-like; negative indices count from
+    the end, as in NumPy.  Raises a TypeError for non-integers and a
+    ValueError naming the range for out-of-range indices.
+    """
+    idx = np.atleast_1d(np.asarray(indices))
+    if idx.ndim != 1 or not (
+        np.issubdtype(idx.dtype, np.integer) or (idx.size == 0 and idx.dtype == float)
+    ):
+        raise TypeError(f"{name} must be a 1-D array of integer node indices")
+    idx = idx.astype(np.intp, copy=False)
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        raise ValueError(
+            f"{name} must be node indices in [0, {n}), got values in "
+            f"[{idx.min()}, {idx.max()}]"
+        )
+    return idx % n if idx.size else idx
+
+
 def _torch_sparse_to_scipy(A):
     import torch
 

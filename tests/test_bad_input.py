@@ -1433,6 +1433,45 @@ def _build_table() -> list[Row]:
             "integer",
         ),
     ]
+
+    # ---- functional RGG core -------------------------------------------------------
+    def rgg_fn(A):
+        return manigeo.rgg.rgg_geodesics(A, dimension=1, calibrate=False)
+
+    T += [
+        Row(
+            "rgg.rgg_geodesics",
+            "NaN",
+            rgg_fn,
+            lambda: (graph_nan(),),
+            ValueError,
+            "NaN",
+        ),
+        Row(
+            "rgg.rgg_geodesics",
+            "negative weights",
+            rgg_fn,
+            lambda: (graph_negative(),),
+            ValueError,
+            "negative",
+        ),
+        Row(
+            "rgg.rgg_geodesics",
+            "disconnected",
+            rgg_fn,
+            lambda: (graph_disconnected(),),
+            ValueError,
+            "disconnected",
+        ),
+        Row(
+            "rgg.rgg_geodesics",
+            "complex",
+            rgg_fn,
+            lambda: (graph_complex(),),
+            TypeError,
+            "complex",
+        ),
+    ]
     # ---- Dask edge lists (in-memory input is refused by type) ---------------------
     sparse_graph = lambda: (sp.csr_array(path_graph()),)  # noqa: E731
     T += [

@@ -130,7 +130,6 @@ def test_removed_modules_do_not_import(name):
 
 
 _LATER = {
-    "manigeo.rgg.rgg_geodesics": "rgg",
     "manigeo.heat.HeatGeodesicDistance": "heat",
     "manigeo.heat.heat_geodesic_distances": "heat",
     "manigeo.spd.sliced_wasserstein": "spdmeans",

@@ -1,33 +1,47 @@
 """Shortest-path selection bias, measured on a matched flat torus (rgg.md §2 step 7).
 
 Dijkstra prefers edges whose estimated length happens to be too short, so
-graph geodesics built from noisy local distances underestimate, by a relative
-amount that grows with the number of hops towards a first-passage-percolation
-limit (e.g. -3.6 % at 2 radii to -5.4 % at 9 radii on S^2 with mean degree 100;
--15 % to -21 % with half the edges missing; with the default uncertainty
-penalty on the weights the raw paths are instead too long).  The bias depends on the
-dimension, the mean degree, the keep rate and the local rule, not on the
-global shape of the manifold, so it is measured on a flat torus ``T^d`` (exact
-geodesics known) with those four matched, by running the same pipeline.
+graph geodesics built from noisy local distances underestimate (with the
+default uncertainty penalty on the weights the raw paths are instead too
+long).  The bias depends on the dimension, the mean degree, the keep rate and
+the local rule, not on the global shape of the manifold, so it is measured on
+a flat torus ``T^d`` (exact geodesics known) with those four matched, by
+running the same pipeline.
 
-The correction is a calibration curve ``g``: the mean true distance given the
-estimated one, ``g(D_hat) = E[D | D_hat]``, tabulated in bins of ``D_hat``
-(in radii) on the torus and extended linearly (least squares over the upper
-half of the simulated range) to longer distances.  The torus is made large
-enough to cover the estimated diameter of the data graph when that costs less
-than ``max_edges`` simulated edges.
+The correction is a calibration curve ``g``, the inverse of the mean
+estimated distance given the true one, ``E[D_hat | D]``, tabulated in bins of
+the true distance ``D`` (in radii) on the torus.  Beyond the simulated range
+it is *not* extended by a straight line but by the first-passage-percolation
+form of the relative excess of a shortest path,
+
+.. math:: \\frac{\\hat D}{D} - 1 = a + c\\,\\hat D^{-2/3},
+
+(a constant excess per unit length plus the KPZ fluctuation term, whose
+mean grows like ``D^{1/3}``), fitted by weighted least squares on the bins
+beyond 1.5 radii; the relative excess therefore levels off at ``a`` instead
+of drifting with a noisy slope.  The torus is sized so that its inscribed
+radius covers the data's longest estimated distance, within a budget of
+simulated edges (``max_edges``, a few times the data graph); a torus whose
+radius cannot stay below a third of its side within the budget is not
+simulated at all and the calibration is skipped (``info["skipped"]``).
 """
 
 import numpy as np
+from joblib import Parallel, delayed
 from scipy.sparse import csgraph
 
 from .._validation import largest_component
 from ._lens import ball_volume
 from ._local import cosine_similarity_on_edges, estimate_keep_rate, local_lengths
-from ._simulate import flat_torus_rgg, min_torus_size, torus_distances
+from ._simulate import flat_torus_rgg, torus_distances
 
 _CACHE = {}
 _CACHE_MAX = 32
+#: the torus side is at least this many radii (lenses of points closer than
+#: r never see a periodic image when the side exceeds 3 r)
+MIN_SIDE_RADII = 3.3
+#: the excess exponent of the extrapolation model (KPZ: 1 - chi, chi = 1/3)
+EXCESS_EXPONENT = 2.0 / 3.0
 
 
 class CalibrationCurve:
@@ -37,21 +51,29 @@ class CalibrationCurve:
     ----------
     x, y : ndarray
         Knots: bin means of the estimated and of the true distance.
-    slope, intercept : float
-        Linear extension ``y = slope * x + intercept`` beyond the last knot.
+    a, c : float
+        Relative excess model ``x / y - 1 = a + c x^(-2/3)`` used beyond the
+        last knot (joined continuously to it).
     """
 
-    def __init__(self, x, y, slope, intercept):
+    def __init__(self, x, y, a, c):
         self.x, self.y = np.asarray(x, float), np.asarray(y, float)
-        self.slope, self.intercept = float(slope), float(intercept)
+        self.a, self.c = float(a), float(c)
+        x_last = self.x[-1]
+        self._offset = (x_last / self.y[-1] - 1.0) - self._excess(x_last)
+
+    def _excess(self, D):
+        return self.a + self.c * np.power(np.maximum(D, 1e-12), -EXCESS_EXPONENT)
 
     def __call__(self, D):
         D = np.asarray(D, dtype=np.float64)
         out = np.interp(D, self.x, self.y)
         hi = D > self.x[-1]
         if np.any(hi):
-            # continuous at the last knot, slope of the long-range fit
-            out[hi] = self.y[-1] + self.slope * (D[hi] - self.x[-1])
+            Dh = D[hi]
+            decay = np.power(self.x[-1] / Dh, EXCESS_EXPONENT)
+            rel = self._excess(Dh) + self._offset * decay
+            out[hi] = Dh / np.maximum(1.0 + rel, 1e-3)
         lo = D < self.x[0]
         if np.any(lo):  # proportional below the first knot (g(0) = 0)
             out[lo] = D[lo] * (self.y[0] / max(self.x[0], 1e-300))
@@ -63,15 +85,35 @@ class CalibrationCurve:
         return D / np.maximum(self(D), 1e-300) - 1.0
 
 
-def _torus_size(d, mean_degree, q, reach, max_edges):
-    """Points so that the torus' inscribed radius is ``reach`` radii, capped."""
-    want = mean_degree * (2.0 * reach) ** d / (q * ball_volume(d))
-    lo = max(
-        {1: 3000, 2: 6000, 3: 12000}.get(d, 16000),
-        min_torus_size(d, mean_degree, q, max_radius=0.15),
+def torus_size(d, mean_degree, q, reach, max_edges):
+    """Torus points for an inscribed radius of ``reach`` radii, and the floor.
+
+    Returns ``(n_sim, n_floor)``: ``n_floor`` keeps the side above
+    :data:`MIN_SIDE_RADII` radii (and at least 2000 points); ``n_sim`` is
+    ``n_floor`` or more, up to ``max_edges / mean_degree``.
+    """
+    unit = mean_degree / (q * ball_volume(d))  # points per (side / r)^d
+    n_floor = int(max(2000, np.ceil(unit * MIN_SIDE_RADII**d)))
+    want = unit * (2.0 * max(reach, MIN_SIDE_RADII / 2)) ** d
+    cap = max(n_floor, int(max_edges / max(mean_degree, 1.0)))
+    return int(min(max(want, n_floor), cap)), n_floor
+
+
+def calibration_skipped(d, mean_degree, q, max_edges):
+    """Why no calibration torus fits the edge budget, or None when one does."""
+    q = float(min(max(q, 1e-6), 1.0))
+    _, n_floor = torus_size(d, mean_degree, q, 0.0, max_edges)
+    if n_floor * mean_degree <= max_edges:
+        return None
+    return (
+        f"a flat torus T^{d} with side {MIN_SIDE_RADII} r needs {n_floor} points "
+        f"({n_floor * mean_degree:.3g} edges), above the budget of "
+        f"{max_edges:.3g} edges; the paths are unpenalized and uncorrected"
     )
-    hi = max(lo, int(max_edges / max(mean_degree, 1.0)))
-    return int(np.clip(want, lo, hi))
+
+
+def _dijkstra(W, sources):
+    return csgraph.dijkstra(W, directed=False, indices=sources)
 
 
 def calibrate(
@@ -84,9 +126,9 @@ def calibrate(
     reach=10.0,
     n_sim=None,
     n_sources=32,
-    max_edges=6e6,
-    max_points=None,
+    max_edges=4e6,
     seed=None,
+    n_jobs=None,
     cache=True,
 ):
     """Calibration curve of the pipeline's graph geodesics on a matched flat torus.
@@ -104,34 +146,35 @@ def calibrate(
     penalty : float, default=0.0
         Uncertainty penalty of the Dijkstra weights (see ``local_lengths``).
     reach : float, default=10.0
-        Longest estimated distance to cover (radii): the torus gets an
-        inscribed radius of ``reach`` radii when ``max_edges`` allows.
+        Longest estimated distance to cover (radii).
     n_sim : int or None
-        Torus size (overrides ``reach``).
+        Torus size (overrides ``reach`` and the budget).
     n_sources : int, default=32
         Dijkstra sources on the torus.
-    max_edges : float, default=6e6
-        Cap on the simulated graph's stored edges (``n_sim * mean_degree``).
-    max_points : int or None, default=None
-        Further cap on the torus size (the estimator passes twice the data
-        size: a longer reach is extrapolated rather than simulated).
+    max_edges : float, default=4e6
+        Budget of simulated stored edges (``n_sim * mean_degree``).
     seed : int or None
         Seed of the simulation; results are cached when it is an int.
+    n_jobs : int or None
+        Parallel Dijkstra batches (results do not depend on it).
 
     Returns
     -------
-    curve : CalibrationCurve
+    curve : CalibrationCurve or None
+        None when the calibration was skipped.
     info : dict
         ``n_sim``, ``radius``, ``n_pairs``, ``keep_rate`` (re-estimated on the
         torus), ``bias`` (mean signed relative error of the uncalibrated
-        distances over pairs farther than 2.5 radii) and ``reach``.
+        distances over pairs farther than 2.5 radii, or over all pairs beyond
+        1 radius on a small torus), ``reach`` (radii covered), ``excess``
+        (the fitted ``a, c``) or ``skipped`` (why no simulation was run).
     """
     q = float(min(max(q, 1e-6), 1.0))
     if n_sim is None:
-        n_sim = _torus_size(d, mean_degree, q, max(float(reach), 3.0), max_edges)
-        if max_points is not None:
-            floor = _torus_size(d, mean_degree, q, 3.0, max_edges)
-            n_sim = max(min(n_sim, int(max_points)), floor)
+        skipped = calibration_skipped(d, mean_degree, q, max_edges)
+        if skipped is not None:
+            return None, {"skipped": skipped, "bias": 0.0, "n_sim": 0}
+        n_sim, _ = torus_size(d, mean_degree, q, float(reach), max_edges)
     n_sim = int(n_sim)
     key = (
         int(d),
@@ -157,14 +200,43 @@ def calibrate(
     W = A.copy()
     W.data = np.maximum(w, 1e-12)
     src = rng.choice(A.shape[0], size=min(n_sources, A.shape[0]), replace=False)
-    D_hat = csgraph.dijkstra(W, directed=False, indices=src).ravel()
+    batches = np.array_split(src, max(1, min(len(src), 4)))
+    parts = Parallel(n_jobs=n_jobs)(delayed(_dijkstra)(W, b) for b in batches)
+    D_hat = np.vstack(parts).ravel()
     D = torus_distances(T, src).ravel() / r
     inside = (D > 0) & (D <= 0.5 / r) & np.isfinite(D_hat)
     D, D_hat = D[inside], D_hat[inside]
-    far = D > 2.5
+    far = D > min(2.5, 0.25 / r)
     bias = float(np.mean((D_hat[far] - D[far]) / D[far])) if far.any() else 0.0
-    # bins of the estimated distance: fine near the radius, coarser beyond
-    top = D_hat.max()
+    curve, excess = _fit_curve(D_hat, D)
+    info = {
+        "n_sim": int(A.shape[0]),
+        "radius": float(r),
+        "n_pairs": int(D.size),
+        "keep_rate": q_sim,
+        "bias": bias,
+        "reach": float(0.5 / r),
+        "rule": rule,
+        "excess": excess,
+    }
+    out = (curve, info)
+    if cache and seed is not None:
+        if len(_CACHE) >= _CACHE_MAX:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = out
+    return out
+
+
+def _fit_curve(D_hat, D):
+    """Binned calibration knots and the excess model beyond 1.5 radii.
+
+    Pairs are binned by their *true* distance and each bin gives the knot
+    ``(mean D_hat, mean D)``: the curve is the inverse of ``E[D_hat | D]``.
+    Binning by ``D_hat`` instead would be biased at the top of the range,
+    where the pairs beyond the torus' inscribed radius (excluded, their
+    geodesic wraps around) are missing from the bins.
+    """
+    top = D.max()
     edges = np.unique(
         np.concatenate(
             [
@@ -174,30 +246,21 @@ def calibrate(
             ]
         )
     )
-    idx = np.digitize(D_hat, edges) - 1
+    idx = np.digitize(D, edges) - 1
     counts = np.bincount(idx, minlength=len(edges))
     ok = counts >= 20
-    x = np.bincount(idx, weights=D_hat, minlength=len(edges))[ok] / counts[ok]
-    y = np.bincount(idx, weights=D, minlength=len(edges))[ok] / counts[ok]
-    y = np.maximum.accumulate(y)
-    upper = D_hat >= 0.5 * top
-    if upper.sum() >= 10:
-        slope, intercept = np.polyfit(D_hat[upper], D[upper], 1)
-    else:  # pragma: no cover - tiny simulations
-        slope, intercept = (y[-1] / x[-1]), 0.0
-    curve = CalibrationCurve(x, y, slope, intercept)
-    info = {
-        "n_sim": int(A.shape[0]),
-        "radius": float(r),
-        "n_pairs": int(D.size),
-        "keep_rate": q_sim,
-        "bias": bias,
-        "reach": float(0.5 / r),
-        "rule": rule,
-    }
-    out = (curve, info)
-    if cache and seed is not None:
-        if len(_CACHE) >= _CACHE_MAX:
-            _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = out
-    return out
+    n_bin = counts[ok].astype(float)
+    x = np.bincount(idx, weights=D_hat, minlength=len(edges))[ok] / n_bin
+    y = np.bincount(idx, weights=D, minlength=len(edges))[ok] / n_bin
+    x = np.maximum.accumulate(x)
+    keep = np.concatenate([[True], np.diff(x) > 0])
+    x, y, n_bin = x[keep], y[keep], n_bin[keep]
+    rel = x / np.maximum(y, 1e-12) - 1.0
+    tail = x >= 1.5
+    if tail.sum() >= 3:
+        X = np.column_stack([np.ones(tail.sum()), x[tail] ** -EXCESS_EXPONENT])
+        sw = np.sqrt(n_bin[tail])
+        (a, c), *_ = np.linalg.lstsq(X * sw[:, None], rel[tail] * sw, rcond=None)
+    else:  # short range: constant relative excess of the last bins
+        a, c = float(np.average(rel[-3:], weights=n_bin[-3:])), 0.0
+    return CalibrationCurve(x, y, a, c), (float(a), float(c))

@@ -1,62 +1,23 @@
-"""Steps 1-5 of the common-neighbour estimator: degrees, masked A A^T, cosine
-similarity with the pair removed, edge keep rate, local distances."""
-
-import inspect
+"""Steps 1-5 of the common-neighbour estimator: degrees, cosine similarity with
+the pair removed on every edge, edge keep rate, local distances."""
 
 import numpy as np
 import scipy.sparse as sp
 
-from ..graphs import common_neighbors
+from .._validation import as_sparse_matrix
+from ..graphs import neighbor_similarity
 from ._lens import PosteriorMeanRule, edge_moments, invert_lens
 
 _RULES = ("posterior", "clip")
-
-
-def _common_neighbors(A, backend, device, chunk_size):
-    """Call common_neighbors, passing backend/device when the installed version
-    supports them (the SciPy path needs neither)."""
-    params = inspect.signature(common_neighbors).parameters
-    kwargs = {"mask": "edges", "chunk_size": chunk_size}
-    if "backend" in params:
-        kwargs["backend"] = backend
-    elif backend not in ("auto", "scipy"):
-        raise ValueError(
-            f"backend={backend!r} is not available in this version of "
-            "manigeo.graphs.common_neighbors (only the SciPy path)"
-        )
-    if "device" in params:
-        kwargs["device"] = device
-    elif device not in (None, "cpu"):
-        raise ValueError(
-            f"device={device!r} is not available in this version of "
-            "manigeo.graphs.common_neighbors"
-        )
-    C = common_neighbors(A, **kwargs)
-    if not sp.issparse(C):  # a torch result: bring it back
-        from .._validation import as_sparse_matrix
-
-        C = as_sparse_matrix(C)
-    C = sp.csr_array(C)
-    C.sort_indices()
-    if C.nnz != A.nnz or not np.array_equal(C.indices, A.indices):
-        # align with A's pattern (explicit zeros may have been dropped)
-        aligned = np.zeros(A.nnz)
-        rows = np.repeat(np.arange(A.shape[0]), np.diff(A.indptr))
-        key_a = rows.astype(np.int64) * A.shape[0] + A.indices
-        rc = np.repeat(np.arange(C.shape[0]), np.diff(C.indptr))
-        key_c = rc.astype(np.int64) * C.shape[0] + C.indices
-        pos = np.minimum(np.searchsorted(key_a, key_c), max(A.nnz - 1, 0))
-        hit = key_a[pos] == key_c if A.nnz else np.zeros(len(key_c), bool)
-        aligned[pos[hit]] = C.data[hit]
-        return aligned
-    return np.asarray(C.data, dtype=np.float64)
 
 
 def cosine_similarity_on_edges(A, *, backend="auto", device=None, chunk_size=None):
     """Cosine similarity of the two neighbourhoods of every edge, pair removed.
 
     ``s_ij = C_ij / sqrt((k_i - 1)(k_j - 1))`` with ``C = A A^T`` on the edges
-    and ``k`` the degrees.  Returned aligned with ``A.data`` (CSR order).
+    and ``k`` the degrees, computed by :func:`manigeo.graphs.neighbor_similarity`.
+    ``A`` must be a canonical 0/1 CSR adjacency (sorted indices, no explicit
+    zeros); the result is aligned with ``A.data``.
 
     Returns
     -------
@@ -71,14 +32,24 @@ def cosine_similarity_on_edges(A, *, backend="auto", device=None, chunk_size=Non
         kmax = max(deg.max() if n else 1.0, 1.0)
         # bound a block's product at about 2e7 stored entries
         chunk_size = int(np.clip(2e7 / (kmax * kmax), 16, 4096))
-    C = _common_neighbors(A, backend, device, chunk_size)
+    S = neighbor_similarity(
+        A, "cosine", backend=backend, device=device, chunk_size=chunk_size
+    )
+    if not sp.issparse(S):  # a torch result: bring it back
+        S = as_sparse_matrix(S)
+    S = sp.csr_array(S)
+    S.sort_indices()
+    if not (
+        np.array_equal(S.indptr, A.indptr) and np.array_equal(S.indices, A.indices)
+    ):
+        raise RuntimeError(  # pragma: no cover - neighbor_similarity keeps the mask
+            "neighbor_similarity did not return the edge pattern of the adjacency"
+        )
     km1 = np.maximum(deg - 1.0, 0.0)
     K = np.repeat(km1, np.diff(A.indptr))
     K *= km1[A.indices]
     np.sqrt(K, out=K)
-    s = np.divide(C, K, out=C, where=K > 0)
-    s[K <= 0] = 0.0
-    return s, K, deg
+    return np.asarray(S.data, dtype=np.float64), K, deg
 
 
 def estimate_keep_rate(s, d):

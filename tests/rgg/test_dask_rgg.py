@@ -69,3 +69,28 @@ def test_rgg_fit_dask_bad_input():
         rgg_fit_dask(edges, dimension="2")
     with pytest.raises(ValueError, match="radius"):
         rgg_fit_dask(edges, dimension=2, radius=-1.0)
+
+
+def test_rggmetric_fit_dispatches_dask_edge_lists(sync):
+    """RGGMetric.fit(dask edges) is rgg_fit_dask, with the estimator's attributes."""
+    from manigeo import RGGMetric
+
+    rng = np.random.default_rng(7)
+    A = sample_rgg(rng.uniform(size=(200, 2)), 0.18, boxsize=1.0)
+    r, c = A.nonzero()
+    edges = dd.from_pandas(pd.DataFrame({"src": r, "dst": c}), npartitions=2)
+    est = RGGMetric(dimension=2, radius=0.18, n_landmarks=5, random_state=0)
+    est.fit(edges)
+    res = rgg_fit_dask(edges, dimension=2, n_landmarks=5, radius=0.18, random_state=0)
+    np.testing.assert_array_equal(est.landmarks_, res.landmarks)
+    lm = [int(v) for v in res.landmarks]
+    np.testing.assert_allclose(
+        est.embedding_.compute(), res.embedding.compute(), rtol=1e-12, atol=1e-12
+    )
+    rows = est.geodesic_distances([lm[1], lm[3]]).compute()
+    np.testing.assert_allclose(rows, res.geodesic_distances.compute()[[1, 3]])
+    other = next(v for v in range(200) if v not in lm)
+    with pytest.raises(ValueError, match="landmarks"):
+        est.geodesic_distances([other])
+    with pytest.raises(ValueError, match="integer dimension"):
+        RGGMetric(dimension="auto").fit(edges)
