@@ -50,7 +50,7 @@ def _taylor_base(L, t0, c, tol=1e-17, min_terms=30):
     return out
 
 
-def heat_doubling(L, t_min, n_levels, *, c=None):
+def heat_doubling(L, t_min, n_levels, *, c=None, reach=None):
     """Yield ``(t, exp(-t L))`` for ``t = t_min * 2**j``, ``j = 0, ..., n_levels - 1``.
 
     Dense ``n x n`` arrays; the caller checks the size.  Each level costs one
@@ -67,6 +67,11 @@ def heat_doubling(L, t_min, n_levels, *, c=None):
     c : float or None, default=None
         Uniformization constant (``>= max diag(L)``); ``None`` uses the
         largest diagonal entry.
+    reach : int or None, default=None
+        Hop distance up to which entries must be relatively accurate (the hop
+        diameter of the graph).  The series of the base time ``t0 = t_min /
+        2**s`` (``t0 c <= 1/8``) has 16 terms, and ``s`` is raised until
+        ``16 * 2**s >= reach``; ``None``: 30 terms and ``t0 c <= 1``.
 
     Yields
     ------
@@ -89,9 +94,18 @@ def heat_doubling(L, t_min, n_levels, *, c=None):
         diag = L.diagonal()
         c = float(diag.max()) if diag.size else 0.0
     c = max(float(c), 1e-300)
-    s = max(0, int(np.ceil(np.log2(max(t_min * c, 1e-300)))))
+    if reach is None:
+        s = max(0, int(np.ceil(np.log2(max(t_min * c, 1e-300)))))
+        terms = 30
+    else:
+        terms = 16
+        s = max(
+            0,
+            int(np.ceil(np.log2(max(8.0 * t_min * c, 1e-300)))),
+            int(np.ceil(np.log2(max(float(reach), 1.0) / terms))),
+        )
     t0 = t_min / 2.0**s
-    H = _taylor_base(L, t0, c)
+    H = _taylor_base(L, t0, c, min_terms=terms)
     t = t0
     H = 0.5 * (H + H.T)
     for _ in range(s):
