@@ -242,13 +242,23 @@ class HeatGeodesicEmbedding(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like of shape (n_samples, n_features) or dask array
+            A Dask array is transformed lazily, block of rows by block of rows.
 
         Returns
         -------
-        Y : ndarray of shape (n_samples, n_components)
+        Y : ndarray of shape (n_samples, n_components) (a dask array for dask input)
         """
         check_is_fitted(self)
+        if type(X).__module__.split(".")[0] == "dask":
+            if X.ndim != 2:
+                raise ValueError(f"X must be 2-D, got a dask array of shape {X.shape}")
+            X = X.rechunk({1: -1})
+            return X.map_blocks(
+                lambda b: self.transform(np.asarray(b)),
+                chunks=(X.chunks[0], (self.n_components,)),
+                dtype=np.float64,
+            )
         X = validate_data(self, X, reset=False, dtype=np.float64)
         D = self.distance_.transform(X)
         return _place(D, self.landmark_embedding_)

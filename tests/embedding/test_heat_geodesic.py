@@ -152,3 +152,13 @@ def test_two_landmarks():
         HeatGeodesicEmbedding(n_landmarks=2).fit(X)
     Y = HeatGeodesicEmbedding(n_components=1, n_landmarks=2, t=4.0).fit_transform(X)
     assert Y.shape == (100, 1) and np.all(np.isfinite(Y))
+
+
+def test_dask_transform_blockwise(roll):
+    da = pytest.importorskip("dask.array")
+    X, _ = roll
+    est = HeatGeodesicEmbedding(n_neighbors=6, n_landmarks=100, t=16.0).fit(X[:600])
+    lazy = est.transform(da.from_array(X[600:], chunks=(25, 3)))
+    np.testing.assert_allclose(
+        lazy.compute(), est.transform(X[600:]), rtol=1e-8, atol=1e-8
+    )
