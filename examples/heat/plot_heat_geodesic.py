@@ -70,7 +70,7 @@ plt.tight_layout()
 # %%
 # Landmark mode
 # -------------
-# Above 2000 samples the heat kernel is diffused from 1000 farthest-point
+# Above 2000 samples the heat kernel is diffused from 500 farthest-point
 # landmarks on the full graph (exact columns, so the distances to the
 # landmarks are those of the full mode); SMACOF embeds the landmarks and every
 # other sample is placed by its own stress against them.  No ``n x n`` array

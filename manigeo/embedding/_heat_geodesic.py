@@ -84,7 +84,7 @@ class HeatGeodesicEmbedding(TransformerMixin, BaseEstimator):
     n_landmarks : "auto", int or None, default="auto"
         ``None``: every sample is a landmark.  int ``m``: ``m`` farthest-point
         landmarks carry SMACOF, the others are placed against them.
-        ``"auto"``: ``None`` up to 2000 samples, else 1000 landmarks.
+        ``"auto"``: ``None`` up to 2000 samples, else 500 landmarks.
     mds : {"smacof", "classical"}, default="smacof"
         Metric MDS by stress majorization from a classical-MDS start, or
         classical MDS only.

@@ -14,7 +14,7 @@ from ._geodesic import DENSITIES, KERNELS, HeatGeometry
 #: up to this many samples ``n_landmarks="auto"`` uses every sample
 AUTO_FULL_MAX = 2000
 #: landmarks of ``n_landmarks="auto"`` above :data:`AUTO_FULL_MAX`
-AUTO_LANDMARKS = 1000
+AUTO_LANDMARKS = 500
 
 
 def _is_dask(X):
@@ -145,7 +145,7 @@ class HeatGeodesicDistance(TransformerMixin, _HeatParams):
     n_landmarks : "auto", int or None, default="auto"
         ``None``: every sample is a landmark (dense ``n x n`` kernel).  int
         ``m``: ``m`` farthest-point landmarks.  ``"auto"``: ``None`` up to
-        2000 samples, else 1000 landmarks.
+        2000 samples, else 500 landmarks.
     n_jobs : int or None, default=None
         Threads for blocks of heat-kernel columns (the ``t="auto"`` probes
         and the landmarks); results do not depend on it.

@@ -122,10 +122,19 @@ def poisson_terms(t, c=1.0):
     """Number of uniformized Taylor terms after which ``exp(-t L) B`` is complete.
 
     The weights of the series are Poisson probabilities of mean ``x = t c``;
-    ``x + 10 sqrt(x) + 20`` terms leave a tail below 1e-17 of the total.
+    after ``x + 6 sqrt(x) + 10`` terms the tail left out is below 1e-8 of the
+    total (a relative error of 1e-8 in ``K_t``, 4e-8 t in ``d_t^2``).  Entries
+    farther than that many hops from the support of ``B`` need more terms (the
+    caller's ``n_terms``).
+
+    Examples
+    --------
+    >>> from manigeo.heat import poisson_terms
+    >>> poisson_terms(0.0), poisson_terms(16.0)
+    (10, 50)
     """
     x = float(t) * float(c)
-    return int(np.ceil(x + 10.0 * np.sqrt(x) + 20.0))
+    return int(np.ceil(x + 6.0 * np.sqrt(x) + 10.0))
 
 
 def heat_columns(L, block, times, *, n_terms=None, c=None):
