@@ -17,7 +17,7 @@ __version__ = "0.1.0.dev0"
 _LAZY_EXPORTS = {
     "RGGMetric": "manigeo.rgg",
     "HeatGeodesicEmbedding": "manigeo.embedding",
-    "HeatGeodesicDistance": "manigeo.embedding",
+    "HeatGeodesicDistance": "manigeo.heat",
     "SPDStandardScaler": "manigeo.spd",
     "SPDRecenter": "manigeo.spd",
     "LieGroupStandardScaler": "manigeo.lie",

@@ -330,7 +330,7 @@ def _points_rows(
 
 SPD_BRANCH = None  # fixed on branch backend (SPD validation, issue 13)
 RGG_TODO = "rgg: RGGMetric passes it to scipy.sparse before the shared check"
-HEAT_TODO = "heat: not validated yet (heat/ and embedding/_mds.py are on branch heat)"
+HEAT_TODO = "heat: not validated yet"
 SHEAF_TODO = "sheafnets: sheaf helpers do not validate it yet"
 _MATFUN = {
     "complex": SPD_BRANCH,
@@ -654,7 +654,7 @@ def _build_table() -> list[Row]:
             lambda: (np.ones((20, 3)),),
             ValueError,
             "identical|duplicate|distinct",
-            xfail="fixed on branch heat (issue 13: identical points)",
+            xfail=None,
         ),
         Row(
             "HeatGeodesicEmbedding.fit",
@@ -663,7 +663,7 @@ def _build_table() -> list[Row]:
             lambda: (points(),),
             ValueError,
             "t",
-            xfail="fixed on branch heat (issue 13: t=0 gives ArpackError)",
+            xfail=None,
         ),
         Row(
             "ConnectionLaplacian.fit",

@@ -28,9 +28,6 @@ SHARED = {
 #: lead shrinks this list at merge (an entry that no longer occurs fails the
 #: test, so the list cannot go stale).
 KNOWN_VIOLATIONS = {
-    # heat branch: HeatGeodesicDistance and the heat-geodesic distance move to heat/
-    ("manigeo/embedding/_heat_geodesic.py", "manigeo.heat._chebyshev"),
-    ("manigeo/embedding/_heat_geodesic.py", "manigeo.heat._squaring"),
     # sheafnets branch: SheafDiffusion uses the public sheaf Laplacian
     ("manigeo/nn/_sheaf_diffusion.py", "manigeo.sheaf._laplacian"),
 }
@@ -130,8 +127,6 @@ def test_removed_modules_do_not_import(name):
 
 
 _LATER = {
-    "manigeo.heat.HeatGeodesicDistance": "heat",
-    "manigeo.heat.heat_geodesic_distances": "heat",
     "manigeo.spd.sliced_wasserstein": "spdmeans",
     "manigeo.nn.SheafConv": "sheafnets",
     "manigeo.nn.ConnectionSheafConv": "sheafnets",

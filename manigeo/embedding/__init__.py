@@ -9,7 +9,6 @@ from ._riemann import rgg_laplacian, riemann_metric
 # estimators and solvers defined in modules that import more, loaded lazily
 _LAZY = {
     "HeatGeodesicEmbedding": "manigeo.embedding._heat_geodesic",
-    "HeatGeodesicDistance": "manigeo.embedding._heat_geodesic",
     "smacof": "manigeo.embedding._smacof",
 }
 

@@ -21,6 +21,32 @@ def _top_eigen(B, k):
     return w[order], _flip_signs(V[:, order])
 
 
+def _top_eigen_centered(D2, k):
+    """Top-k eigenpairs of ``B = -J D2 J / 2`` (J the centring projector).
+
+    Dense ``eigh`` for small ``n``; Lanczos on the implicit ``B`` otherwise
+    (no second ``n x n`` array, ``O(n^2)`` per product).
+    """
+    n = D2.shape[0]
+    if n <= max(4 * k + 2, 200):
+        row = D2.mean(axis=0)
+        B = -0.5 * (D2 - row[:, None] - row[None, :] + row.mean())
+        return _top_eigen(B, k)
+    from scipy.sparse.linalg import LinearOperator, eigsh
+
+    def mv(x):
+        x = np.asarray(x).reshape(n, -1)
+        y = D2 @ (x - x.mean(axis=0))
+        y -= y.mean(axis=0)
+        return -0.5 * y
+
+    op = LinearOperator((n, n), matvec=mv, matmat=mv, dtype=np.float64)
+    v0 = np.ones(n) + np.sin(np.arange(n))  # deterministic start
+    w, V = eigsh(op, k=k, which="LA", v0=v0, tol=1e-10)
+    order = np.argsort(w)[::-1]
+    return w[order], _flip_signs(V[:, order])
+
+
 def _check_distances(D, name):
     D = np.asarray(D, dtype=np.float64)
     if not np.all(np.isfinite(D)):
@@ -47,6 +73,16 @@ def classical_mds(D, n_components=2, *, return_eigenvalues=False):
     Y : ndarray of shape (n, n_components)
         Coordinates; components with non-positive eigenvalues are zero.
     eigenvalues : ndarray of shape (n_components,), only if requested.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy.spatial.distance import cdist
+    >>> from manigeo.embedding import classical_mds
+    >>> X = np.array([[0.0, 0.0], [3.0, 0.0], [0.0, 4.0]])
+    >>> Y = classical_mds(cdist(X, X))
+    >>> bool(np.allclose(cdist(Y, Y), cdist(X, X)))
+    True
     """
     D = _check_distances(D, "D")
     if D.ndim != 2 or D.shape[0] != D.shape[1]:
@@ -55,9 +91,7 @@ def classical_mds(D, n_components=2, *, return_eigenvalues=False):
     k = check_int(n_components, "n_components", minimum=1, maximum=n)
     D2 = D**2
     D2 = 0.5 * (D2 + D2.T)
-    row = D2.mean(axis=0)
-    B = -0.5 * (D2 - row[:, None] - row[None, :] + row.mean())
-    w, V = _top_eigen(B, k)
+    w, V = _top_eigen_centered(D2, k)
     Y = V * np.sqrt(np.maximum(w, 0))
     return (Y, w) if return_eigenvalues else Y
 
@@ -82,6 +116,16 @@ def landmark_mds(D_landmarks, landmarks, n_components=2):
     -------
     Y : ndarray of shape (n, n_components)
         On the landmarks it equals classical MDS of the landmark block.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy.spatial.distance import cdist
+    >>> from manigeo.embedding import landmark_mds
+    >>> X = np.random.default_rng(0).normal(size=(30, 2))
+    >>> Y = landmark_mds(cdist(X[:5], X), np.arange(5))
+    >>> bool(np.allclose(cdist(Y, Y), cdist(X, X)))
+    True
     """
     D = _check_distances(D_landmarks, "D_landmarks")
     if D.ndim != 2:

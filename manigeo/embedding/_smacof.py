@@ -5,39 +5,7 @@ from scipy.spatial.distance import cdist
 from sklearn.utils import check_random_state
 
 from .._validation import check_dense_size, check_int
-from ._mds import _check_distances, _flip_signs
-
-
-def _classical_init(D, k):
-    """Top-k classical MDS by Lanczos on the double-centred matrix (no full eigh)."""
-    from scipy.sparse.linalg import LinearOperator, eigsh
-
-    n = D.shape[0]
-    D2 = D * D
-    row = D2.mean(axis=0)
-    tot = row.mean()
-    if n <= max(4 * k + 2, 50):
-        from scipy.linalg import eigh
-
-        B = -0.5 * (D2 - row[:, None] - row[None, :] + tot)
-        w, V = eigh(B)
-        w, V = w[::-1][:k], V[:, ::-1][:, :k]
-    else:
-
-        def mv(x):
-            x = np.asarray(x).reshape(n, -1)
-            xc = x - x.mean(axis=0)
-            y = D2 @ xc
-            y -= y.mean(axis=0)
-            return -0.5 * y
-
-        op = LinearOperator((n, n), matvec=mv, matmat=mv, dtype=np.float64)
-        v0 = np.ones(n) + np.sin(np.arange(n))  # deterministic start
-        w, V = eigsh(op, k=k, which="LA", v0=v0, tol=1e-8)
-        order = np.argsort(w)[::-1]
-        w, V = w[order], V[:, order]
-    V = _flip_signs(V)
-    return V * np.sqrt(np.maximum(w, 0.0))
+from ._mds import _check_distances, classical_mds
 
 
 def smacof(
@@ -147,7 +115,7 @@ def smacof(
 
     if isinstance(init, str):
         if init == "classical":
-            Y = _classical_init(D, k)
+            Y = classical_mds(D, k)
         elif init == "random":
             rng = check_random_state(random_state)
             Y = rng.normal(size=(n, k)) * (np.sqrt((D**2).mean() / (2 * k)))

@@ -7,7 +7,6 @@ from scipy.spatial.distance import cdist
 from sklearn.manifold import smacof as sk_smacof
 
 from manigeo.embedding import classical_mds, smacof
-from manigeo.embedding._smacof import _classical_init
 
 
 def _raw_stress(D, Y):
@@ -28,7 +27,7 @@ def test_recovers_euclidean_configuration(rng):
 def test_stress_decreases_and_matches_sklearn(rng):
     X = rng.normal(size=(80, 5))
     D = cdist(X, X)
-    init = _classical_init(D, 2)
+    init = classical_mds(D, 2)
     stresses = [
         _raw_stress(D, smacof(D, init=init, max_iter=it, tol=0)) for it in (0, 1, 5, 30)
     ]
@@ -48,12 +47,18 @@ def test_stress_decreases_and_matches_sklearn(rng):
     assert _raw_stress(D, Y) == pytest.approx(_raw_stress(D, Ysk), rel=2e-3)
 
 
-def test_classical_init_matches_classical_mds(rng):
-    X = rng.normal(size=(120, 4))
+def test_classical_mds_lanczos_matches_dense(rng):
+    """The Lanczos path of classical_mds (n > 200) equals the dense eigh."""
+    from scipy.linalg import eigh
+
+    X = rng.normal(size=(300, 4))
     D = cdist(X, X)
-    np.testing.assert_allclose(
-        np.abs(_classical_init(D, 2)), np.abs(classical_mds(D, 2)), atol=1e-6
-    )
+    D2 = D**2
+    row = D2.mean(axis=0)
+    B = -0.5 * (D2 - row[:, None] - row[None, :] + row.mean())
+    w, V = eigh(B)
+    ref = V[:, ::-1][:, :2] * np.sqrt(w[::-1][:2])
+    np.testing.assert_allclose(np.abs(classical_mds(D, 2)), np.abs(ref), atol=1e-6)
 
 
 def test_unit_weights_equal_unweighted(rng):
