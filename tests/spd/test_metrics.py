@@ -326,11 +326,10 @@ def test_bures_wasserstein_fixed_point_converges_on_hard_set(rng):
     S = spd.sqrtm(M)
     rhs = spd.sqrtm(S @ X @ S).mean(0)
     assert np.abs(rhs - M).max() <= 1e-8 * np.abs(M).max()
-    # the Riemannian gradient pyRiemann reports, evaluated independently
+    # the Riemannian gradient pyRiemann reports (at the last evaluated
+    # iterate; the returned M is one fixed-point step further), independently
     V = log(M, X, "bures-wasserstein").mean(0)
-    np.testing.assert_allclose(
-        np.linalg.norm(V), info["grad_norm"], rtol=0.5, atol=1e-9
-    )
+    assert np.linalg.norm(V) <= 1.5 * info["grad_norm"] + 1e-9
     assert np.linalg.norm(V) <= 1e-8 * np.abs(M).max()
 
 
