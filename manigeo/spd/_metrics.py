@@ -139,6 +139,11 @@ class AffineInvariant(_SPDMetric):
         return B.sym(S @ powm(Si @ Bm @ Si, t) @ S)
 
     def _mean(self, X, w, tol, max_iter, init):
+        if tol == 0 or isinstance(init, str):
+            # a fixed number of Karcher steps (tol=0) is the contract of the
+            # LieBN layer and of the reference code (differentiable, same
+            # steps as the paper); converged means use Newton
+            return karcher_affine(X, w, tol=tol, max_iter=max_iter, init=init)
         return karcher_newton(X, w, tol=tol, max_iter=max_iter, init=init)
 
 

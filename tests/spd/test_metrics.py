@@ -346,3 +346,15 @@ def test_iterative_means_torch_equals_numpy_and_float32_is_float64_inside(rng, m
     # computed in float64 from the rounded data: only the output is rounded
     ref = mean(X32.double().numpy(), metric)
     np.testing.assert_allclose(M32.double().numpy(), ref, rtol=1e-6)
+
+
+def test_fixed_step_contract_keeps_the_karcher_flow(rng):
+    # tol=0 runs exactly max_iter Karcher steps (the LieBN layer's contract)
+    from manigeo.spd._metrics import karcher_affine
+
+    X = random_spd(rng, 10, 4, cond=20)
+    w = np.full(10, 0.1)
+    M1 = get_metric("affine").mean(X, tol=0.0, max_iter=1, init=X.mean(0))
+    ref, _ = karcher_affine(X, w, tol=0.0, max_iter=1, init=X.mean(0))
+    np.testing.assert_allclose(M1, ref, rtol=1e-14)
+    assert distance(M1, mean(X)) > 1e-6  # one step is not converged
