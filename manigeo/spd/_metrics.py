@@ -361,8 +361,8 @@ def karcher_newton(X, w, *, tol=1e-10, max_iter=50, init=None, warn=True):
         if tol > 0 and gnorm <= tol:
             converged = True
             break
-        if gnorm > 0.25 * g_prev and gnorm <= floor:
-            converged = True  # stalled at the rounding level of J
+        if gnorm <= 0.1 * floor or (gnorm > 0.25 * g_prev and gnorm <= floor):
+            converged = True  # at (or stalled near) the rounding level of J
             break
         if gnorm > g_prev and prev is not None:
             # overshoot far from the mean: halve the last step from its origin
@@ -374,7 +374,11 @@ def karcher_newton(X, w, *, tol=1e-10, max_iter=50, init=None, warn=True):
             def hvp(V, Ut2=Ut2, U=U, K=K):
                 return _hessian_product(Ut2, U, K, V)
 
-            step, _ = _cg(hvp, J, min(0.1, gnorm), max_iter=min(50, p * p))
+            # inexact Newton: forcing term ‖J‖ (quadratic convergence), but no
+            # tighter than needed to land below the target on the next step
+            target = max(tol, 0.1 * floor)
+            rtol = min(0.1, max(gnorm, 0.3 * target / gnorm))
+            step, _ = _cg(hvp, J, rtol, max_iter=min(50, p * p))
             prev = (G, F)
             g_prev = gnorm
         mu, V = _eigh(B.sym(step))
