@@ -1,22 +1,33 @@
-"""Time manigeo.spd against pyRiemann and geomstats in one process.
+"""Time manigeo.spd Fréchet means against pyRiemann 0.12 in one process.
 
-Batches of 1000 SPD matrices of size 20x20 and 30x30 (condition number <= 100):
+Hard sets (issue 14): ``n`` SPD matrices ``p x p`` whose condition numbers are
+log-uniform up to 1e8 (each matrix: random eigenvectors, log-eigenvalues
+uniform in [0, log cond]); defaults 200 x 30x30, 50 x 64x64, 50 x 128x128.
 
-* Fréchet means: affine (manigeo Karcher to tol 1e-10 vs pyRiemann
-  ``mean_riemann`` defaults vs geomstats ``FrechetMean`` defaults), log-Euclidean
-  and log-Cholesky (closed forms, vs pyRiemann);
-* re-centring + rescaling one domain: ``SPDStandardScaler`` vs pyRiemann
-  ``TLCenter`` + ``TLScale``;
-* ``LieBatchNormSPD`` forward+backward (affine, 1 and 10 Karcher steps; LEM;
-  LCM) in float64 on CPU, next to the numpy normalisations above.
+For every set and mean, the script prints the wall time (best of ``--repeat``
+interleaved runs) and the final gradient norm of both libraries, evaluated by
+this script at the returned matrices with one formula for both:
 
-Each timing is the best of ``--repeat`` runs; ratios are
-``peer time / manigeo time`` (> 1: manigeo faster).  The accuracy column is
-the AIM distance to a tightly converged reference mean.
+* affine (AIM): ``‖sum_i w_i logm(M^{-1/2} X_i M^{-1/2})‖_F`` (pyRiemann's
+  ``crit``);
+* Bures–Wasserstein: ``‖sum_i w_i Log_M(X_i)‖_F`` with the BW logarithm
+  (pyRiemann's ``crit`` of ``mean_wasserstein``).
+
+Rows "matched" run manigeo with ``tol`` set to the gradient norm pyRiemann
+reached at its defaults (same stopping criterion for AIM), so the ratio is
+at matched final gradient norm; rows "tol 1e-10" run both at ``tol=1e-10``
+(pyRiemann with ``maxiter=200``).  ``ratio`` = pyRiemann time / manigeo time
+(> 1: manigeo faster).  The last column block times the same manigeo means on
+torch float64 CPU tensors: ``torch/numpy`` is torch time / numpy time.
+
+BLAS and torch run single-threaded by default (``--threads``): on a shared,
+loaded machine multithreaded BLAS on small matrices is both slower and far
+noisier, for both libraries alike.
 
 Usage::
 
-    PYTHONPATH=. python benchmarks/bench_spd.py [--sizes 20 30] [--n 1000] [--repeat 3]
+    PYTHONPATH=. python benchmarks/bench_spd.py [--sets 200x30 50x64 50x128]
+        [--repeat 3] [--threads 1] [--skip-torch]
 """
 
 import argparse
@@ -26,196 +37,140 @@ import warnings
 import numpy as np
 
 
-def best_of(fn, repeat):
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
-
-
-def random_spd(rng, n, p, cond=100.0):
+def hard_set(rng, n, p, max_cond=1e8):
     Q, _ = np.linalg.qr(rng.normal(size=(n, p, p)))
-    w = np.exp(rng.uniform(0, np.log(cond), size=(n, p)))
+    cond = np.exp(rng.uniform(0, np.log(max_cond), size=(n, 1)))
+    w = np.exp(rng.uniform(0, 1, size=(n, p)) * np.log(cond))
     return (Q * w[:, None, :]) @ np.swapaxes(Q, -1, -2)
+
+
+def _eig_fun(X, f):
+    w, U = np.linalg.eigh(X)
+    return (U * f(w)[..., None, :]) @ np.swapaxes(U, -1, -2)
+
+
+def grad_affine(M, X):
+    Si = _eig_fun(M, lambda w: 1 / np.sqrt(w))
+    return float(np.linalg.norm(_eig_fun(Si @ X @ Si, np.log).mean(0)))
+
+
+def grad_bw(M, X):
+    S = _eig_fun(M, np.sqrt)
+    Si = _eig_fun(M, lambda w: 1 / np.sqrt(w))
+    T = (Si @ _eig_fun(S @ X @ S, np.sqrt) @ Si).mean(0)
+    R = 0.5 * (T + T.T) - np.eye(len(M))
+    return float(np.linalg.norm(R @ M + M @ R))
+
+
+def interleaved(fns, repeat):
+    """Best-of-``repeat`` times of several callables, run round-robin."""
+    best = [np.inf] * len(fns)
+    outs = [None] * len(fns)
+    for _ in range(repeat):
+        for k, fn in enumerate(fns):
+            t0 = time.perf_counter()
+            outs[k] = fn()
+            best[k] = min(best[k], time.perf_counter() - t0)
+    return best, outs
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", type=int, nargs="+", default=[20, 30])
-    ap.add_argument("--n", type=int, default=1000)
+    ap.add_argument("--sets", nargs="+", default=["200x30", "50x64", "50x128"])
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--skip-geomstats", action="store_true")
-    ap.add_argument(
-        "--torch-threads",
-        type=int,
-        default=1,
-        help="torch intra-op threads (1: small matrices; more "
-        "threads were 10x slower on a loaded 2-core machine)",
-    )
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--skip-torch", action="store_true")
     args = ap.parse_args()
 
     import torch
+    from pyriemann.geometry.mean import (
+        mean_logchol,
+        mean_logeuclid,
+        mean_riemann,
+        mean_wasserstein,
+    )
+    from threadpoolctl import threadpool_limits
 
-    torch.set_num_threads(args.torch_threads)
+    from manigeo.spd import mean
 
-    from manigeo.lie._groups import import_geomstats_groups
-    from manigeo.nn import LieBatchNormSPD
-    from manigeo.spd import SPDStandardScaler, distance, mean
-
-    import_geomstats_groups()  # numpy >= 2.4 shim before geomstats
-    try:
-        from pyriemann.geometry.mean import mean_logchol, mean_logeuclid, mean_riemann
-    except ImportError:  # pragma: no cover - pyriemann < 0.12
-        from pyriemann.utils.mean import mean_logchol, mean_logeuclid, mean_riemann
-    from pyriemann.transfer import TLCenter, TLScale, encode_domains
-
-    rng = np.random.default_rng(0)
-    print(
-        f"torch {torch.__version__}, threads={torch.get_num_threads()}, "
-        f"n={args.n}, repeat={args.repeat}"
+    torch.set_num_threads(args.threads)
+    warnings.simplefilter("ignore")  # pyRiemann warns at its iteration caps
+    print(f"BLAS/torch threads={args.threads}, repeat={args.repeat} (interleaved)")
+    head = (
+        f"{'set':>9} {'mean':26} {'manigeo s':>9} {'grad':>8} {'pyRiemann s':>11} "
+        f"{'grad':>8} {'ratio':>6} {'torch s':>8} {'torch/numpy':>11}"
     )
     rows = []
-    for p in args.sizes:
-        X = random_spd(rng, args.n, p)
-        ref = mean(X, tol=1e-12, max_iter=200)
+    with threadpool_limits(args.threads):
+        rng = np.random.default_rng(0)
+        for spec in args.sets:
+            n, p = (int(v) for v in spec.split("x"))
+            X = hard_set(rng, n, p)
+            Xt = torch.tensor(X)
 
-        t_ours, M = best_of(lambda: mean(X), args.repeat)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            t_pr, Mpr = best_of(lambda: mean_riemann(X), args.repeat)
-        rows.append(
-            (
-                p,
-                "mean affine (tol 1e-10)",
-                t_ours,
-                "pyriemann mean_riemann",
-                t_pr,
-                distance(M, ref),
-                distance(Mpr, ref),
-            )
-        )
-        t8, M8 = best_of(lambda: mean(X, tol=1e-8), args.repeat)
-        rows.append(
-            (
-                p,
-                "mean affine (tol 1e-8, as peer)",
-                t8,
-                "pyriemann mean_riemann",
-                t_pr,
-                distance(M8, ref),
-                distance(Mpr, ref),
-            )
-        )
-        if not args.skip_geomstats:
-            from geomstats.geometry.spd_matrices import SPDMatrices
-            from geomstats.learning.frechet_mean import FrechetMean
-
-            space = SPDMatrices(p)
-            t_gs, est = best_of(lambda: FrechetMean(space).fit(X), 1)
-            rows.append(
-                (
-                    p,
-                    "mean affine (tol 1e-10)",
-                    t_ours,
-                    "geomstats FrechetMean",
-                    t_gs,
-                    distance(M, ref),
-                    distance(est.estimate_, ref),
+            def row(label, ours, peer, grad, torch_fn=None, spec=spec):
+                fns = [ours, peer] + ([torch_fn] if torch_fn else [])
+                times, outs = interleaved(fns, args.repeat)
+                g1 = grad(outs[0]) if grad else np.nan
+                g2 = grad(outs[1]) if grad else np.nan
+                tt = times[2] if torch_fn else np.nan
+                rows.append((spec, label, times[0], g1, times[1], g2, tt))
+                r = rows[-1]
+                print(
+                    f"{r[0]:>9} {r[1]:26} {r[2]:9.3f} {r[3]:8.1e} {r[4]:11.3f} "
+                    f"{r[5]:8.1e} {r[4] / r[2]:6.2f} {r[6]:8.3f} "
+                    f"{r[6] / r[2]:11.2f}",
+                    flush=True,
                 )
+
+            if spec == args.sets[0]:
+                print(head)
+            tf = None if args.skip_torch else (lambda: mean(Xt, "affine"))
+            # AIM at pyRiemann's defaults, manigeo stopped at the same gradient
+            g_pr = grad_affine(mean_riemann(X), X)
+            row(
+                "affine matched",
+                lambda: mean(X, "affine", tol=g_pr),
+                lambda: mean_riemann(X),
+                lambda M: grad_affine(M, X),
             )
-        t_ours, _ = best_of(lambda: mean(X, "logeuclid"), args.repeat)
-        t_pr, _ = best_of(lambda: mean_logeuclid(X), args.repeat)
-        rows.append(
-            (
-                p,
-                "mean logeuclid",
-                t_ours,
-                "pyriemann mean_logeuclid",
-                t_pr,
-                np.nan,
-                np.nan,
+            row(
+                "affine tol 1e-10",
+                lambda: mean(X, "affine"),
+                lambda: mean_riemann(X, tol=1e-10, maxiter=200),
+                lambda M: grad_affine(M, X),
+                tf,
             )
-        )
-        t_ours, _ = best_of(lambda: mean(X, "logcholesky"), args.repeat)
-        t_pr, _ = best_of(lambda: mean_logchol(X), args.repeat)
-        rows.append(
-            (
-                p,
-                "mean logcholesky",
-                t_ours,
-                "pyriemann mean_logchol",
-                t_pr,
-                np.nan,
-                np.nan,
+            tf = None if args.skip_torch else (lambda: mean(Xt, "bures-wasserstein"))
+            row(
+                "bures-wasserstein default",
+                lambda: mean(X, "bures-wasserstein"),
+                lambda: mean_wasserstein(X),
+                lambda M: grad_bw(M, X),
             )
-        )
-
-        # one-domain re-centring + rescaling to dispersion 1
-        Xd, yd = encode_domains(
-            X.copy(), np.zeros(args.n, int), np.array(["d"] * args.n)
-        )
-
-        def tl():
-            Xc = TLCenter(target_domain="d").fit_transform(Xd.copy(), yd)
-            return TLScale(target_domain="d", centered_data=True).fit_transform(Xc, yd)
-
-        t_ours, _ = best_of(lambda: SPDStandardScaler().fit_transform(X), args.repeat)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            t_pr, _ = best_of(tl, args.repeat)
-        rows.append(
-            (
-                p,
-                "SPDStandardScaler",
-                t_ours,
-                "pyriemann TLCenter+TLScale",
-                t_pr,
-                np.nan,
-                np.nan,
+            row(
+                "bures-wasserstein 1e-10",
+                lambda: mean(X, "bures-wasserstein"),
+                lambda: mean_wasserstein(X, tol=1e-10, maxiter=200),
+                lambda M: grad_bw(M, X),
+                tf,
             )
-        )
-
-        # LieBN forward + backward on the same batch (float64, CPU)
-        Xt = torch.tensor(X)
-        for metric, steps in [
-            ("affine", 1),
-            ("affine", 10),
-            ("logeuclid", 1),
-            ("logcholesky", 1),
-        ]:
-            bn = LieBatchNormSPD(
-                p, metric=metric, karcher_steps=steps, dtype=torch.float64
+            tf = None if args.skip_torch else (lambda: mean(Xt, "logeuclid"))
+            row(
+                "logeuclid (closed form)",
+                lambda: mean(X, "logeuclid"),
+                lambda: mean_logeuclid(X),
+                None,
+                tf,
             )
-
-            def step():
-                bn.zero_grad()
-                Xg = Xt.clone().requires_grad_(True)
-                bn(Xg).square().sum().backward()
-
-            t_bn, _ = best_of(step, args.repeat)
-            rows.append(
-                (
-                    p,
-                    f"LieBN {metric} k={steps} fwd+bwd",
-                    t_bn,
-                    "pyriemann TLCenter+TLScale (no grad)",
-                    t_pr,
-                    np.nan,
-                    np.nan,
-                )
+            tf = None if args.skip_torch else (lambda: mean(Xt, "logcholesky"))
+            row(
+                "logcholesky (closed form)",
+                lambda: mean(X, "logcholesky"),
+                lambda: mean_logchol(X),
+                None,
+                tf,
             )
-
-    print(
-        f"\n{'p':>3} {'manigeo':34} {'time s':>8} {'peer':38} {'time s':>8} "
-        f"{'ratio':>7} {'err ours':>9} {'err peer':>9}"
-    )
-    for p, ours, t1, peer, t2, e1, e2 in rows:
-        print(
-            f"{p:>3} {ours:34} {t1:8.3f} {peer:38} {t2:8.3f} {t2 / t1:7.2f} "
-            f"{e1:9.1e} {e2:9.1e}"
-        )
 
 
 if __name__ == "__main__":

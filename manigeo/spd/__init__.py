@@ -11,6 +11,7 @@ AIM and LEM, the O(n)-invariant weights ``(alpha, beta)``.
 from manigeo.spd._functions import dispersion, distance, exp, geodesic, log, mean
 from manigeo.spd._matfun import expm, invsqrtm, logm, powm, sqrtm
 from manigeo.spd._metrics import METRICS, get_metric
+from manigeo.spd._sliced import sliced_wasserstein, sliced_wasserstein_kernel
 from manigeo.spd._transformers import SPDRecenter, SPDStandardScaler
 
 __all__ = [
@@ -28,5 +29,7 @@ __all__ = [
     "logm",
     "mean",
     "powm",
+    "sliced_wasserstein",
+    "sliced_wasserstein_kernel",
     "sqrtm",
 ]

@@ -120,3 +120,74 @@ def test_named_errors(rng):
         LieGroupStandardScaler(group="GL").fit(X)
     with pytest.raises(ValueError, match="fitted on"):
         LieGroupStandardScaler().fit(X).transform(_rotations(rng, 3)[:, :2, :2])
+
+
+@pytest.mark.parametrize("group,k", [("SO", 3), ("SE", 3), ("SO", 2), ("SE", 2)])
+@pytest.mark.parametrize("angle", [1e-9, 1e-5, 0.7, 2.5, np.pi - 5e-3, np.pi - 1e-8])
+def test_closed_form_maps_match_scipy(rng, group, k, angle):
+    from manigeo.lie._maps import group_exp, group_inverse, group_log
+
+    n = 4
+    if k == 3:
+        w = rng.normal(size=(n, 3))
+        R = Rotation.from_rotvec(angle * w / np.linalg.norm(w, axis=1)[:, None])
+        R = R.as_matrix()
+    else:
+        phi = angle * np.array([1.0, -1.0, 1.0, -1.0])
+        c, s = np.cos(phi), np.sin(phi)
+        R = np.stack([np.stack([c, -s], -1), np.stack([s, c], -1)], -2)
+    if group == "SO":
+        X = R
+    else:
+        X = np.zeros((n, k + 1, k + 1))
+        X[:, :k, :k] = R
+        X[:, :k, k] = rng.normal(size=(n, k))
+        X[:, k, k] = 1.0
+    L = group_log(X, group)
+    ref = np.array([np.real(logm(x)) for x in X])
+    # scipy's logm itself loses digits next to pi
+    atol = 1e-12 if angle < 3 else 1e-7
+    np.testing.assert_allclose(L, ref, atol=atol)
+    np.testing.assert_allclose(group_exp(L, group), X, atol=1e-12)
+    np.testing.assert_allclose(
+        group_exp(ref, group), np.array([expm(r) for r in ref]), atol=1e-12
+    )
+    d = X.shape[-1]
+    np.testing.assert_allclose(
+        group_inverse(X, group) @ X, np.broadcast_to(np.eye(d), X.shape), atol=1e-12
+    )
+
+
+def test_groups_n_jobs_identical_and_per_group_standardised(rng):
+    X = np.concatenate([_rotations(rng, 10, seed=1), _rotations(rng, 8, seed=2)])
+    groups = np.array(["a"] * 10 + ["b"] * 8)
+    a = LieGroupStandardScaler().fit(X, groups=groups)
+    b = LieGroupStandardScaler(n_jobs=2).fit(X, groups=groups)
+    np.testing.assert_array_equal(a.means_, b.means_)
+    np.testing.assert_array_equal(a.scales_, b.scales_)
+    assert list(a.groups_) == ["a", "b"]
+    Y = a.transform(X, groups=groups)
+    for g in ("a", "b"):
+        single = LieGroupStandardScaler().fit(X[groups == g])
+        np.testing.assert_allclose(a.means_[list(a.groups_).index(g)], single.mean_)
+        np.testing.assert_allclose(Y[groups == g], single.transform(X[groups == g]))
+        assert np.abs(_barycenter_residual(Y[groups == g], np.eye(3))).max() < 1e-9
+    np.testing.assert_allclose(a.inverse_transform(Y, groups=groups), X, atol=1e-10)
+    with pytest.raises(ValueError, match="pass groups"):
+        a.transform(X)
+    with pytest.raises(ValueError, match="not seen"):
+        a.transform(X, groups=np.array(["c"] * 18))
+    with pytest.raises(ValueError, match="NaN"):
+        LieGroupStandardScaler().fit(X, groups=np.full(18, np.nan))
+
+
+def test_verbose_progress_and_many_elements(rng, capsys):
+    X = _rotations(rng, n=3000, spread=0.8)
+    sc = LieGroupStandardScaler(verbose=True).fit(X)
+    assert "group means" in capsys.readouterr().err
+    assert np.abs(_barycenter_residual(X[:200], sc.mean_)).max() < 0.2  # sanity
+    logs = np.array([np.real(logm(np.linalg.inv(sc.mean_) @ x)) for x in X[:50]])
+    Y = sc.transform(X[:50])
+    np.testing.assert_allclose(
+        Y, np.array([expm(sc.scale_ * v) for v in logs]), atol=1e-10
+    )

@@ -267,3 +267,94 @@ def test_aliases_and_caller_array_untouched(rng):
     np.testing.assert_allclose(mean(X, "riemann"), mean(X, "affine"))
     np.testing.assert_allclose(mean(X, "wasserstein"), mean(X, "bures-wasserstein"))
     np.testing.assert_array_equal(X, X0)
+
+
+# ------------------------------------------------- convergence on hard sets
+def _hard_set(rng, n, p, max_cond=1e8):
+    """Condition numbers log-uniform up to 1e8 (the issue's hard sets)."""
+    Q, _ = np.linalg.qr(rng.normal(size=(n, p, p)))
+    cond = np.exp(rng.uniform(0, np.log(max_cond), size=(n, 1)))
+    w = np.exp(rng.uniform(0, 1, size=(n, p)) * np.log(cond))
+    return (Q * w[:, None, :]) @ np.swapaxes(Q, -1, -2)
+
+
+def _aim_gradient(M, X, w=None):
+    w = np.full(len(X), 1 / len(X)) if w is None else w / w.sum()
+    Si = spd.invsqrtm(M)
+    return np.linalg.norm(np.tensordot(w, spd.logm(Si @ X @ Si), axes=1))
+
+
+def test_affine_newton_converges_on_hard_set_without_warning(rng):
+    import warnings
+
+    X = _hard_set(rng, 40, 12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        M, info = get_metric("affine").mean(X, return_info=True)
+    # quadratic convergence: a handful of Newton steps from the LE mean
+    assert info["n_iter"] <= 8
+    g = _aim_gradient(M, X)
+    assert g <= max(1e-10, info["rounding_floor"])
+    np.testing.assert_allclose(g, info["grad_norm"], rtol=0.5, atol=1e-11)
+    # pyRiemann at a tight tolerance lands on the same matrix
+    pm, _, _ = pyriemann_geometry()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = pm.mean_riemann(X, tol=1e-11, maxiter=300)
+    assert distance(M, ref) < 1e-8
+
+
+def test_power_and_weighted_affine_means_on_hard_set(rng):
+    X = _hard_set(rng, 25, 8, max_cond=1e6)
+    w = rng.uniform(0.1, 1.0, size=25)
+    M = mean(X, "affine", weights=w)
+    assert _aim_gradient(M, X, w) <= 1e-10
+    # theta-deformed mean: AIM mean of X^θ mapped back
+    M5 = mean(X, "affine", theta=0.5)
+    assert _aim_gradient(spd.powm(M5, 0.5), spd.powm(X, 0.5)) <= 1e-10
+
+
+def test_bures_wasserstein_fixed_point_converges_on_hard_set(rng):
+    import warnings
+
+    X = _hard_set(rng, 30, 8, max_cond=1e6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        M, info = get_metric("bures-wasserstein").mean(X, return_info=True)
+    assert info["residual"] <= 1e-10
+    # barycenter equation M = sum_i w_i (M^1/2 X_i M^1/2)^1/2
+    S = spd.sqrtm(M)
+    rhs = spd.sqrtm(S @ X @ S).mean(0)
+    assert np.abs(rhs - M).max() <= 1e-8 * np.abs(M).max()
+    # the Riemannian gradient pyRiemann reports (at the last evaluated
+    # iterate; the returned M is one fixed-point step further), independently
+    V = log(M, X, "bures-wasserstein").mean(0)
+    assert np.linalg.norm(V) <= 1.5 * info["grad_norm"] + 1e-9
+    assert np.linalg.norm(V) <= 1e-8 * np.abs(M).max()
+
+
+@pytest.mark.parametrize("metric", ["affine", "bures-wasserstein"])
+def test_iterative_means_torch_equals_numpy_and_float32_is_float64_inside(rng, metric):
+    X = _hard_set(rng, 15, 6, max_cond=1e6)
+    M = mean(X, metric)
+    Mt = mean(torch.tensor(X), metric)
+    assert isinstance(Mt, torch.Tensor) and Mt.dtype == torch.float64
+    np.testing.assert_allclose(Mt.numpy(), M, rtol=1e-9, atol=1e-12 * np.abs(M).max())
+    X32 = torch.tensor(X, dtype=torch.float32)
+    M32 = mean(X32, metric)
+    assert M32.dtype == torch.float32
+    # computed in float64 from the rounded data: only the output is rounded
+    ref = mean(X32.double().numpy(), metric)
+    np.testing.assert_allclose(M32.double().numpy(), ref, rtol=1e-6)
+
+
+def test_fixed_step_contract_keeps_the_karcher_flow(rng):
+    # tol=0 runs exactly max_iter Karcher steps (the LieBN layer's contract)
+    from manigeo.spd._metrics import karcher_affine
+
+    X = random_spd(rng, 10, 4, cond=20)
+    w = np.full(10, 0.1)
+    M1 = get_metric("affine").mean(X, tol=0.0, max_iter=1, init=X.mean(0))
+    ref, _ = karcher_affine(X, w, tol=0.0, max_iter=1, init=X.mean(0))
+    np.testing.assert_allclose(M1, ref, rtol=1e-14)
+    assert distance(M1, mean(X)) > 1e-6  # one step is not converged
