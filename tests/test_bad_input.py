@@ -1472,6 +1472,46 @@ def _build_table() -> list[Row]:
             "complex",
         ),
     ]
+    # ---- sliced-Wasserstein between SPD distributions -------------------------------
+    sw = spd.sliced_wasserstein
+    T += _spd_rows(
+        "spd.sliced_wasserstein",
+        lambda X, Y: sw(X, Y, n_projections=8, random_state=0),
+        n_args=2,
+        skip=("empty",),
+    )
+    T += [
+        _unknown(
+            "spd.sliced_wasserstein",
+            sw,
+            lambda: (spd_batch(), spd_batch()),
+            metric="bogus",
+        ),
+        Row(
+            "spd.sliced_wasserstein",
+            "mismatched sizes",
+            sw,
+            lambda: (spd_batch(p=3), spd_batch(p=2)),
+            ValueError,
+            "different sizes",
+        ),
+        Row(
+            "spd.sliced_wasserstein_kernel",
+            "NaN",
+            lambda Xs: spd.sliced_wasserstein_kernel(Xs, n_projections=8),
+            lambda: ([spd_nan(), spd_batch()],),
+            ValueError,
+            "NaN",
+        ),
+        Row(
+            "spd.sliced_wasserstein_kernel",
+            "negative gamma",
+            lambda Xs: spd.sliced_wasserstein_kernel(Xs, gamma=-1.0),
+            lambda: ([spd_batch(), spd_batch(seed=1)],),
+            ValueError,
+            "gamma",
+        ),
+    ]
     # ---- Dask edge lists (in-memory input is refused by type) ---------------------
     sparse_graph = lambda: (sp.csr_array(path_graph()),)  # noqa: E731
     T += [

@@ -127,7 +127,6 @@ def test_removed_modules_do_not_import(name):
 
 
 _LATER = {
-    "manigeo.spd.sliced_wasserstein": "spdmeans",
     "manigeo.nn.SheafConv": "sheafnets",
     "manigeo.nn.ConnectionSheafConv": "sheafnets",
     "manigeo.datasets.fetch_geom_gcn": "sheafnets",
