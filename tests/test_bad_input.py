@@ -330,7 +330,7 @@ def _points_rows(
 
 SPD_BRANCH = None  # fixed on branch backend (SPD validation, issue 13)
 RGG_TODO = "rgg: RGGMetric passes it to scipy.sparse before the shared check"
-HEAT_TODO = "heat: not validated yet"
+HEAT_TODO = None  # fixed on branch heatfix (heat / embedding validation)
 SHEAF_TODO = "sheafnets: sheaf helpers do not validate it yet"
 _MATFUN = {
     "complex": SPD_BRANCH,
@@ -1024,6 +1024,253 @@ def _build_table() -> list[Row]:
             TypeError,
             "complex",
             xfail=HEAT_TODO,
+        ),
+    ]
+
+    # ---- heat: series, Varadhan distances, affinity --------------------------------
+    def kernel_block(n=5):
+        H = np.exp(-(np.subtract.outer(np.arange(n), np.arange(n)) ** 2) / 4.0)
+        return H, np.diag(H).copy(), np.diag(H).copy()
+
+    def with_nan(args):
+        K, dr, dc = args
+        K[0, 1] = np.nan
+        return K, dr, dc
+
+    one_source = lambda: (g.laplacian(path_graph()), np.eye(5)[:, :1])  # noqa: E731
+    T += [
+        Row(
+            "heat.heat_columns",
+            "NaN",
+            lambda L, B: list(heat.heat_columns(L, B, [0.5])),
+            lambda: (g.laplacian(path_graph()), _with(np.eye(5)[:, :1], 0, 0, np.nan)),
+            ValueError,
+            "block.*NaN",
+        ),
+        Row(
+            "heat.heat_columns",
+            "wrong shape",
+            lambda L, B: list(heat.heat_columns(L, B, [0.5])),
+            lambda: (g.laplacian(path_graph()), np.eye(4)[:, :1]),
+            ValueError,
+            "block must have shape",
+        ),
+        Row(
+            "heat.heat_columns",
+            "non-square",
+            lambda L, B: list(heat.heat_columns(L, B, [0.5])),
+            lambda: (np.ones((3, 4)), np.eye(3)[:, :1]),
+            ValueError,
+            "square",
+        ),
+        Row(
+            "heat.heat_columns",
+            "not a Laplacian",
+            lambda L, B: list(heat.heat_columns(L, B, [0.5])),
+            lambda: (path_graph(), np.eye(5)[:, :1]),
+            ValueError,
+            "Laplacian",
+        ),
+        Row(
+            "heat.heat_columns",
+            "negative t",
+            lambda L, B: list(heat.heat_columns(L, B, [-0.5])),
+            one_source,
+            ValueError,
+            "times",
+        ),
+        Row(
+            "heat.heat_columns",
+            "decreasing times",
+            lambda L, B: list(heat.heat_columns(L, B, [2.0, 0.5])),
+            one_source,
+            ValueError,
+            "increasing",
+        ),
+        Row(
+            "heat.heat_columns",
+            "wrong type",
+            lambda L, B: list(heat.heat_columns(L, B, [0.5], n_terms=[2.5])),
+            one_source,
+            TypeError,
+            "n_terms",
+        ),
+        Row(
+            "heat.heat_columns",
+            "too small c",
+            lambda L, B: list(heat.heat_columns(L, B, [0.5], c=0.1)),
+            one_source,
+            ValueError,
+            "c must be at least",
+        ),
+        Row(
+            "heat.heat_doubling",
+            "not a Laplacian",
+            lambda L: list(heat.heat_doubling(L, 1.0, 3)),
+            lambda: (path_graph(),),
+            ValueError,
+            "Laplacian",
+        ),
+        Row(
+            "heat.heat_doubling",
+            "too large for dense",
+            lambda L: list(heat.heat_doubling(L, 1.0, 3, max_dense_bytes=10)),
+            L,
+            ValueError,
+            "max_dense_bytes",
+        ),
+        Row(
+            "heat.poisson_terms",
+            "negative t",
+            heat.poisson_terms,
+            lambda: (-1.0,),
+            ValueError,
+            "t",
+        ),
+        Row(
+            "heat.poisson_terms",
+            "NaN",
+            heat.poisson_terms,
+            lambda: (np.nan,),
+            ValueError,
+            "t",
+        ),
+        Row(
+            "heat.poisson_terms",
+            "wrong type",
+            heat.poisson_terms,
+            lambda: ("1.0",),
+            TypeError,
+            "t",
+        ),
+        Row(
+            "heat.varadhan_distance",
+            "NaN",
+            lambda K, dr, dc: heat.varadhan_distance(K, dr, dc, 0.5),
+            lambda: with_nan(kernel_block()),
+            ValueError,
+            "NaN",
+        ),
+        Row(
+            "heat.varadhan_distance",
+            "wrong shape",
+            lambda K, dr, dc: heat.varadhan_distance(K, dr[:3], dc, 0.5),
+            kernel_block,
+            ValueError,
+            "diag_rows",
+        ),
+        Row(
+            "heat.varadhan_distance",
+            "negative t",
+            lambda K, dr, dc: heat.varadhan_distance(K, dr, dc, -0.5),
+            kernel_block,
+            ValueError,
+            "t",
+        ),
+        Row(
+            "heat.varadhan_distance",
+            "complex",
+            lambda K, dr, dc: heat.varadhan_distance(K * 1j, dr, dc, 0.5),
+            kernel_block,
+            TypeError,
+            "complex",
+        ),
+        Row(
+            "heat.farthest_points",
+            "NaN",
+            heat.farthest_points,
+            lambda: (points_nan(), 3),
+            ValueError,
+            "NaN",
+        ),
+        Row(
+            "heat.farthest_points",
+            "too many points",
+            heat.farthest_points,
+            lambda: (points(5), 10),
+            ValueError,
+            "m must be <= 5",
+        ),
+        Row(
+            "heat.farthest_points",
+            "wrong type",
+            heat.farthest_points,
+            lambda: (points(), 2.5),
+            TypeError,
+            "integer",
+        ),
+        Row(
+            "heat.farthest_points",
+            "complex",
+            heat.farthest_points,
+            lambda: (points_complex(), 3),
+            TypeError,
+            "complex",
+        ),
+    ]
+    T += _points_rows(
+        "heat.heat_affinity",
+        lambda X: heat.heat_affinity(X, 3),
+    )
+    T += [
+        _unknown(
+            "heat.heat_affinity",
+            heat.heat_affinity,
+            lambda: (points(),),
+            kernel="bogus",
+        ),
+        _unknown(
+            "heat.heat_affinity",
+            heat.heat_affinity,
+            lambda: (points(),),
+            density="bogus",
+        ),
+        Row(
+            "heat.heat_affinity",
+            "too many neighbours",
+            lambda X: heat.heat_affinity(X, 10),
+            lambda: (points(10),),
+            ValueError,
+            "n_neighbors",
+        ),
+    ]
+    T += _points_rows(
+        "heat.heat_geodesic_distances",
+        heat.heat_geodesic_distances,
+    )
+    T += [
+        _unknown(
+            "heat.heat_geodesic_distances",
+            heat.heat_geodesic_distances,
+            lambda: (points(),),
+            density="bogus",
+        ),
+        Row(
+            "heat.heat_geodesic_distances",
+            "negative t",
+            heat.heat_geodesic_distances,
+            lambda: (points(),),
+            ValueError,
+            "t must be",
+            kwargs={"t": -1.0},
+        ),
+        Row(
+            "heat.heat_geodesic_distances",
+            "out-of-range node",
+            heat.heat_geodesic_distances,
+            lambda: (points(),),
+            ValueError,
+            "sources",
+            kwargs={"sources": [0, 99]},
+        ),
+        Row(
+            "heat.heat_geodesic_distances",
+            "wrong type",
+            heat.heat_geodesic_distances,
+            lambda: (points(),),
+            TypeError,
+            "sources",
+            kwargs={"sources": [0.5]},
         ),
     ]
     # ---- SPD ----------------------------------------------------------------------

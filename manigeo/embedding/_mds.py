@@ -3,7 +3,12 @@
 import numpy as np
 from scipy.linalg import eigh
 
-from .._validation import check_int
+from .._validation import (
+    check_int,
+    check_node_indices,
+    check_numeric_dtype,
+    check_symmetric,
+)
 
 
 def _flip_signs(V):
@@ -48,6 +53,8 @@ def _top_eigen_centered(D2, k):
 
 
 def _check_distances(D, name):
+    """Finite non-negative real distances as a float64 array (any shape)."""
+    check_numeric_dtype(D, name=name)
     D = np.asarray(D, dtype=np.float64)
     if not np.all(np.isfinite(D)):
         raise ValueError(
@@ -56,6 +63,21 @@ def _check_distances(D, name):
     if np.any(D < 0):
         raise ValueError(f"{name} contains negative distances")
     return D
+
+
+def _check_distance_matrix(D, name, what):
+    """A square, symmetric, non-empty matrix of finite non-negative distances.
+
+    Returns a symmetrised float64 copy (the caller's array is never modified).
+    """
+    check_numeric_dtype(D, name=name)
+    D = np.asarray(D, dtype=np.float64)
+    if D.ndim != 2:
+        raise ValueError(
+            f"{name} must be a square 2-D distance matrix, got shape {D.shape}"
+        )
+    D = check_symmetric(D, name=name, what=what)  # square, empty, NaN, symmetry
+    return _check_distances(D, name)
 
 
 def classical_mds(D, n_components=2, *, return_eigenvalues=False):
@@ -84,13 +106,10 @@ def classical_mds(D, n_components=2, *, return_eigenvalues=False):
     >>> bool(np.allclose(cdist(Y, Y), cdist(X, X)))
     True
     """
-    D = _check_distances(D, "D")
-    if D.ndim != 2 or D.shape[0] != D.shape[1]:
-        raise ValueError(f"D must be a square distance matrix, got shape {D.shape}")
+    D = _check_distance_matrix(D, "D", "classical MDS")
     n = D.shape[0]
     k = check_int(n_components, "n_components", minimum=1, maximum=n)
     D2 = D**2
-    D2 = 0.5 * (D2 + D2.T)
     w, V = _top_eigen_centered(D2, k)
     Y = V * np.sqrt(np.maximum(w, 0))
     return (Y, w) if return_eigenvalues else Y
@@ -130,14 +149,17 @@ def landmark_mds(D_landmarks, landmarks, n_components=2):
     D = _check_distances(D_landmarks, "D_landmarks")
     if D.ndim != 2:
         raise ValueError(f"D_landmarks must be 2-D (m, n), got shape {D.shape}")
-    landmarks = np.asarray(landmarks)
-    m = D.shape[0]
-    if landmarks.shape != (m,):
-        raise ValueError(f"landmarks must have shape ({m},), got {landmarks.shape}")
+    m, n = D.shape
+    if np.ndim(landmarks) != 1 or np.shape(landmarks)[0] != m:
+        raise ValueError(f"landmarks must have shape ({m},), got {np.shape(landmarks)}")
+    landmarks = check_node_indices(landmarks, n, name="landmarks")
     k = check_int(n_components, "n_components", minimum=1, maximum=m)
+    # the landmark-to-landmark block: symmetric unless landmarks is misordered
+    block = check_symmetric(
+        D[:, landmarks], name="D_landmarks[:, landmarks]", what="landmark MDS"
+    )
     D2 = D**2
-    delta = D2[:, landmarks]
-    delta = 0.5 * (delta + delta.T)
+    delta = block**2
     mean = delta.mean(axis=1)
     B = -0.5 * (delta - mean[:, None] - mean[None, :] + mean.mean())
     w, V = _top_eigen(B, k)

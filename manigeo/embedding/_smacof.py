@@ -4,8 +4,8 @@ import numpy as np
 from scipy.spatial.distance import cdist
 from sklearn.utils import check_random_state
 
-from .._validation import check_dense_size, check_int
-from ._mds import _check_distances, classical_mds
+from .._validation import check_dense_size, check_int, check_numeric_dtype
+from ._mds import _check_distance_matrix, classical_mds
 
 
 def smacof(
@@ -74,14 +74,10 @@ def smacof(
     >>> bool(stress < 1e-4)
     True
     """
-    D = _check_distances(D, "D")
-    if D.ndim != 2 or D.shape[0] != D.shape[1]:
-        raise ValueError(f"D must be a square distance matrix, got shape {D.shape}")
+    D = _check_distance_matrix(D, "D", "SMACOF")  # a symmetrised copy
     n = D.shape[0]
     if n < 2:
         raise ValueError(f"D must have at least 2 points, got {n}")
-    if not np.allclose(D, D.T, rtol=1e-8, atol=1e-12 * max(D.max(), 1e-300)):
-        raise ValueError("D must be symmetric")
     k = check_int(n_components, "n_components", minimum=1, maximum=n)
     max_iter = check_int(max_iter, "max_iter", minimum=0)
     tol = float(tol)
@@ -94,10 +90,10 @@ def smacof(
         what="SMACOF distance matrix",
         hint="embed landmarks only (landmark MDS)",
     )
-    D = 0.5 * (D + D.T)
     np.fill_diagonal(D, 0.0)
 
     if weights is not None:
+        check_numeric_dtype(weights, name="weights")
         Wt = np.asarray(weights, dtype=np.float64)
         if Wt.shape != D.shape:
             raise ValueError(f"weights must have shape {D.shape}, got {Wt.shape}")

@@ -25,6 +25,8 @@ from scipy.special import ive
 
 from .._validation import check_adjacency, check_dense_size, check_int
 
+_METHODS = ("auto", "gershgorin", "normalized", "lanczos")
+
 
 def chebyshev_coefficients(t, order, lmax):
     """Chebyshev coefficients of ``exp(-t lambda)`` on ``[0, lmax]``.
@@ -45,8 +47,10 @@ def chebyshev_coefficients(t, order, lmax):
     bound : ndarray of shape (n_times,)
         Sup-norm bound of the truncation error on ``[0, lmax]``.
     """
-    t = np.atleast_1d(np.asarray(t, dtype=np.float64))
-    a = t * float(lmax) / 2.0
+    t, _ = _check_times(t)
+    order = check_int(order, "order", minimum=0)
+    lmax = _check_lmax(lmax)
+    a = t * lmax / 2.0
     k = np.arange(order + 1)
     coef = 2.0 * ive(k[None, :], a[:, None]) * (-1.0) ** k[None, :]
     coef[:, 0] *= 0.5
@@ -73,7 +77,14 @@ def chebyshev_order(t, lmax, tol=1e-12, max_order=10_000):
     -------
     order : int
     """
-    a = float(np.max(np.atleast_1d(t))) * float(lmax) / 2.0
+    ts, _ = _check_times(t)
+    lmax = _check_lmax(lmax)
+    if isinstance(tol, bool) or not isinstance(tol, numbers.Real):
+        raise TypeError(f"tol must be a real number, got {tol!r}")
+    if not (np.isfinite(tol) and tol > 0):
+        raise ValueError(f"tol must be positive and finite, got {tol!r}")
+    max_order = check_int(max_order, "max_order", minimum=1)
+    a = float(ts.max()) * lmax / 2.0
     k = np.arange(max_order + 2)
     terms = 2.0 * ive(k, a)
     tails = np.cumsum(terms[::-1])[::-1]  # tails[k] = sum_{j >= k}
@@ -101,8 +112,25 @@ def spectrum_bound(L, *, method="auto", normalized=None):
     Returns
     -------
     lmax : float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from manigeo.graphs import laplacian
+    >>> from manigeo.heat import spectrum_bound
+    >>> L = laplacian(np.ones((3, 3)) - np.eye(3))
+    >>> spectrum_bound(L)
+    4.0
     """
-    L = sp.csr_array(L)
+    if method not in _METHODS:
+        raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
+    if normalized is not None and not isinstance(normalized, (bool, np.bool_)):
+        raise TypeError(f"normalized must be a bool or None, got {normalized!r}")
+    return _spectrum_bound(_check_laplacian(L), method=method, normalized=normalized)
+
+
+def _spectrum_bound(L, *, method="auto", normalized=None):
+    """:func:`spectrum_bound` of a validated CSR Laplacian."""
     absrow = np.asarray(abs(L).sum(axis=1)).ravel()
     gersh = float(absrow.max()) if absrow.size else 0.0
     if normalized is None:
@@ -129,32 +157,42 @@ def spectrum_bound(L, *, method="auto", normalized=None):
             maxiter=max(100, 10 * n),
         )[0]
         return float(min(gersh, 1.01 * lam + 1e-12))
-    if method == "auto":
-        return min(gersh, 2.0) if normalized else gersh
-    raise ValueError(
-        "method must be 'auto', 'gershgorin', 'normalized' or 'lanczos', "
-        f"got {method!r}"
-    )
+    return min(gersh, 2.0) if normalized else gersh
 
 
-def _check_times(t):
+def _check_lmax(lmax):
+    if isinstance(lmax, bool) or np.iscomplexobj(lmax):
+        raise TypeError(f"lmax must be a real number, got {lmax!r}")
+    try:
+        lmax = float(lmax)
+    except (TypeError, ValueError):
+        raise TypeError(f"lmax must be a real number, got {lmax!r}") from None
+    if not np.isfinite(lmax) or lmax < 0:
+        raise ValueError(f"lmax must be a non-negative finite number, got {lmax}")
+    return lmax
+
+
+def _check_times(t, name="t"):
+    """Diffusion times as a finite non-negative 1-D float array (and is-scalar)."""
     if isinstance(t, numbers.Real) and not isinstance(t, bool):
         ts = np.array([float(t)])
         scalar = True
     else:
+        if np.iscomplexobj(t):
+            raise TypeError(f"{name} must be real diffusion times, got complex {t!r}")
         try:
             ts = np.asarray(t, dtype=np.float64)
         except (TypeError, ValueError) as err:
             raise TypeError(
-                f"t must be a float or a 1-D array of floats, got {t!r}"
+                f"{name} must be a float or a 1-D array of floats, got {t!r}"
             ) from err
         if ts.ndim != 1 or ts.size == 0:
             raise ValueError(
-                f"t must be a float or a non-empty 1-D array, got shape {ts.shape}"
+                f"{name} must be a float or a non-empty 1-D array, got shape {ts.shape}"
             )
         scalar = False
     if not np.all(np.isfinite(ts)) or np.any(ts < 0):
-        raise ValueError(f"t must be finite and non-negative, got {t!r}")
+        raise ValueError(f"{name} must be finite and non-negative, got {t!r}")
     return ts, scalar
 
 
@@ -270,11 +308,7 @@ def heat_kernel(
     L = _check_laplacian(L)
     ts, scalar_t = _check_times(t)
     B, scalar_src = _check_block(L, sources, block, max_dense_bytes)
-    if lmax is None:
-        lmax = spectrum_bound(L)
-    lmax = float(lmax)
-    if not np.isfinite(lmax) or lmax < 0:
-        raise ValueError(f"lmax must be a non-negative finite number, got {lmax}")
+    lmax = _spectrum_bound(L) if lmax is None else _check_lmax(lmax)
     if isinstance(order, str):
         if order != "auto":
             raise ValueError(

@@ -35,9 +35,14 @@ from scipy.sparse import csgraph
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import check_random_state
 
-from .._validation import check_dense_size, check_int, check_points
+from .._validation import (
+    check_dense_size,
+    check_int,
+    check_numeric_dtype,
+    check_points,
+)
 from ..graphs import alpha_decay_kernel, laplacian
-from ._squaring import heat_columns, heat_doubling, poisson_terms
+from ._squaring import _check_real, _columns, _doubling, poisson_terms
 
 _TINY = 1e-300
 #: radius of the fixed-bandwidth graph, in units of the bandwidth.  Measured
@@ -285,15 +290,32 @@ def varadhan_distance(K, diag_rows, diag_cols, t, sigma=1.0):
     >>> bool(np.allclose(D, np.abs(np.subtract.outer(x, x))))
     True
     """
-    K = np.asarray(K, dtype=np.float64)
-    lr = np.log(np.maximum(np.asarray(diag_rows, dtype=np.float64), _TINY))
-    lc = np.log(np.maximum(np.asarray(diag_cols, dtype=np.float64), _TINY))
+    t = _check_real(t, "t", positive=True)
+    sigma = _check_real(sigma, "sigma")
+    K = _check_kernel_values(K, "K", 2)
+    n_rows, n_cols = K.shape
+    dr = _check_kernel_values(diag_rows, "diag_rows", 1, n_rows)
+    dc = _check_kernel_values(diag_cols, "diag_cols", 1, n_cols)
+    lr = np.log(np.maximum(dr, _TINY))
+    lc = np.log(np.maximum(dc, _TINY))
     D2 = np.log(np.maximum(K, _TINY))
     D2 -= (0.5 * sigma) * lr[:, None]
     D2 -= (0.5 * sigma) * lc[None, :]
-    D2 *= -4.0 * float(t)
+    D2 *= -4.0 * t
     np.maximum(D2, 0.0, out=D2)
     return np.sqrt(D2, out=D2)
+
+
+def _check_kernel_values(K, name, ndim, size=None):
+    """Finite real heat-kernel values of the given ndim (and length)."""
+    check_numeric_dtype(K, name=name)
+    K = np.asarray(K, dtype=np.float64)
+    if K.ndim != ndim or (size is not None and K.shape[0] != size):
+        want = "a 2-D array" if ndim == 2 else f"shape ({size},)"
+        raise ValueError(f"{name} must be {want}, got shape {K.shape}")
+    if not np.all(np.isfinite(K)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return K
 
 
 def _hop_diameter(A):
@@ -383,7 +405,7 @@ class _Diffusion:
             B = np.zeros((n, len(p)))
             B[sources[p], np.arange(len(p))] = 1.0
             gens.append(
-                heat_columns(self.L, B, times, n_terms=[self.n_terms(t) for t in times])
+                _columns(self.L, B, times, n_terms=[self.n_terms(t) for t in times])
             )
         for _ in range(len(times)):
             if n_blocks == 1:
@@ -397,7 +419,7 @@ class _Diffusion:
             yield t, self.density(H, None, sources)
 
     def full(self, t):
-        _, H = next(heat_doubling(self.L, t, 1, reach=self.hops + 8))
+        _, H = next(_doubling(self.L, t, 1, reach=self.hops + 8))
         H = 0.5 * (H + H.T)
         return self.density(H, None, None)
 

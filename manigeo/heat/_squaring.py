@@ -11,9 +11,63 @@ products for the Taylor part plus one dense ``n x n`` product per doubling of
 ``t``, so it is used for the full kernel of graphs of a few thousand nodes.
 """
 
+import numbers
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import blas
+
+from .._validation import (
+    check_adjacency,
+    check_dense_size,
+    check_int,
+    check_numeric_dtype,
+)
+from ._chebyshev import _check_times
+
+
+def _check_real(value, name, *, positive=False):
+    """A finite real scalar (non-negative, or positive if asked)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    value = float(value)
+    if not np.isfinite(value) or value < 0 or (positive and value == 0):
+        kind = "positive" if positive else "non-negative"
+        raise ValueError(f"{name} must be a {kind} finite number, got {value}")
+    return value
+
+
+def _check_uniformizable(L, c):
+    """Validate a graph Laplacian and the uniformization constant ``c``.
+
+    ``L`` must be symmetric with a non-negative diagonal and non-positive
+    off-diagonal entries (``c I - L`` entrywise non-negative), and ``c`` at
+    least its largest diagonal entry.  Returns ``(L as CSR, c)``.
+    """
+    L = check_adjacency(L, name="L", nonnegative=False, self_loops="keep")
+    n = L.shape[0]
+    rows = np.repeat(np.arange(n), np.diff(L.indptr))
+    off = L.data[rows != L.indices]
+    scale = float(np.abs(L.data).max()) if L.nnz else 0.0
+    if off.size and off.max() > 1e-12 * scale:
+        raise ValueError(
+            "L has positive off-diagonal entries: it is not a graph Laplacian "
+            "(pass manigeo.graphs.laplacian(W), not the weights W)"
+        )
+    diag = L.diagonal()
+    if diag.size and diag.min() < 0:
+        raise ValueError("L has negative diagonal entries: it is not a graph Laplacian")
+    dmax = float(diag.max()) if diag.size else 0.0
+    if c is None:
+        c = dmax
+    else:
+        c = _check_real(c, "c")
+        if c < dmax * (1.0 - 1e-12):
+            raise ValueError(
+                f"c must be at least the largest diagonal entry of L ({dmax:g}), "
+                f"got {c:g}"
+            )
+    return L, c
 
 
 def _square_sym(H):
@@ -50,11 +104,12 @@ def _taylor_base(L, t0, c, tol=1e-17, min_terms=30):
     return out
 
 
-def heat_doubling(L, t_min, n_levels, *, c=None, reach=None):
+def heat_doubling(L, t_min, n_levels, *, c=None, reach=None, max_dense_bytes=None):
     """Yield ``(t, exp(-t L))`` for ``t = t_min * 2**j``, ``j = 0, ..., n_levels - 1``.
 
-    Dense ``n x n`` arrays; the caller checks the size.  Each level costs one
-    symmetric dense product.
+    Dense ``n x n`` arrays, below the dense-size guard.  Each level costs one
+    symmetric dense product.  The input is validated when the function is
+    called (before the first level is asked for).
 
     Parameters
     ----------
@@ -72,6 +127,9 @@ def heat_doubling(L, t_min, n_levels, *, c=None, reach=None):
         diameter of the graph).  The series of the base time ``t0 = t_min /
         2**s`` (``t0 c <= 1/8``) has 16 terms, and ``s`` is raised until
         ``16 * 2**s >= reach``; ``None``: 30 terms and ``t0 c <= 1``.
+    max_dense_bytes : int or None, default=None
+        Ceiling for the dense kernel (see
+        :func:`manigeo._validation.check_dense_size`).
 
     Yields
     ------
@@ -90,6 +148,18 @@ def heat_doubling(L, t_min, n_levels, *, c=None, reach=None):
     ...  for t, H in heat_doubling(L, 0.5, 3)]
     [(0.5, True), (1.0, True), (2.0, True)]
     """
+    L, c = _check_uniformizable(L, c)
+    t_min = _check_real(t_min, "t_min", positive=True)
+    n_levels = check_int(n_levels, "n_levels", minimum=1)
+    if reach is not None:
+        reach = check_int(reach, "reach", minimum=0)
+    n = L.shape[0]
+    check_dense_size(n, n, max_bytes=max_dense_bytes, what="heat kernel")
+    return _doubling(L, t_min, n_levels, c=c, reach=reach)
+
+
+def _doubling(L, t_min, n_levels, *, c=None, reach=None):
+    """:func:`heat_doubling` of a validated CSR Laplacian (a generator)."""
     if c is None:
         diag = L.diagonal()
         c = float(diag.max()) if diag.size else 0.0
@@ -133,7 +203,7 @@ def poisson_terms(t, c=1.0):
     >>> poisson_terms(0.0), poisson_terms(16.0)
     (10, 50)
     """
-    x = float(t) * float(c)
+    x = _check_real(t, "t") * _check_real(c, "c")
     return int(np.ceil(x + 6.0 * np.sqrt(x) + 10.0))
 
 
@@ -147,7 +217,8 @@ def heat_columns(L, block, times, *, n_terms=None, c=None):
     the series reaches it (an entry ``k`` hops away from the support of ``B``
     appears at term ``k``).  All times share the products ``(M / c)^k B``; each
     time is yielded as soon as its series is complete, so a caller may stop
-    early.  Cost: ``n_terms`` sparse-dense products.
+    early.  Cost: ``n_terms`` sparse-dense products.  The input is validated
+    when the function is called (before the first time is asked for).
 
     Parameters
     ----------
@@ -155,8 +226,8 @@ def heat_columns(L, block, times, *, n_terms=None, c=None):
         Laplacian (non-positive off-diagonal entries).
     block : ndarray of shape (n, k)
         Non-negative vectors to diffuse.
-    times : array-like of shape (n_times,)
-        Positive times, increasing.
+    times : float or array-like of shape (n_times,)
+        Non-negative finite times, increasing.
     n_terms : int, sequence of int or None, default=None
         Terms of the series for each time (at least :func:`poisson_terms`);
         ``None`` uses :func:`poisson_terms`.
@@ -180,6 +251,35 @@ def heat_columns(L, block, times, *, n_terms=None, c=None):
     ...  for t, H in heat_columns(L, B, [0.5, 2.0])]
     [(0.5, True), (2.0, True)]
     """
+    L, c = _check_uniformizable(L, c)
+    n = L.shape[0]
+    times, _ = _check_times(times, name="times")
+    if np.any(np.diff(times) < 0):
+        raise ValueError(f"times must be increasing, got {times}")
+    check_numeric_dtype(block, name="block")
+    B = np.asarray(block.toarray() if sp.issparse(block) else block)
+    if B.ndim != 2 or B.shape[0] != n:
+        raise ValueError(f"block must have shape ({n}, k), got {B.shape}")
+    if not np.all(np.isfinite(B)):
+        raise ValueError("block contains NaN or infinite values")
+    if n_terms is not None:
+        terms = np.asarray(n_terms)
+        if terms.dtype.kind not in "iu":
+            raise TypeError(
+                f"n_terms must be an int or a sequence of ints, got {n_terms!r}"
+            )
+        if terms.ndim > 1 or (terms.ndim == 1 and terms.shape != times.shape):
+            raise ValueError(
+                f"n_terms must be an int or one int per time ({times.size}), "
+                f"got shape {terms.shape}"
+            )
+        if terms.size and terms.min() < 0:
+            raise ValueError(f"n_terms must be non-negative, got {n_terms!r}")
+    return _columns(L, B, times, n_terms=n_terms, c=c)
+
+
+def _columns(L, block, times, *, n_terms=None, c=None):
+    """:func:`heat_columns` of validated input (a generator)."""
     from scipy.special import gammaln
 
     times = np.asarray(times, dtype=np.float64)
