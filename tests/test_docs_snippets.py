@@ -19,7 +19,6 @@ PAGES = sorted(GUIDE.glob("*.rst"))
 #: own these pages fix them on their branches; the lead clears this list at merge.
 KNOWN_FAILURES: dict[str, str] = {
     "sheaf.rst": "undefined edge_index; page owned by engineer sheafnets",
-    "spd.rst": "undefined X; page owned by the SPD engineers (backend, spdmeans)",
 }
 
 #: pages whose snippets need resources a test run cannot have (a SLURM or
