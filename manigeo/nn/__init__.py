@@ -6,6 +6,11 @@ import importlib
 _LAZY = {
     "LieBatchNormSPD": "manigeo.nn._liebn",
     "SheafDiffusion": "manigeo.nn._sheaf_diffusion",
+    "SheafConv": "manigeo.nn._sheaf_conv",
+    "ConnectionSheafConv": "manigeo.nn._sheaf_conv",
+    "AddConnectionLaplacian": "manigeo.nn._sheaf_conv",
+    "connection_maps": "manigeo.nn._sheaf_conv",
+    "orthogonal_from_params": "manigeo.nn._sheaf_conv",
 }
 
 __all__ = list(_LAZY)
