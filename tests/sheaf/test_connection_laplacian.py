@@ -308,3 +308,27 @@ def test_four_dimensional_flat_torus_spectrum():
     lam = np.sort(1 - mu)
     dense = np.linalg.eigvalsh(cl.laplacian_.toarray())[:8]
     np.testing.assert_allclose(lam, dense, atol=1e-8)
+
+
+def test_n_jobs_gives_identical_results():
+    """Local PCA over node blocks and transports over edge blocks in parallel
+    (joblib) give exactly the n_jobs=1 result, also in graph mode with padding."""
+    X, _ = make_sphere(400, random_state=6)
+    ref = ConnectionLaplacian(n_neighbors=7, random_state=0).fit(X)
+    par = ConnectionLaplacian(n_neighbors=7, random_state=0, n_jobs=2).fit(X)
+    for attr in ("frames_", "local_variances_", "transports_", "maps_"):
+        np.testing.assert_array_equal(getattr(par, attr), getattr(ref, attr))
+    assert (par.laplacian_ != ref.laplacian_).nnz == 0
+    A = knn_graph(X, 3).tolil()
+    A[0, :] = 0
+    A[:, 0] = 0
+    A[0, 5] = A[5, 0] = 1  # one neighbour: padded
+    A = A.tocsr()
+    Y = np.c_[X, X**2]  # 6 features, d = 3
+    g1 = ConnectionLaplacian(graph=A, dimension=3).fit(Y)
+    from joblib import parallel_backend
+
+    with parallel_backend("threading", n_jobs=3):
+        g3 = ConnectionLaplacian(graph=A, dimension=3).fit(Y)
+    np.testing.assert_array_equal(g3.frames_, g1.frames_)
+    np.testing.assert_array_equal(g3.transports_, g1.transports_)
