@@ -12,6 +12,16 @@ from manigeo.graphs import knn_graph, laplacian
 from manigeo.sheaf import sheaf_laplacian, transport_maps
 
 
+@pytest.fixture(autouse=True)
+def one_blas_thread():
+    """Small eigenproblems: one BLAS thread (on a loaded 2-core machine,
+    threaded LAPACK made a 600 x 600 ``eigvalsh`` 25x slower)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
 def klein_bottle(n, rng, R=2.0, r=1.0):
     """Klein bottle embedded in R^4 (the 'figure-8'-free 4-D tube)."""
     t, p = rng.uniform(0, 2 * np.pi, size=(2, n))
@@ -142,17 +152,7 @@ def test_orientability(name, orientable):
     assert 0.2 < frac < 0.8
 
 
-@pytest.fixture
-def one_blas_thread():
-    """Small dense eigenproblems: one BLAS thread (on a loaded 2-core machine,
-    threaded LAPACK made a 600 x 600 ``eigvalsh`` 25x slower)."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
-
-
-def test_gauge_invariance(rng, one_blas_thread):
+def test_gauge_invariance(rng):
     """Random O(d) changes of frame per node leave the spectrum unchanged."""
     # 150 points (300 x 300 dense spectra) keep this fast; the gauge is also
     # checked exactly as a conjugation L1 = Q^T L0 Q by the block-diagonal Q
