@@ -192,6 +192,8 @@ def main(argv=None):
                 "s_per_epoch": float(np.mean(spe)),
                 "preprocessing_s": float(np.mean(prep)),
             }
+            if args.json:  # written after every model: partial runs keep results
+                Path(args.json).write_text(json.dumps(results, indent=1))
             pub = PUBLISHED[ds].get(model)
             pub = f"{pub:9.1f}" if pub is not None else f"{'-':>9s}"
             print(
@@ -201,8 +203,6 @@ def main(argv=None):
                 flush=True,
             )
     print(f"total {time.perf_counter() - t_all:.0f} s")
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=1))
     return results
 
 
