@@ -54,6 +54,7 @@ data_home = shared if (shared / "texas").is_dir() else os.environ.get("MANIGEO_D
 texas = fetch_geom_gcn("texas", data_home=data_home)
 data = texas.to_pyg(0)
 x, y, edge_index = data.x, data.y, data.edge_index
+x = x / x.sum(1, keepdim=True).clamp_min(1.0)  # row-normalised bag of words
 src, dst = edge_index
 print(
     f"{x.shape[0]} nodes, {edge_index.shape[1] // 2} edges, "
