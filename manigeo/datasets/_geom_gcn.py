@@ -263,8 +263,9 @@ def fetch_geom_gcn(
     -------
     data : GeomGCNBunch
         A :class:`sklearn.utils.Bunch` with ``adjacency`` (symmetric 0/1
-        :class:`scipy.sparse.csr_array`, zero diagonal), ``X`` (float32, shape
-        ``(n_nodes, 1703)``), ``y`` (int64 labels in ``[0, 5)``),
+        :class:`scipy.sparse.csr_array`, zero diagonal), ``X`` (the raw 0/1
+        bag-of-words, float32, shape ``(n_nodes, 1703)``; the heterophily
+        literature row-normalises it), ``y`` (int64 labels in ``[0, 5)``),
         ``train_masks``, ``val_masks``, ``test_masks`` (bool, shape
         ``(10, n_nodes)``), ``DESCR`` and ``name``; ``data.to_pyg(split)``
         gives a PyG ``Data``.

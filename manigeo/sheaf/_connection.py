@@ -98,7 +98,7 @@ class ConnectionLaplacian(BaseEstimator):
     See Also
     --------
     sheaf_laplacian : the Laplacian of any cellular sheaf.
-    manigeo.nn.SheafDiffusion : diffusion layer consuming :meth:`to_torch`.
+    manigeo.nn.ConnectionSheafConv : diffusion layer on this sheaf (Conn-NSD).
 
     References
     ----------
