@@ -8,9 +8,15 @@ configurations published with the reference NSD code
   dropout 0.7, input dropout 0;
 * Wisconsin: BundleSheaf, d=3 (+ low- and high-pass coordinates), 2 layers,
   32 channels, lr 0.02, weight decay 6.7e-4, dropout 0.728, input dropout 0;
-* Cornell: DiagSheaf, d=4 (+ low-pass coordinate), 2 layers, 16 channels,
+* Cornell: DiagSheaf, d=4 (+ NSD's ``add_lp`` coordinate), 2 layers, 16 channels,
   lr 0.02, weight decay 6.9e-4 (sheaf learner 3.2e-4), dropout 0.7, input
   dropout 0.2;
+
+NSD's ``add_lp`` coordinate has Laplacian off-diagonal entries +1 (the
+signless Laplacian D + A, a high-pass channel in ``X - L X``) and ``add_hp``
+entries -1 (the graph Laplacian): they are manigeo's ``add_hp`` and ``add_lp``,
+whose names follow the filter the diffusion step applies.  The translation is
+made below.
 
 with NSD's training protocol: Adam, up to 500 epochs, early stopping on the
 validation loss with patience 200, the test accuracy read at the epoch of
@@ -60,8 +66,8 @@ SHEAF = {
         "hidden_channels": 16,
         "dropout": 0.7,
         "input_dropout": 0.2,
-        "add_lp": True,
-        "add_hp": False,
+        "add_lp": False,
+        "add_hp": True,  # NSD's add_lp=True
         "lr": 0.02,
         "weight_decay": 0.0006914841722570725,
         "sheaf_decay": 0.00031764232712732976,
