@@ -283,3 +283,20 @@ def test_bad_inputs():
         SheafConv(4, 2, dropout=1.5)
     with pytest.raises(ValueError, match="maps must be a tensor of shape"):
         ConnectionSheafConv(4, 2)(torch.randn(5, 8), EDGES, torch.randn(14, 3, 3))
+
+
+def test_fixed_low_and_high_pass_coordinates():
+    """add_lp: the extra coordinate carries the graph Laplacian D - A; add_hp:
+    the signless Laplacian D + A (both augmented-normalized)."""
+    torch.manual_seed(6)
+    x = torch.randn(N, 3 * 2, dtype=torch.float64)
+    deg = torch.bincount(EDGES[0]).double()
+    A = torch.zeros(N, N, dtype=torch.float64)
+    A[EDGES[0], EDGES[1]] = 1
+    s = (deg + 1).rsqrt()
+    for flag, sign in (("add_lp", -1.0), ("add_hp", 1.0)):
+        conv = SheafConv(2, 2, maps="diagonal", **{flag: True}).double()
+        L = conv.laplacian(x, EDGES).to_dense()
+        block = L[2::3, 2::3]  # the fixed (third) stalk coordinate of each node
+        ref = s[:, None] * (torch.diag(deg) + sign * A) * s[None, :]
+        np.testing.assert_allclose(block.detach().numpy(), ref.numpy(), atol=1e-12)
