@@ -11,6 +11,11 @@ _LAZY = {
     "ReEig": "manigeo.nn._spdnet",
     "SheafDiffusion": "manigeo.nn._sheaf_diffusion",
     "StiefelSGD": "manigeo.nn._spdnet",
+    "SheafConv": "manigeo.nn._sheaf_conv",
+    "ConnectionSheafConv": "manigeo.nn._sheaf_conv",
+    "AddConnectionLaplacian": "manigeo.nn._sheaf_conv",
+    "connection_maps": "manigeo.nn._sheaf_conv",
+    "orthogonal_from_params": "manigeo.nn._sheaf_conv",
 }
 
 __all__ = list(_LAZY)

@@ -19,12 +19,13 @@ from ._frames import (
     procrustes_transports,
     transport_maps,
 )
-from ._laplacian import sheaf_laplacian
+from ._laplacian import SheafLaplacianBuilder, sheaf_laplacian
 from ._orientability import Orientability, orientability
 
 __all__ = [
     "ConnectionLaplacian",
     "Orientability",
+    "SheafLaplacianBuilder",
     "estimate_dimension",
     "local_pca",
     "orientability",

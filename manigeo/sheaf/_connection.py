@@ -14,12 +14,7 @@ from .._backend import import_torch
 from .._validation import check_adjacency, check_int, check_random_state
 from ..graphs import knn_graph
 from ._edges import adjacency_to_edge_index, reverse_edges_csr
-from ._frames import (
-    _frame_products,
-    _local_pca,
-    estimate_dimension,
-    polar_factor,
-)
+from ._frames import _local_pca, _transports, estimate_dimension
 from ._laplacian import _assemble, _mirror_index
 from ._orientability import _smallest, orientability
 
@@ -69,7 +64,10 @@ class ConnectionLaplacian(BaseEstimator):
         Start vectors of the sparse eigensolvers (orientability,
         :meth:`spectral_embedding`).
     n_jobs : int or None, default=None
-        Parallel jobs of the nearest-neighbour search.
+        Parallel jobs (joblib) of the nearest-neighbour search, the local PCA
+        (over blocks of nodes) and the Procrustes transports (over blocks of
+        edges).  ``None`` means 1 unless in a :func:`joblib.parallel_backend`
+        context; ``-1`` uses all processors.  Results do not depend on it.
 
     Attributes
     ----------
@@ -100,7 +98,7 @@ class ConnectionLaplacian(BaseEstimator):
     See Also
     --------
     sheaf_laplacian : the Laplacian of any cellular sheaf.
-    manigeo.nn.SheafDiffusion : diffusion layer consuming :meth:`to_torch`.
+    manigeo.nn.ConnectionSheafConv : diffusion layer on this sheaf (Conn-NSD).
 
     References
     ----------
@@ -203,18 +201,18 @@ class ConnectionLaplacian(BaseEstimator):
         indptr = nbr.indptr.astype(np.int64)
         indices = nbr.indices.astype(np.int64)
         if self.dimension == "auto":
-            _, var = _local_pca(X, indptr, indices, 0)
+            _, var = _local_pca(X, indptr, indices, 0, self.n_jobs)
             d, _ = estimate_dimension(var, self.variance_threshold)
         else:
             d = self.dimension
             if d > p:
                 raise ValueError(f"dimension={d} must not exceed n_features={p}")
-        frames, var = _local_pca(X, indptr, indices, d)
+        frames, var = _local_pca(X, indptr, indices, d, self.n_jobs)
         edge_index = adjacency_to_edge_index(A)
         src, dst = edge_index
         rev, order = reverse_edges_csr(A), None
         half = np.flatnonzero(src < dst)
-        O_half = polar_factor(_frame_products(frames, src[half], dst[half]))
+        O_half = _transports(frames, src[half], dst[half], self.n_jobs)
         where = _mirror_index(half, rev[half], src.shape[0])
         transports = np.take(
             np.concatenate([O_half, O_half.transpose(0, 2, 1)]), where, axis=0

@@ -66,14 +66,25 @@ def _pad_neighbourhoods(X, indptr, indices, minimum):
 
 def _complete_frames(F, ok):
     """Complete frames whose columns ``~ok`` are undefined (rank-deficient
-    neighbourhoods) to orthonormal ones, deterministically (QR against the
-    standard basis); columns where ``ok`` holds are kept."""
-    p, r = F.shape[1], F.shape[2]
+    neighbourhoods) to orthonormal ones, deterministically: Gram-Schmidt of the
+    standard basis vectors, in order, against the defined columns (O(p r^2) per
+    frame; a QR of a ``p x (p + r)`` matrix took seconds for p = 1703)."""
+    p = F.shape[1]
     for i in np.flatnonzero(~ok.all(axis=1)):
-        good = F[i][:, ok[i]]
-        g = good.shape[1]
-        Q, _ = np.linalg.qr(np.hstack([good, np.eye(p)]))
-        F[i][:, ~ok[i]] = Q[:, g:r]
+        basis = [F[i][:, c] for c in np.flatnonzero(ok[i])]
+        for c in np.flatnonzero(~ok[i]):
+            for k in range(p):
+                v = np.zeros(p)
+                v[k] = 1.0
+                for _ in range(2):  # twice is enough (Kahan)
+                    for b in basis:
+                        v -= (b @ v) * b
+                norm = np.linalg.norm(v)
+                if norm > 0.5:  # e_k is far from the span: a stable new direction
+                    break
+            v /= norm
+            basis.append(v)
+            F[i][:, c] = v
     return F
 
 
@@ -160,25 +171,70 @@ def local_pca(X, neighbors, n_components=2):
     return frames, variances
 
 
-def _local_pca(X, indptr, indices, n_frames):
+def _n_workers(n_jobs):
+    """Number of joblib workers (``None``: 1, or the active
+    ``joblib.parallel_backend``'s; negative counts from the CPUs)."""
+    from joblib import effective_n_jobs
+
+    return max(1, int(effective_n_jobs(n_jobs)))
+
+
+def _run_blocks(func, items, n_jobs):
+    """``[func(*item) for item in items]``, through joblib when ``n_jobs`` asks
+    for more than one worker (threads by default: the numpy kernels release
+    the GIL; ``joblib.parallel_backend`` may choose another backend)."""
+    if _n_workers(n_jobs) == 1 or len(items) < 2:
+        return [func(*item) for item in items]
+    from joblib import Parallel, delayed
+
+    return Parallel(n_jobs=n_jobs, prefer="threads")(
+        delayed(func)(*item) for item in items
+    )
+
+
+def _local_pca(X, indptr, indices, n_frames, n_jobs=None):
     n, p = X.shape
     indptr, indices = _pad_neighbourhoods(X, indptr, indices, max(n_frames, 1))
     lengths = np.diff(indptr)
     r = int(min(p, lengths.max())) if n else 0
     frames = np.zeros((n, p, n_frames)) if n_frames else None
     variances = np.zeros((n, r))
+    workers = _n_workers(n_jobs)
+    items = []
     for k in np.unique(lengths):
         rows = np.flatnonzero(lengths == k)
         chunk = max(1, int(_CHUNK_BYTES // (8 * k * max(p, k) * 2)))
+        if workers > 1:  # at least one block per worker
+            chunk = min(chunk, -(-rows.size // workers))
         for s in range(0, rows.size, chunk):
             rr = rows[s : s + chunk]
-            nbrs = indices[indptr[rr][:, None] + np.arange(k)]
-            F, w = _pca_group(X, rr, nbrs, n_frames)
-            if n_frames:
-                frames[rr] = F
-            m = min(r, w.shape[1])
-            variances[rr, :m] = w[:, :m]
+            items.append((X, rr, indices[indptr[rr][:, None] + np.arange(k)], n_frames))
+    for (_, rr, _, _), (F, w) in zip(
+        items, _run_blocks(_pca_group, items, n_jobs), strict=True
+    ):
+        if n_frames:
+            frames[rr] = F
+        m = min(r, w.shape[1])
+        variances[rr, :m] = w[:, :m]
     return frames, variances
+
+
+def _transports(frames, i, j, n_jobs=None):
+    """Procrustes transports ``polar(frames[i]^T frames[j])``, in edge blocks
+    (one per worker when ``n_jobs`` asks for several)."""
+    m = i.shape[0]
+    workers = _n_workers(n_jobs)
+    if workers == 1 or m < 2:
+        return polar_factor(_frame_products(frames, i, j))
+    bounds = np.linspace(0, m, workers + 1).astype(np.int64)
+    items = [
+        (frames, i[a:b], j[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+    ]
+    return np.concatenate(_run_blocks(_transport_block, items, n_jobs))
+
+
+def _transport_block(frames, i, j):
+    return polar_factor(_frame_products(frames, i, j))
 
 
 def estimate_dimension(variances, threshold=0.9):

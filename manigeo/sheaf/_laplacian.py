@@ -15,6 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._backend import get_namespace, import_torch, is_torch, spectral_function
+from .._validation import check_int
 from ._edges import check_edge_index
 
 _NORMALIZATIONS = (None, "sym", "augmented")
@@ -577,6 +578,111 @@ class _TorchBuilder:
         torch = import_torch()
         idx, values = self.entries(maps, normalization, edge_weight)
         size = self.n * self.d
+        return torch.sparse_coo_tensor(
+            idx, values, (size, size), is_coalesced=True, check_invariants=False
+        )
+
+
+class SheafLaplacianBuilder:
+    r"""Differentiable sheaf Laplacian on a fixed graph, for torch layers.
+
+    The sparsity pattern and index tensors of :func:`sheaf_laplacian` depend
+    only on the graph: they are computed once here, and each call gathers the
+    blocks of new restriction maps (and edge weights) into them, with
+    gradients flowing to both.  This is what :class:`manigeo.nn.SheafConv`
+    calls at every forward pass.
+
+    Parameters
+    ----------
+    edge_index : array-like or torch.Tensor of shape (2, n_edges)
+        Bidirectional edges, no duplicates or self-loops (see
+        :func:`sheaf_laplacian`).
+    n_nodes : int
+        Number of nodes.
+    stalk_dim : int
+        Stalk dimension ``d``.
+    map_type : {"general", "diagonal", "orthogonal"}, default="general"
+        Structure of the maps passed to :meth:`entries`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from manigeo.sheaf import SheafLaplacianBuilder, sheaf_laplacian
+    >>> edge_index = torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])
+    >>> builder = SheafLaplacianBuilder(edge_index, 3, 2, map_type="diagonal")
+    >>> maps = torch.rand(4, 2, requires_grad=True)
+    >>> L = builder(maps, normalization="augmented")
+    >>> ref = sheaf_laplacian(edge_index, maps, 3, map_type="diagonal",
+    ...                       normalization="augmented")
+    >>> bool(torch.allclose(L.to_dense(), ref.to_dense()))
+    True
+    """
+
+    def __init__(
+        self,
+        edge_index,
+        n_nodes: int,
+        stalk_dim: int,
+        map_type: str = "general",
+    ):
+        if map_type not in _MAP_TYPES:
+            raise ValueError(f"map_type must be one of {_MAP_TYPES}, got {map_type!r}")
+        stalk_dim = check_int(stalk_dim, "stalk_dim", minimum=1)
+        src, dst, rev, order = check_edge_index(edge_index, n_nodes)
+        self.n_nodes, self.stalk_dim, self.map_type = int(n_nodes), stalk_dim, map_type
+        self.n_edges = src.shape[0]
+        self._builder = _TorchBuilder(
+            src, dst, rev, order, int(n_nodes), stalk_dim, map_type
+        )
+        self.reverse = rev
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(n_nodes={self.n_nodes}, n_edges={self.n_edges}, "
+            f"stalk_dim={self.stalk_dim}, map_type={self.map_type!r})"
+        )
+
+    def entries(self, maps, normalization: str | None = None, edge_weight=None):
+        """Coalesced ``(indices, values)`` of the Laplacian.
+
+        Parameters
+        ----------
+        maps : torch.Tensor of shape (n_edges, d, d) or (n_edges, d)
+            ``maps[e]`` is :math:`F_{\\mathrm{src}(e) \\trianglelefteq e}`.
+        normalization : {None, "sym", "augmented"}, default=None
+        edge_weight : torch.Tensor of shape (n_edges,), default=None
+            Non-negative weights, equal on ``(u, v)`` and ``(v, u)``.
+
+        Returns
+        -------
+        indices : torch.Tensor of shape (2, nnz), int64
+        values : torch.Tensor of shape (nnz,)
+        """
+        if normalization not in _NORMALIZATIONS:
+            raise ValueError(
+                f"normalization must be one of {_NORMALIZATIONS}, got {normalization!r}"
+            )
+        if not is_torch(maps):
+            raise TypeError(f"maps must be a torch tensor, got {type(maps).__name__}")
+        ndim = 2 if self.map_type == "diagonal" else 3
+        want = (self.n_edges,) + (self.stalk_dim,) * (ndim - 1)
+        if tuple(maps.shape) != want:
+            raise ValueError(
+                f"maps must have shape {want} for map_type={self.map_type!r}, got "
+                f"{tuple(maps.shape)}"
+            )
+        if edge_weight is not None and tuple(edge_weight.shape) != (self.n_edges,):
+            raise ValueError(
+                f"edge_weight must have shape ({self.n_edges},), got "
+                f"{tuple(edge_weight.shape)}"
+            )
+        return self._builder.entries(maps, normalization, edge_weight)
+
+    def __call__(self, maps, normalization: str | None = None, edge_weight=None):
+        """The Laplacian, a coalesced torch sparse COO tensor (see :meth:`entries`)."""
+        torch = import_torch()
+        idx, values = self.entries(maps, normalization, edge_weight)
+        size = self.n_nodes * self.stalk_dim
         return torch.sparse_coo_tensor(
             idx, values, (size, size), is_coalesced=True, check_invariants=False
         )

@@ -131,3 +131,26 @@ def test_frame_errors(rng):
         polar_factor(np.zeros((3, 2, 3)))
     with pytest.raises(ValueError, match="edge_index"):
         procrustes_transports(np.zeros((3, 3, 2)), np.array([[0, 5], [5, 0]]))
+
+
+def test_rank_deficient_neighbourhood_completed():
+    """A neighbourhood spanning fewer than d directions gets a deterministic
+    orthonormal completion of its frame, cheaply in high dimension."""
+    import time
+
+    from manigeo.sheaf import local_pca
+
+    rng = np.random.default_rng(0)
+    p = 1500
+    X = rng.normal(size=(6, p))
+    X[1] = X[2] = X[0] + 1.0  # node 0's neighbours 1, 2 coincide: rank 1
+    nbrs = np.array([[1, 2], [0, 2], [0, 1], [4, 5], [3, 5], [3, 4]])
+    t0 = time.perf_counter()
+    F, _ = local_pca(X, nbrs, n_components=2)
+    assert time.perf_counter() - t0 < 5.0
+    G = np.einsum("npa,npb->nab", F, F)
+    np.testing.assert_allclose(G, np.broadcast_to(np.eye(2), G.shape), atol=1e-12)
+    # the defined direction is kept: (1, ..., 1) / sqrt(p)
+    np.testing.assert_allclose(np.abs(F[0, :, 0]), np.full(p, p**-0.5), atol=1e-12)
+    F2, _ = local_pca(X, nbrs, n_components=2)
+    np.testing.assert_array_equal(F, F2)
