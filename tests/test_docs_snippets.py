@@ -17,8 +17,7 @@ PAGES = sorted(GUIDE.glob("*.rst"))
 
 #: pages whose snippets fail on this branch, with the reason; the engineers who
 #: own these pages fix them on their branches; the lead clears this list at merge.
-KNOWN_FAILURES: dict[str, str] = {
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 #: pages whose snippets need resources a test run cannot have (a SLURM or
 #: Kubernetes cluster, edge lists on disk); the same calls run in

@@ -123,8 +123,7 @@ def test_removed_modules_do_not_import(name):
         importlib.import_module(name)
 
 
-_LATER = {
-}
+_LATER = {}
 
 CONTRACT = [
     "manigeo.graphs.common_neighbors",
