@@ -587,8 +587,8 @@ class AddConnectionLaplacian(_base_transform()):
         Stalk dimension ``d``.
     normalization : {"augmented", "sym"} or None, default="augmented"
         Normalization of the stored Laplacian.
-    attr_prefix : str, default="sheaf_"
-        Prefix of the map attributes.
+    attr_prefix : str, optional
+        Prefix of the map attributes (default ``"sheaf_"``).
 
     Examples
     --------

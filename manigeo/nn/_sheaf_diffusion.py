@@ -42,8 +42,9 @@ class SheafDiffusion(nn.Module):
         Input features.
     out_channels : int
         Classes.
-    sheaf : {"diagonal", "orthogonal", "general", "connection", "identity"}, \
-default="diagonal"
+    sheaf : str, default="diagonal"
+        One of ``"diagonal"``, ``"orthogonal"``, ``"general"``,
+        ``"connection"``, ``"identity"`` (see above).
     stalk_dim : int, default=3
         Stalk dimension ``d`` (learned or connection part).
     hidden_channels : int, default=16
@@ -63,6 +64,7 @@ default="diagonal"
     add_lp, add_hp : bool, default=False
         Fixed extra low-pass / high-pass stalk coordinates (NSD).
     normalization : {"augmented", "sym", None}, default="augmented"
+        Normalisation of the sheaf Laplacian.
     use_act : bool, default=True
         ELU after the input layer and in each diffusion step.
 
