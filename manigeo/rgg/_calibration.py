@@ -27,10 +27,9 @@ simulated at all and the calibration is skipped (``info["skipped"]``).
 """
 
 import numpy as np
-from joblib import Parallel, delayed
-from scipy.sparse import csgraph
 
 from .._validation import largest_component
+from ..geodesics import shortest_paths
 from ._lens import ball_volume
 from ._local import cosine_similarity_on_edges, estimate_keep_rate, local_lengths
 from ._simulate import flat_torus_rgg, torus_distances
@@ -110,10 +109,6 @@ def calibration_skipped(d, mean_degree, q, max_edges):
         f"({n_floor * mean_degree:.3g} edges), above the budget of "
         f"{max_edges:.3g} edges; the paths are unpenalized and uncorrected"
     )
-
-
-def _dijkstra(W, sources):
-    return csgraph.dijkstra(W, directed=False, indices=sources)
 
 
 def calibrate(
@@ -200,9 +195,9 @@ def calibrate(
     W = A.copy()
     W.data = np.maximum(w, 1e-12)
     src = rng.choice(A.shape[0], size=min(n_sources, A.shape[0]), replace=False)
-    batches = np.array_split(src, max(1, min(len(src), 4)))
-    parts = Parallel(n_jobs=n_jobs)(delayed(_dijkstra)(W, b) for b in batches)
-    D_hat = np.vstack(parts).ravel()
+    D_hat = shortest_paths(
+        W, src, on_disconnected="inf", chunk_size=8, n_jobs=n_jobs
+    ).ravel()
     D = torus_distances(T, src).ravel() / r
     inside = (D > 0) & (D <= 0.5 / r) & np.isfinite(D_hat)
     D, D_hat = D[inside], D_hat[inside]

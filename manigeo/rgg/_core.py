@@ -6,7 +6,6 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-from joblib import Parallel, delayed
 from sklearn.utils import Bunch
 
 from .._validation import (
@@ -112,19 +111,6 @@ def check_rgg_adjacency(adjacency, *, min_mean_degree=8.0):
             "(common-neighbour counts carry no distance information)"
         )
     return A
-
-
-def _paths(W, sources, n_jobs, verbose):
-    """Dijkstra from ``sources`` (all nodes when None) in parallel batches."""
-    n = W.shape[0]
-    sources = np.arange(n) if sources is None else np.asarray(sources)
-    if n_jobs in (None, 1) or len(sources) < 64:
-        return shortest_paths(W, sources, verbose=verbose)
-    batches = np.array_split(sources, min(len(sources) // 32, 64))
-    parts = Parallel(n_jobs=n_jobs)(
-        delayed(shortest_paths)(W, b) for b in batches if len(b)
-    )
-    return np.vstack(parts)
 
 
 def rgg_geodesics(
@@ -274,7 +260,7 @@ def rgg_geodesics(
 
     if n_landmarks is None and n <= ALL_PAIRS_MAX:
         landmarks = None
-        D = _paths(W, None, n_jobs, verbose)
+        D = shortest_paths(W, n_jobs=n_jobs, verbose=verbose)
     else:
         m = min(n_landmarks or DEFAULT_LANDMARKS, n)
         landmarks, D = select_landmarks(
