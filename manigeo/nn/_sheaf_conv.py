@@ -127,6 +127,16 @@ def _extra_maps(maps, edge_index, add_lp, add_hp, diagonal):
     return out
 
 
+def _same_graph(cached, edge_index):
+    """True when ``cached`` (an edge_index kept by a cache) equals ``edge_index``."""
+    return (
+        cached is not None
+        and cached.shape == edge_index.shape
+        and cached.device == edge_index.device
+        and torch.equal(cached, edge_index)
+    )
+
+
 class _BuilderCache:
     """One :class:`SheafLaplacianBuilder` per graph, compared by value."""
 
@@ -139,9 +149,7 @@ class _BuilderCache:
         if (
             key is None
             or key[0] != (n, d, map_type)
-            or key[1].shape != edge_index.shape
-            or key[1].device != edge_index.device
-            or not torch.equal(key[1], edge_index)
+            or not _same_graph(key[1], edge_index)
         ):
             self.builder = SheafLaplacianBuilder(edge_index, n, d, map_type)
             rev = torch.as_tensor(self.builder.reverse, device=edge_index.device)
@@ -173,7 +181,8 @@ class _SheafDiffusionStep(nn.Module):
 
     @property
     def total_stalk_dim(self):
-        return self.stalk_dim
+        """Learned stalk coordinates plus the fixed low-/high-pass ones."""
+        return self.stalk_dim + self.add_lp + self.add_hp
 
     def _stalks(self, x):
         D, C = self.total_stalk_dim, self.channels
@@ -302,10 +311,6 @@ class SheafConv(_SheafDiffusionStep):
             bound = 1.0 / math.sqrt(2 * D * C)
             nn.init.uniform_(self.sheaf_learner.weight, -bound, bound)
         self.weight_learner = nn.Linear(2 * D * C, 1) if edge_weights else None
-
-    @property
-    def total_stalk_dim(self):
-        return self.stalk_dim + self.add_lp + self.add_hp
 
     def extra_repr(self) -> str:
         return (
@@ -489,10 +494,6 @@ class ConnectionSheafConv(_SheafDiffusionStep):
         self.weight_learner = nn.Linear(2 * D * channels, 1) if edge_weights else None
         self._maps_cache = None
 
-    @property
-    def total_stalk_dim(self):
-        return self.stalk_dim + self.add_lp + self.add_hp
-
     def extra_repr(self) -> str:
         return (
             f"channels={self.channels}, stalk_dim={self.stalk_dim}, "
@@ -504,11 +505,7 @@ class ConnectionSheafConv(_SheafDiffusionStep):
         d = self.stalk_dim
         if maps is None:
             c = self._maps_cache
-            if (
-                c is None
-                or c[0].shape != edge_index.shape
-                or not torch.equal(c[0], edge_index)
-            ):
+            if c is None or not _same_graph(c[0], edge_index):
                 m = connection_maps(x, edge_index, d)
                 self._maps_cache = (edge_index.detach().clone(), m)
             maps = self._maps_cache[1]

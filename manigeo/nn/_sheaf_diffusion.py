@@ -11,6 +11,7 @@ from ._sheaf_conv import (
     _check_dropout,
     _check_edge_index_tensor,
     _check_positive_int,
+    _same_graph,
     connection_maps,
 )
 
@@ -149,11 +150,7 @@ class SheafDiffusion(nn.Module):
         if self.sheaf not in ("connection", "identity"):
             return None
         c = self._maps_cache
-        if (
-            c is None
-            or c[0].shape != edge_index.shape
-            or not torch.equal(c[0], edge_index)
-        ):
+        if c is None or not _same_graph(c[0], edge_index):
             d, E = self.stalk_dim, edge_index.shape[1]
             if self.sheaf == "identity":
                 m = torch.eye(d, dtype=x.dtype, device=x.device).expand(E, d, d)
