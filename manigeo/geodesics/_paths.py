@@ -165,6 +165,19 @@ def shortest_paths(
     return D
 
 
+def _landmark_rows(W, landmarks, unweighted, n_jobs, verbose):
+    """Dijkstra rows of the landmarks, in about 8 batches (for ``n_jobs``)."""
+    chunk_size = max(1, min(256, -(-max(len(landmarks), 1) // 8)))
+    return shortest_paths(
+        W,
+        landmarks,
+        unweighted=unweighted,
+        chunk_size=chunk_size,
+        n_jobs=n_jobs,
+        verbose=verbose,
+    )
+
+
 def select_landmarks(
     W: Any,
     n_landmarks: int,
@@ -220,15 +233,7 @@ def select_landmarks(
     if method == "random":
         landmarks = np.sort(rng.choice(n, size=m, replace=False))
         if return_distances:
-            D = shortest_paths(
-                W,
-                landmarks,
-                unweighted=unweighted,
-                chunk_size=max(1, min(256, -(-m // 8))),
-                n_jobs=n_jobs,
-                verbose=verbose,
-            )
-            return landmarks, D
+            return landmarks, _landmark_rows(W, landmarks, unweighted, n_jobs, verbose)
         return landmarks
     check_dense_size(m, n, what="landmark distance block", hint="use fewer landmarks")
     landmarks = np.empty(m, dtype=np.intp)
@@ -310,16 +315,7 @@ def landmark_shortest_paths(
             raise TypeError(
                 "n_landmarks must be an integer or a 1-D array of node indices"
             )
-        m = max(len(landmarks), 1)
-        D = shortest_paths(
-            W,
-            landmarks,
-            unweighted=unweighted,
-            chunk_size=max(1, min(256, -(-m // 8))),
-            n_jobs=n_jobs,
-            verbose=verbose,
-        )
-        return landmarks, D
+        return landmarks, _landmark_rows(W, landmarks, unweighted, n_jobs, verbose)
     return select_landmarks(
         W,
         n_landmarks,

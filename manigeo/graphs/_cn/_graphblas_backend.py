@@ -8,7 +8,14 @@ ones ``plus_times``.  When the product is symmetric and the mask pattern is too,
 only the upper triangle of the mask is computed and mirrored, halving the work.
 """
 
+import threading
+
 from manigeo._optional import import_optional
+
+#: python-graphblas initialises SuiteSparse lazily on first use, and two threads
+#: doing so at once (threaded Dask workers, joblib threads) make the second
+#: fail with "GraphBLAS is already initialized"; initialise under a lock
+_INIT_LOCK = threading.Lock()
 
 
 def available():
@@ -21,7 +28,10 @@ def available():
 
 
 def _import():
-    return import_optional("graphblas", "graphblas", purpose="backend='graphblas'")
+    gb = import_optional("graphblas", "graphblas", purpose="backend='graphblas'")
+    with _INIT_LOCK:
+        gb.Matrix  # noqa: B018  (first access runs the one-time initialisation)
+    return gb
 
 
 def _to_gb(gb, A, values=None):
