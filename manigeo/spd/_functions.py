@@ -17,17 +17,27 @@ from manigeo._validation import check_spd, check_symmetric
 from manigeo.spd._metrics import get_metric
 
 
-def _prepare(*items):
+def _prepare(*items, factors=None):
     """Validate and bring inputs to one backend/device in float64.
 
-    ``items``: ``(value, name, kind, ndim)`` with kind "spd" or "sym".
-    Returns the converted arrays and a function restoring the output dtype.
+    ``items``: ``(value, name, kind, ndim)`` with kind "spd", "spd-chol"
+    (SPD, and keep the Cholesky factor of the validation) or "sym".
+    Returns the converted arrays and a function restoring the output dtype;
+    the factors of "spd-chol" items are appended to the list ``factors``
+    (None where the factor is not in float64: it is recomputed after the
+    conversion).
     """
     tensors = [v for v, *_ in items if is_torch(v)]
     out = []
     for value, name, kind, ndim in items:
         if kind == "spd":
-            value = check_spd(value, name=name, ndim=ndim)
+            value = check_spd(value, name=name, ndim=ndim, copy=False)
+        elif kind == "spd-chol":
+            value, L = check_spd(
+                value, name=name, ndim=ndim, copy=False, return_cholesky=True
+            )
+            f64 = not is_torch(L) or L.dtype == import_torch().float64
+            factors.append(L if f64 else None)
         else:
             value = check_symmetric(
                 value, name=name, what="a tangent vector", scale_floor=1.0
@@ -283,10 +293,14 @@ def mean(
     array([[2., 0.],
            [0., 2.]])
     """
-    items = [(X, "X", "spd", (3,))]
+    m = get_metric(metric, theta, alpha, beta)
+    # the log-Cholesky mean is the Cholesky factor of the validation, averaged
+    chol = m.name == "logcholesky" and m.theta == 1.0
+    items = [(X, "X", "spd-chol" if chol else "spd", (3,))]
     if init is not None:
         items.append((init, "init", "spd", (2,)))
-    arrays, restore = _prepare(*items)
+    factors = []
+    arrays, restore = _prepare(*items, factors=factors)
     X = arrays[0]
     if init is not None:
         init = arrays[1]
@@ -295,8 +309,11 @@ def mean(
         raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}")
     if not tol >= 0:
         raise ValueError(f"tol must be >= 0, got {tol}")
-    m = get_metric(metric, theta, alpha, beta)
-    return restore(m.mean(X, weights=weights, tol=tol, max_iter=max_iter, init=init))
+    L = factors[0] if chol else None
+    kw = {"cholesky": L} if L is not None and is_torch(L) == is_torch(X) else {}
+    return restore(
+        m.mean(X, weights=weights, tol=tol, max_iter=max_iter, init=init, **kw)
+    )
 
 
 def dispersion(

@@ -17,7 +17,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from manigeo import _backend as B
-from manigeo._backend import is_torch
+from manigeo._backend import any_true, is_torch
 from manigeo.spd._matfun import (
     expm,
     invsqrtm,
@@ -113,11 +113,23 @@ class _SPDMetric:
         return self.undeform(self._geodesic(self.deform(A), self.deform(Bm), t))
 
     def mean(
-        self, X, weights=None, tol=1e-10, max_iter=100, init=None, return_info=False
+        self,
+        X,
+        weights=None,
+        tol=1e-10,
+        max_iter=100,
+        init=None,
+        return_info=False,
+        cholesky=None,
     ):
+        """Fréchet mean; ``cholesky``: the lower Cholesky factors of ``X``
+        when the caller has them (the log-Cholesky mean reuses them)."""
         w = B.as_weights(weights, X)
         init_d = None if init is None else self.deform(init)
-        M, info = self._mean(self.deform(X), w, tol, max_iter, init_d)
+        if cholesky is not None and self.name == "logcholesky" and self.theta == 1.0:
+            M, info = self._mean_from_cholesky(cholesky, w)
+        else:
+            M, info = self._mean(self.deform(X), w, tol, max_iter, init_d)
         M = self.undeform(M)
         return (M, info) if return_info else M
 
@@ -636,7 +648,18 @@ class LogEuclidean(_SPDMetric):
         return expm((1 - t) * logm(A) + t * logm(Bm))
 
     def _mean(self, X, w, tol, max_iter, init):
-        return expm(B.weighted_sum(logm(X), w)), {"n_iter": 0, "grad_norm": 0.0}
+        info = {"n_iter": 0, "grad_norm": 0.0}
+        if is_torch(X) and X.requires_grad:
+            # differentiable through logm / expm (Daleckii-Krein backward)
+            return expm(B.weighted_sum(logm(X), w)), info
+        # one batched eigh; sum_i w_i log(X_i) as one GEMM (no n products)
+        lam, U = _eigh(X)
+        if any_true((lam <= 0).any())[0]:
+            raise ValueError(
+                "logm needs symmetric positive definite matrices; smallest "
+                f"eigenvalue {float(lam.min()):.3g}"
+            )
+        return expm(_spectral_sum(_stack_t(U), B.log(lam), w)), info
 
     # group: (Sym(n), +) through log; θ has no effect
     def to_group(self, P):
@@ -703,9 +726,12 @@ class LogCholesky(_SPDMetric):
         return logchol_from_coords((1 - t) * logchol_coords(A) + t * logchol_coords(Bm))
 
     def _mean(self, X, w, tol, max_iter, init):
+        return self._mean_from_cholesky(B.cholesky(X), w)
+
+    @staticmethod
+    def _mean_from_cholesky(L, w):
         # closed form; the diagonal is averaged in the log domain without
         # building a batch of diagonal matrices
-        L = B.cholesky(X)
         K = B.strict_tril(B.weighted_sum(L, w))
         d = B.exp(B.weighted_sum(B.log(B.diagonal(L)), w))
         K = K + B.diag_embed(d)
