@@ -1,11 +1,15 @@
-"""torch (CPU, float64) vs numpy for the SPD matrix functions, distances, means.
+"""torch (CPU, float64) vs numpy for the SPD matrix functions, distances, means
+and scalers.
 
 Both backends run in this process, one thread each (threadpoolctl for numpy's
 BLAS/LAPACK, ``torch.set_num_threads(1)``), alternating, best of ``--repeat``;
 the script prints the torch/numpy time ratio per operation (issue 14 asks for
-0.8-1.2).  Usage::
+0.8-1.2), then the median and range per group (matrix functions, distances,
+means, scalers).  The means run at their defaults (``tol=1e-10``) on sets with
+condition numbers up to 1e4 (``--cond``); the scalers are ``fit_transform`` of
+``SPDStandardScaler`` and of ``SPDRecenter`` with two groups.  Usage::
 
-    python benchmarks/bench_spd_backend.py [--repeat 5]
+    python benchmarks/bench_spd_backend.py [--repeat 5] [--cond 1e4]
 """
 
 import argparse
@@ -16,6 +20,7 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from manigeo import spd
+from manigeo.spd import SPDRecenter, SPDStandardScaler
 
 
 def random_spd(rng, n, p, cond):
@@ -38,12 +43,13 @@ def best_pair(f, g, repeat):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--cond", type=float, default=1e4)
     args = ap.parse_args()
     torch.set_num_threads(1)
     rng = np.random.default_rng(0)
-    cases = [(200, 30, 1e4), (50, 64, 1e4)]
-    print(f"{'operation':34s} {'numpy [ms]':>11s} {'torch [ms]':>11s} {'ratio':>6s}")
-    ratios = []
+    cases = [(200, 30, args.cond), (50, 64, args.cond)]
+    print(f"{'operation':38s} {'numpy [ms]':>11s} {'torch [ms]':>11s} {'ratio':>6s}")
+    ratios = {}
     with threadpool_limits(1):
         for n, p, cond in cases:
             X = random_spd(rng, n, p, cond)
@@ -62,21 +68,38 @@ def main():
                 "mean affine (10 iterations)": lambda X, M: spd.mean(
                     X, tol=0.0, max_iter=10
                 ),
+                "mean affine": lambda X, M: spd.mean(X),
+                "mean bures-wasserstein": lambda X, M: spd.mean(X, "bures-wasserstein"),
+                "mean logeuclid": lambda X, M: spd.mean(X, "logeuclid"),
                 "mean logcholesky": lambda X, M: spd.mean(X, "logcholesky"),
+                "scaler affine": lambda X, M: SPDStandardScaler().fit_transform(X),
+                "scaler logeuclid": lambda X, M: SPDStandardScaler(
+                    metric="logeuclid"
+                ).fit_transform(X),
+                "scaler logcholesky": lambda X, M: SPDStandardScaler(
+                    metric="logcholesky"
+                ).fit_transform(X),
+                "recenter affine (2 groups)": lambda X, M: SPDRecenter(
+                    rescale=True
+                ).fit_transform(X, groups=np.arange(len(X)) % 2),
             }
             for name, op in ops.items():
                 op(X, M), op(Xt, Mt)  # warm-up
                 tn, tt = best_pair(
                     lambda op=op: op(X, M), lambda op=op: op(Xt, Mt), args.repeat
                 )
-                ratios.append(tt / tn)
+                group = name.split()[0].replace("recenter", "scaler")
+                group = group if group in ("distance", "mean", "scaler") else "matfun"
+                ratios.setdefault(group, []).append(tt / tn)
                 label = f"{name} {n}x{p}x{p}"
-                print(f"{label:34s} {1e3 * tn:11.2f} {1e3 * tt:11.2f} {tt / tn:6.2f}")
-    r = np.array(ratios)
-    print(
-        f"torch/numpy ratio: median {np.median(r):.2f}, "
-        f"range {r.min():.2f}-{r.max():.2f}"
-    )
+                print(f"{label:38s} {1e3 * tn:11.2f} {1e3 * tt:11.2f} {tt / tn:6.2f}")
+    everything = np.concatenate([np.array(r) for r in ratios.values()])
+    for group, r in list(ratios.items()) + [("all", everything)]:
+        r = np.array(r)
+        print(
+            f"torch/numpy ratio {group:9s}: median {np.median(r):.2f}, "
+            f"range {r.min():.2f}-{r.max():.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -286,7 +286,7 @@ def trace(X):
 def weighted_sum(X, weights):
     """``sum_i w_i X_i`` over the first axis (weights already normalised)."""
     if is_torch(X):
-        return (weights.reshape((-1,) + (1,) * (X.ndim - 1)) * X).sum(0)
+        return import_torch().tensordot(weights, X, dims=1)
     return np.tensordot(weights, X, axes=(0, 0))
 
 

@@ -487,8 +487,8 @@ def check_symmetric(
         input, tangent vectors), whose round-off asymmetry is relative to the
         summands they were computed from, not to their own size.
     copy : bool, default=True
-        With ``copy=False``, an exactly symmetric floating numpy input is
-        returned as is (for callers that only read it).
+        With ``copy=False``, an exactly symmetric floating input is returned
+        as is (for callers that only read it).
 
     Returns
     -------
@@ -543,14 +543,19 @@ def check_symmetric(
     tol = _sym_tol(eps, sym_tol)
     if is_torch(X):
         Xd, XTd = X.detach(), XT.detach()  # the checks stay out of the graph
-        amax = Xd.abs().amax()
+        dmax = (Xd - XTd).amax()  # max|X - Xᵀ| (antisymmetric); NaN propagates
+        amax = torch.maximum(Xd.amax(), -Xd.amin())
         flags = torch.stack(
             [
                 ~torch.isfinite(amax),
-                (Xd - XTd).abs().amax() > tol * amax.clamp_min(scale_floor),
+                dmax > tol * amax.clamp_min(scale_floor),
+                dmax == 0,
             ]
-        ).tolist()
-        nonfinite, asym = bool(flags[0]), bool(flags[1])
+        ).tolist()  # one synchronisation for the three tests
+        nonfinite, asym, exact = bool(flags[0]), bool(flags[1]), bool(flags[2])
+        if exact and not nonfinite and not X.requires_grad:
+            # (in a graph, 0.5 (X + Xᵀ) keeps gradients symmetric)
+            return X.clone() if copy else X
     else:
         # X - Xᵀ is antisymmetric, so max|X - Xᵀ| = max(X - Xᵀ), and a NaN
         # or inf anywhere makes it NaN: exactly symmetric finite input (the
