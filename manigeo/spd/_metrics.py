@@ -679,15 +679,36 @@ class LogEuclidean(_SPDMetric):
         return Mc.shape[-1] * (1e3 * eps * (1.0 + float(abs(Mc).max()))) ** 2
 
 
-def logchol_coords(P):
-    """Log-Cholesky coordinates ``⌊L⌋ + diag(log diag L)`` with ``L = chol(P)``."""
-    L = B.cholesky(P)
-    return B.strict_tril(L) + B.diag_embed(B.log(B.diagonal(L)))
+def _with_diagonal(T, d, *, own=False):
+    """Lower-triangular ``T`` with its diagonal replaced by ``d``.
+
+    One new array (no batch of diagonal matrices); ``own``: numpy ``T`` is a
+    fresh array of the caller's and is overwritten.  torch: out of place
+    (``diagonal_scatter``), so autograd sees it.
+    """
+    if is_torch(T):
+        import torch
+
+        return torch.diagonal_scatter(T, d, dim1=-2, dim2=-1)
+    out = T if own else T.copy()
+    np.einsum("...ii->...i", out)[...] = d
+    return out
+
+
+def logchol_coords(P, L=None):
+    """Log-Cholesky coordinates ``⌊L⌋ + diag(log diag L)`` with ``L = chol(P)``.
+
+    ``L``: the Cholesky factor when the caller already has it.
+    """
+    own = L is None
+    L = B.cholesky(P) if L is None else L
+    return _with_diagonal(L, B.log(B.diagonal(L)), own=own)
 
 
 def logchol_from_coords(C):
     """Inverse of :func:`logchol_coords`: ``L Lᵀ``."""
-    L = B.strict_tril(C) + B.diag_embed(B.exp(B.diagonal(C)))
+    T = C.tril() if is_torch(C) else np.tril(C)
+    L = _with_diagonal(T, B.exp(B.diagonal(C)), own=True)
     return L @ B.mT(L)
 
 

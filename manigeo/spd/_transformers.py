@@ -93,9 +93,19 @@ class _SPDTransformerBase(TransformerMixin, BaseEstimator):
         return get_metric(name, self.theta, self.alpha, self.beta)
 
     def _fit_one(self, m, X, scale, group=None):
-        M, info = m.mean(X, tol=self.tol, max_iter=self.max_iter, return_info=True)
-        Mc = m.to_group(M)
-        C = m.group_translate(m.to_group(X), Mc, inverse=True)
+        """Mean, dispersion, scale, iterations and the centred coordinates."""
+        if m.name == "affine":
+            M, info = m.mean(X, tol=self.tol, max_iter=self.max_iter, return_info=True)
+            n_iter = info["n_iter"]
+            Mc = m.to_group(M)
+            C = m.group_translate(m.to_group(X), Mc, inverse=True)
+        else:
+            # closed forms: the Fréchet mean is the mean of the group
+            # coordinates (log or log-Cholesky), computed once for both
+            Cx = m.to_group(X)
+            Mc = m.group_mean(Cx)
+            M, n_iter = m.from_group(Mc), 0
+            C = m.group_translate(Cx, Mc, inverse=True)
         disp = float(m.group_sqnorm(C).mean())
         if scale:
             if not disp > m.group_noise(Mc):
@@ -114,7 +124,7 @@ class _SPDTransformerBase(TransformerMixin, BaseEstimator):
             s = float(np.sqrt(self.target_dispersion / disp))
         else:
             s = 1.0
-        return M, disp, s, info["n_iter"]
+        return M, disp, s, n_iter, C
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -236,10 +246,33 @@ class SPDStandardScaler(_SPDTransformerBase):
         """
         X, _ = _check_3d(self, X, reset=True)
         m = self._metric()
-        self.mean_, self.dispersion_, self.scale_, self.n_iter_ = self._fit_one(
+        self.mean_, self.dispersion_, self.scale_, self.n_iter_, _ = self._fit_one(
             m, X, self.with_std
         )
         return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X: Any, y: None = None) -> Any:
+        """Fit to X and return it standardised (validated and mapped once).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_matrices, p, p)
+            SPD matrices (not modified).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        Y : ndarray of shape (n_matrices, p, p)
+        """
+        X, restore = _check_3d(self, X, reset=True)
+        m = self._metric()
+        self.mean_, self.dispersion_, self.scale_, self.n_iter_, C = self._fit_one(
+            m, X, self.with_std
+        )
+        s = self.scale_
+        return restore(m.from_group(C if s == 1.0 else m.group_stretch(C, s)))
 
     def transform(self, X: Any) -> Any:
         """Centre at the identity and rescale.
@@ -415,7 +448,7 @@ class SPDRecenter(_SPDTransformerBase):
         labels = self._unique(groups)
         means, disps, scales = [], [], []
         for g in labels:
-            M, d, s, _ = self._fit_one(
+            M, d, s, _, _ = self._fit_one(
                 m, X[_mask(groups == g, X)] if g is not None else X, self.rescale, g
             )
             means.append(M)
@@ -461,7 +494,7 @@ class SPDRecenter(_SPDTransformerBase):
                 i = fitted[g]
                 M, s = _like(self.means_[i], X), self.scales_[i]
             else:
-                M, _, s, _ = self._fit_one(m, X[sel], self.rescale, g)
+                M, _, s, _, _ = self._fit_one(m, X[sel], self.rescale, g)
             out[sel] = _standardise(m, X[sel], M, s)
         return restore(out)
 
