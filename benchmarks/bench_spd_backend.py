@@ -3,6 +3,7 @@ and scalers.
 
 Both backends run in this process, one thread each (threadpoolctl for numpy's
 BLAS/LAPACK, ``torch.set_num_threads(1)``), alternating, best of ``--repeat``;
+more runs for fast operations (see ``best_pair``);
 the script prints the torch/numpy time ratio per operation (issue 14 asks for
 0.8-1.2), then the median and range per group (matrix functions, distances,
 means, scalers).  The means run at their defaults (``tol=1e-10``) on sets with
@@ -29,10 +30,19 @@ def random_spd(rng, n, p, cond):
     return (Q * w[:, None, :]) @ np.swapaxes(Q, -1, -2)
 
 
-def best_pair(f, g, repeat):
-    """Best-of-``repeat`` times of f and g, run alternately (load drifts hit both)."""
+def best_pair(f, g, repeat, budget=0.5):
+    """Best-of-k times of f and g, run alternately (load drifts hit both).
+
+    ``k`` is at least ``repeat`` and grows for fast operations until about
+    ``budget`` seconds are spent on each (at most 200 runs): a best-of-5 of a
+    2 ms call on a loaded machine is mostly noise.
+    """
+    t0 = time.perf_counter()
+    f(), g()
+    once = max(time.perf_counter() - t0, 1e-6) / 2
+    k = int(min(200, max(repeat, budget / once)))
     tf, tg = [], []
-    for _ in range(repeat):
+    for _ in range(k):
         for fn, times in ((f, tf), (g, tg)):
             t0 = time.perf_counter()
             fn()

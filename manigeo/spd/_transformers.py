@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from manigeo._backend import import_torch, is_torch, to_numpy
 from manigeo._validation import check_matrix_size, check_spd
-from manigeo.spd._metrics import canonical_name, get_metric
+from manigeo.spd._metrics import canonical_name, get_metric, logchol_coords
 
 # metrics with a group structure whose action moves any point to the identity
 GROUP_METRICS = ("affine", "logeuclid", "logcholesky")
@@ -26,19 +26,22 @@ def _standardise(m, X, M, s):
     return m.from_group(C if s == 1.0 else m.group_stretch(C, s))
 
 
-def _check_3d(estimator, X, reset):
+def _check_3d(estimator, X, reset, cholesky=False):
     """Validated float64 stack and a function restoring the output type.
 
     A torch tensor is validated on its own device and stays there (float64
     inside, cast back to its dtype on output): a GPU pipeline never leaves
-    the device.
+    the device.  ``cholesky``: also return the Cholesky factor of the
+    validation (None when it is not float64).
     """
     if is_torch(X):
         torch = import_torch()
-        X = check_spd(X, name="X", ndim=(3,))
+        X, L = check_spd(X, name="X", ndim=(3,), return_cholesky=True)
         check_matrix_size(estimator, X, reset=reset)
         dtype = X.dtype
-        return X.to(torch.float64), lambda Y: Y.to(dtype)
+        L = L if L.dtype == torch.float64 else None
+        out = X.to(torch.float64), lambda Y: Y.to(dtype)
+        return (*out, L) if cholesky else out
     X = validate_data(
         estimator,
         X,
@@ -48,8 +51,9 @@ def _check_3d(estimator, X, reset):
         dtype=np.float64,
         ensure_min_samples=1,
     )
-    X = check_spd(X, name="X", ndim=(3,), copy=True)
-    return check_matrix_size(estimator, X, reset=reset), lambda Y: Y
+    X, L = check_spd(X, name="X", ndim=(3,), copy=False, return_cholesky=True)
+    out = check_matrix_size(estimator, X, reset=reset), lambda Y: Y
+    return (*out, L) if cholesky else out
 
 
 def _like(M, X):
@@ -92,8 +96,12 @@ class _SPDTransformerBase(TransformerMixin, BaseEstimator):
             raise ValueError(f"metric {self.metric!r} has no group action")
         return get_metric(name, self.theta, self.alpha, self.beta)
 
-    def _fit_one(self, m, X, scale, group=None):
-        """Mean, dispersion, scale, iterations and the centred coordinates."""
+    def _fit_one(self, m, X, scale, group=None, cholesky=None):
+        """Mean, dispersion, scale, iterations and the centred coordinates.
+
+        ``cholesky``: the Cholesky factors of ``X`` from the validation (the
+        log-Cholesky coordinates reuse them).
+        """
         if m.name == "affine":
             M, info = m.mean(X, tol=self.tol, max_iter=self.max_iter, return_info=True)
             n_iter = info["n_iter"]
@@ -102,7 +110,8 @@ class _SPDTransformerBase(TransformerMixin, BaseEstimator):
         else:
             # closed forms: the Fréchet mean is the mean of the group
             # coordinates (log or log-Cholesky), computed once for both
-            Cx = m.to_group(X)
+            lcm = m.name == "logcholesky" and m.theta == 1.0 and cholesky is not None
+            Cx = logchol_coords(X, cholesky) if lcm else m.to_group(X)
             Mc = m.group_mean(Cx)
             M, n_iter = m.from_group(Mc), 0
             C = m.group_translate(Cx, Mc, inverse=True)
@@ -244,10 +253,10 @@ class SPDStandardScaler(_SPDTransformerBase):
         -------
         self : SPDStandardScaler
         """
-        X, _ = _check_3d(self, X, reset=True)
+        X, _, L = _check_3d(self, X, reset=True, cholesky=True)
         m = self._metric()
         self.mean_, self.dispersion_, self.scale_, self.n_iter_, _ = self._fit_one(
-            m, X, self.with_std
+            m, X, self.with_std, cholesky=L
         )
         return self
 
@@ -266,10 +275,10 @@ class SPDStandardScaler(_SPDTransformerBase):
         -------
         Y : ndarray of shape (n_matrices, p, p)
         """
-        X, restore = _check_3d(self, X, reset=True)
+        X, restore, L = _check_3d(self, X, reset=True, cholesky=True)
         m = self._metric()
         self.mean_, self.dispersion_, self.scale_, self.n_iter_, C = self._fit_one(
-            m, X, self.with_std
+            m, X, self.with_std, cholesky=L
         )
         s = self.scale_
         return restore(m.from_group(C if s == 1.0 else m.group_stretch(C, s)))
