@@ -560,7 +560,8 @@ def check_symmetric(
         # X - Xᵀ is antisymmetric, so max|X - Xᵀ| = max(X - Xᵀ), and a NaN
         # or inf anywhere makes it NaN: exactly symmetric finite input (the
         # common case) costs this one pass and is its own symmetric part
-        dmax = (X - XT).max()
+        with np.errstate(invalid="ignore"):  # inf - inf: NaN, reported below
+            dmax = (X - XT).max()
         if dmax == 0.0:
             return X.copy() if copy else X
         amax = max(X.max(), -X.min())  # max|X| without a |X| temporary
