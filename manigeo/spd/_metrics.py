@@ -586,9 +586,17 @@ def karcher_newton(X, w, *, tol=1e-10, max_iter=50, init=None, warn=True, eig=No
 
             # inexact Newton: forcing term min(1e-3, ‖J‖) (quadratic
             # convergence), no tighter than needed to land below the target
-            # on the next step, nor than the float32 products allow
+            # on the next step, nor than the float32 products allow; when the
+            # observed contraction ‖J‖ / ‖J_prev‖² predicts that the
+            # nonlinear error of this step lands near the target, the solve
+            # goes to the target at once (saves a gradient evaluation)
             target = max(tol, 0.1 * floor)
-            rtol = min(1e-3, max(gnorm, 0.3 * target / gnorm, _CG_RTOL_FLOOR))
+            landing = prev is not None and gnorm * (gnorm / g_prev) ** 2 <= (
+                10 * target  # a miss costs a few Hessian products only
+            )
+            force = 0.3 * target / gnorm
+            force = force if landing else max(gnorm, force)
+            rtol = min(1e-3, max(force, _CG_RTOL_FLOOR))
             step, _ = _cg(hvp, J, rtol, max_iter=min(50, p * p))
             prev = (G, F)
             g_prev = gnorm
