@@ -1,8 +1,9 @@
 """Time manigeo.spd Fréchet means against pyRiemann 0.12 in one process.
 
 Hard sets (issue 14): ``n`` SPD matrices ``p x p`` whose condition numbers are
-log-uniform up to 1e8 (each matrix: random eigenvectors, log-eigenvalues
-uniform in [0, log cond]); defaults 200 x 30x30, 50 x 64x64, 50 x 128x128.
+log-uniform up to 1e8 (``--max-cond``; each matrix: random eigenvectors,
+log-eigenvalues uniform in [0, log cond]); defaults 200 x 30x30, 50 x 64x64,
+50 x 128x128.
 
 For every set and mean, the script prints the wall time (best of ``--repeat``
 interleaved runs) and the final gradient norm of both libraries, evaluated by
@@ -33,7 +34,8 @@ it are rounding noise for both libraries.
 Usage::
 
     PYTHONPATH=. python benchmarks/bench_spd.py [--sets 200x30 50x64 50x128]
-        [--seeds 0 1 2] [--repeat 3] [--threads 1] [--skip-torch]
+        [--seeds 0 1 2] [--max-cond 1e8] [--repeat 3] [--threads 1]
+        [--skip-torch]
         [--means affine bures-wasserstein logeuclid logcholesky]
 """
 
@@ -88,6 +90,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--skip-torch", action="store_true")
     ap.add_argument("--seeds", nargs="+", type=int, default=[0])
+    ap.add_argument("--max-cond", type=float, default=1e8)
     ap.add_argument(
         "--means",
         nargs="+",
@@ -136,7 +139,7 @@ def bench_set(seed, spec, args, rows, torch, mean, get_metric):
 
     n, p = (int(v) for v in spec.split("x"))
     # one stream per (seed, size): a set does not depend on the other sizes
-    X = hard_set(np.random.default_rng([seed, n, p]), n, p)
+    X = hard_set(np.random.default_rng([seed, n, p]), n, p, args.max_cond)
     Xt = torch.tensor(X)
 
     def row(label, ours, peer, grad, torch_fn=None, spec=spec):
