@@ -492,16 +492,18 @@ def _cg(hvp, J, rtol, max_iter):
 
 
 def _log_euclidean_factor(lx, ux, w):
-    """``(G, F)`` with ``F Fᵀ = exp(sum_i w_i log X_i)`` and ``G = F⁻¹``.
+    """``(G, F, log κ)`` with ``F Fᵀ = exp(sum_i w_i log X_i)``, ``G = F⁻¹``
+    and ``κ`` the condition number of that mean.
 
     From the eigendecompositions ``X_i = U_i diag(lx_i) U_iᵀ`` (one GEMM for
     the weighted sum of the logarithms, one ``p x p`` ``eigh``).
     """
     mu, V = _eigh(_spectral_sum(_stack_t(ux), B.log(lx), w))
-    return B.mT(V * B.exp(-0.5 * mu)[None, :]), V * B.exp(0.5 * mu)[None, :]
+    G, F = B.mT(V * B.exp(-0.5 * mu)[None, :]), V * B.exp(0.5 * mu)[None, :]
+    return G, F, float(mu.max() - mu.min())
 
 
-def karcher_newton(X, w, *, tol=1e-10, max_iter=50, init=None, warn=True, eig=None):
+def karcher_newton(X, w, *, tol=1e-10, max_iter=50, init=None, warn=True):
     """Riemannian Newton iteration for the AIM Fréchet (Karcher) mean.
 
     The current estimate is kept as a factor ``M = F Fᵀ`` with ``G = F⁻¹``;
@@ -526,13 +528,12 @@ def karcher_newton(X, w, *, tol=1e-10, max_iter=50, init=None, warn=True, eig=No
     first step from the log-Euclidean start saves one ``eigh`` of the batch
     on spread-out data; CG needs 2-6 products per step).  The step is taken
     along the geodesic, ``G <- exp(-V/2) G``; a step that increases ``‖J‖``
-    is halved.  Start: the log-Euclidean mean (``init=None``; ``eig``, the
-    eigendecomposition ``(λ, U)`` of ``X`` when the caller already has it)
-    or ``init``.
+    is halved.  Start: the log-Euclidean mean (``init=None``) or ``init``.
 
     The iteration stops at ``‖J‖_F <= tol`` or, on ill-conditioned data, when
     ``‖J‖`` stops decreasing below its rounding level (about ``eps λ_max/λ_j``
-    per eigenvalue; reported as ``info["rounding_floor"]``): no algorithm
+    per eigenvalue, plus ``eps κ(M)`` for the whitening; reported as
+    ``info["rounding_floor"]``): no algorithm
     evaluating the gradient in float64 can certify more.  A warning is raised
     only when neither happens within ``max_iter``.
     """
@@ -541,16 +542,18 @@ def karcher_newton(X, w, *, tol=1e-10, max_iter=50, init=None, warn=True, eig=No
     if torch_in and X.dtype != _torch_float64():
         X = X.to(_torch_float64())
         w = w.to(X.dtype)
-        eig = None
     p = X.shape[-1]
     if init is None:
-        lx, ux = _eigh(X) if eig is None else eig
-        G, F = _log_euclidean_factor(lx, ux, w)
+        G, F, log_kappa = _log_euclidean_factor(*_eigh(X), w)
     else:
         init = init.to(X.dtype) if torch_in else init
         mu, V = _eigh(init)
         G = B.mT(V / B.sqrt(mu)[None, :])
         F = V * B.sqrt(mu)[None, :]
+        log_kappa = float(B.log(mu.max() / mu.min()))
+    # rounding of the whitening G X_i Gᵀ itself: ~eps κ(M) in each W_i, which
+    # the eigenvalue spread of W_i does not show when the X_i are close to M
+    whiten_floor = float(np.finfo(np.float64).eps) * float(np.exp(log_kappa))
     w32 = _to_float32(w)[:, None, None]
     gnorm, floor, it = float("inf"), 0.0, 0
     g_prev, prev, step = float("inf"), None, None
@@ -562,7 +565,7 @@ def karcher_newton(X, w, *, tol=1e-10, max_iter=50, init=None, warn=True, eig=No
         lv = B.log(lam)
         J = _spectral_sum(Ut2, lv, w)
         gnorm = float(B.fro2(J)) ** 0.5
-        floor = _rounding_floor(lam, w)
+        floor = _rounding_floor(lam, w) + whiten_floor
         if gnorm < best[0]:
             best = (gnorm, F)
         if tol > 0 and gnorm <= tol:

@@ -107,3 +107,22 @@ def test_scaler_fit_transform_equals_fit_then_transform(rng, metric, backend):
         a.mean_, get_metric(metric).mean(X), rtol=1e-9, atol=1e-12
     )
     assert a.dispersion_ == pytest.approx(b.dispersion_, rel=1e-12)
+
+
+def test_newton_stops_at_the_whitening_rounding_level(rng):
+    # all the weight on one ill-conditioned matrix: the whitened W_i are ~I,
+    # so their eigenvalue spread hides the eps * cond(M) rounding of the
+    # whitening itself; the iteration stopped only at max_iter with a warning
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    Q, _ = np.linalg.qr(rng.normal(size=(10, 10)))
+    A = (Q * np.logspace(0, 8, 10)) @ Q.T
+    X = np.stack([A, random_spd(rng, 1, 10)[0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        M, info = get_metric("affine").mean(X, weights=[1.0, 0.0], return_info=True)
+    assert info["n_iter"] <= 3
+    assert info["rounding_floor"] >= 1e-9
+    assert spd.distance(M, A) < 1e-6
