@@ -45,7 +45,7 @@ def _cell_sizes(D, landmarks):
     return 1.0 + np.bincount(np.argmin(D[rest], axis=1), minlength=m)
 
 
-def _place(D, Y_lm, masses, chunk_size=2048):
+def _place(D, Y_lm, masses, chunk_size=512):
     """Out-of-sample points: argmin of ``sum_a c_a (|y - y_a| - d_a)^2``.
 
     Each landmark ``a`` stands for the ``c_a`` samples of its cell, so this is

@@ -111,6 +111,7 @@ class _Affinity:
             raise ValueError(
                 f"n_neighbors={k} must be smaller than the number of samples ({n})"
             )
+        self.X_ = X  # a reference, to recognise training samples in weights()
         self.nn_ = NearestNeighbors(n_neighbors=k + 1).fit(X)
         dist, ind = self.nn_.kneighbors(X)
         # drop each point itself (a duplicate may come first)
@@ -183,8 +184,13 @@ class _Affinity:
             P = sp.csr_array(
                 sp.diags_array(1.0 / qx) @ P @ sp.diags_array(1.0 / self.q_)
             )
-        # a point identical to a training sample is that sample
-        exact = np.flatnonzero(d0 <= 1e-12 * self.eps_)
+        # a point identical to a training sample is that sample (compared
+        # exactly: the kNN search's distances carry a rounding error of order
+        # 1e-8 |x| in many dimensions, where 1e-12 eps missed 1 row in 5)
+        near = ind[:, 0]
+        exact = np.flatnonzero(
+            (d0 <= 1e-6 * self.eps_) & np.all(X == self.X_[near], axis=1)
+        )
         if exact.size:
             P = sp.lil_array(P)
             P[exact] = 0.0

@@ -89,6 +89,9 @@ def test_landmark_embedding_agrees_with_full_on_a_tree():
     assert spearmanr(Ef, El).statistic > 0.998
     G = squareform(geo(None, None), checks=False)
     assert spearmanr(G, El).statistic > spearmanr(G, Ef).statistic - 0.003
+    # transform of the training samples: landmarks on their SMACOF positions,
+    # the others placed as in fit
+    np.testing.assert_allclose(lm.transform(X), lm.embedding_, atol=1e-8)
 
 
 def test_transform_out_of_sample(roll):
