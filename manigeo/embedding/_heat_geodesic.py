@@ -80,10 +80,18 @@ def _same_as_landmark(D, D_lm):
     that sample's row; a clipped Varadhan distance alone can also be 0.
     """
     out = np.full(D.shape[0], -1)
-    rows, cols = np.nonzero(D == 0.0)
-    for r, c in zip(rows, cols, strict=True):
-        if out[r] < 0 and np.allclose(D[r], D_lm[c], rtol=1e-6, atol=0.0):
-            out[r] = c
+    zero = D == 0.0
+    rows = np.flatnonzero(zero.any(axis=1))
+    # first zero of each row (a landmark's own row has a single 0 unless
+    # sigma > 1 clips near landmarks), then every zero of the rows left
+    cols = np.argmax(zero[rows], axis=1)
+    same = np.isclose(D[rows], D_lm[cols], rtol=1e-6, atol=0.0).all(axis=1)
+    out[rows[same]] = cols[same]
+    for r in rows[~same & (zero[rows].sum(axis=1) > 1)]:
+        for c in np.flatnonzero(zero[r]):
+            if np.allclose(D[r], D_lm[c], rtol=1e-6, atol=0.0):
+                out[r] = c
+                break
     return out
 
 
