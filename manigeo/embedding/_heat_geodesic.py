@@ -4,11 +4,20 @@ The distances come from :class:`manigeo.heat.HeatGeodesicDistance`; the
 landmarks (all samples, or farthest-point landmarks) are embedded by SMACOF
 from a classical-MDS start, and every other sample is placed by minimizing its
 own stress against the landmarks (started from landmark-MDS triangulation).
+
+Landmark mode approximates the full-mode stress (all pairs, unit weights): each
+landmark stands for the samples of its cell (those nearest to it in heat
+distance), so the landmark SMACOF weighs the pair ``(a, b)`` by ``c_a c_b`` and
+each sample's placement weighs landmark ``a`` by ``c_a``.  Unweighted
+landmarks (farthest points cover the data evenly, whatever the density) and
+``d^-2`` placement weights cost 0.04-0.08 of embedding Spearman on the tree
+and the non-uniform sphere of ``benchmarks/bench_heatgeo.py --heldout``.
 """
 
 import numbers
 
 import numpy as np
+from scipy.spatial.distance import cdist
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -19,45 +28,70 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..heat import HeatGeodesicDistance
-from ._mds import classical_mds
+from ._mds import _triangulate, classical_mds
 from ._smacof import smacof
 
 _PLACE_ITER = 30
 
 
-def _triangulate(D, Y_lm):
-    """Landmark-MDS triangulation (de Silva & Tenenbaum) in the frame of ``Y_lm``.
+def _cell_sizes(D, landmarks):
+    """Samples each landmark stands for: itself and the samples nearest to it.
 
-    For exact Euclidean distances ``d_a = |y - Y_a|`` the centred equations
-    ``d_a^2 - |Y_a|^2 - mean = -2 y . Y_a`` are solved in least squares.
+    ``D`` is the (n, m) matrix of distances from every sample to every landmark.
     """
-    mu = Y_lm.mean(axis=0)
-    Yc = Y_lm - mu
-    r = D**2 - (Yc**2).sum(axis=1)[None, :]
-    r -= r.mean(axis=1, keepdims=True)
-    return -0.5 * r @ np.linalg.pinv(Yc).T + mu
+    m = D.shape[1]
+    rest = np.ones(D.shape[0], dtype=bool)
+    rest[landmarks] = False
+    return 1.0 + np.bincount(np.argmin(D[rest], axis=1), minlength=m)
 
 
-def _place(D, Y_lm, chunk_size=1024):
-    """Out-of-sample points minimizing sum_a w_a (|y - y_a| - d_a)^2, w_a = d_a^-2.
+def _place(D, Y_lm, masses, chunk_size=512):
+    """Out-of-sample points: argmin of ``sum_a c_a (|y - y_a| - d_a)^2``.
 
-    Started from landmark-MDS triangulation; a few Guttman iterations per point
-    (the weights favour near landmarks, so local structure is kept).
+    Each landmark ``a`` stands for the ``c_a`` samples of its cell, so this is
+    the point's own term of the full-mode stress (all pairs, unit weights) with
+    the other samples represented by their landmarks.  Started from
+    triangulation in the landmark frame, then a fixed number of Guttman
+    iterations (cost ``O(n m)`` each).
     """
     out = np.empty((D.shape[0], Y_lm.shape[1]))
     scale = max(float(D.max()), 1e-300) if D.size else 1.0
+    c = np.asarray(masses, dtype=np.float64)
+    cY = c @ Y_lm
+    total = c.sum()
     for s in range(0, D.shape[0], chunk_size):
         d = D[s : s + chunk_size]
-        w = 1.0 / np.maximum(d, 1e-6 * scale) ** 2
-        wsum = w.sum(axis=1, keepdims=True)
+        cd = d * c
         y = _triangulate(d, Y_lm)
         for _ in range(_PLACE_ITER):
-            diff = y[:, None, :] - Y_lm[None, :, :]
-            r = np.linalg.norm(diff, axis=2)
+            r = cdist(y, Y_lm)
             np.maximum(r, 1e-12 * scale, out=r)
-            step = Y_lm[None] + (d / r)[:, :, None] * diff
-            y = np.einsum("ij,ijk->ik", w, step) / wsum
+            B = np.divide(cd, r, out=r)
+            # Guttman: y <- (sum_a c_a y_a + sum_a B_a (y - y_a)) / sum_a c_a
+            y = (cY + B.sum(axis=1)[:, None] * y - B @ Y_lm) / total
         out[s : s + chunk_size] = y
+    return out
+
+
+def _same_as_landmark(D, D_lm):
+    """Landmark whose distances each row repeats, with a 0 at it (-1: none).
+
+    The distance transformer gives a sample identical to a training sample
+    that sample's row; a clipped Varadhan distance alone can also be 0.
+    """
+    out = np.full(D.shape[0], -1)
+    zero = D == 0.0
+    rows = np.flatnonzero(zero.any(axis=1))
+    # first zero of each row (a landmark's own row has a single 0 unless
+    # sigma > 1 clips near landmarks), then every zero of the rows left
+    cols = np.argmax(zero[rows], axis=1)
+    same = np.isclose(D[rows], D_lm[cols], rtol=1e-6, atol=0.0).all(axis=1)
+    out[rows[same]] = cols[same]
+    for r in rows[~same & (zero[rows].sum(axis=1) > 1)]:
+        for c in np.flatnonzero(zero[r]):
+            if np.allclose(D[r], D_lm[c], rtol=1e-6, atol=0.0):
+                out[r] = c
+                break
     return out
 
 
@@ -72,7 +106,11 @@ class HeatGeodesicEmbedding(
     ``d_t^2 = -4t log K_t(i, j) + sigma 4t log sqrt(K_t(i, i) K_t(j, j))``),
     metric MDS of the landmark distances (SMACOF started from classical MDS,
     :func:`manigeo.embedding.smacof`), and every non-landmark sample placed by
-    minimizing its own stress against the landmarks.
+    minimizing its own stress against the landmarks.  In landmark mode each
+    landmark counts for the samples of its cell (those nearest to it), in the
+    landmark SMACOF (pair weights ``c_a c_b``) and in the placement (weights
+    ``c_a``), so the embedding approximates the full-mode one (all pairs,
+    unit weights).
 
     Parameters
     ----------
@@ -90,7 +128,8 @@ class HeatGeodesicEmbedding(
     decay : float, default=40.0
     n_landmarks : "auto", int or None, default="auto"
         ``None``: every sample is a landmark.  int ``m``: ``m`` farthest-point
-        landmarks carry SMACOF, the others are placed against them.
+        landmarks carry SMACOF (weighted by their cell sizes), the others are
+        placed against them.
         ``"auto"``: ``None`` up to 2000 samples, else 500 landmarks.
     mds : {"smacof", "classical"}, default="smacof"
         Metric MDS by stress majorization from a classical-MDS start, or
@@ -109,12 +148,16 @@ class HeatGeodesicEmbedding(
         Heat-geodesic distances between the landmarks (all samples or not).
     landmarks_ : ndarray of shape (m,) or None
     landmark_embedding_ : ndarray of shape (m, n_components)
+    landmark_weights_ : ndarray of shape (m,)
+        Samples each landmark stands for (itself and the samples nearest to
+        it); all ones in full mode.
     distance_ : HeatGeodesicDistance
         The fitted distance transformer.
     t_ : float
     t_scores_ : dict
     stress_ : float
-        Kruskal stress-1 of the landmark embedding (NaN for classical MDS).
+        Kruskal stress-1 of the landmark embedding, weighted by
+        ``landmark_weights_`` (NaN for classical MDS).
     n_features_in_ : int
 
     References
@@ -197,6 +240,11 @@ class HeatGeodesicEmbedding(
                 f"n_components={self.n_components} must be smaller than the number "
                 f"of landmarks ({m}); raise n_landmarks"
             )
+        lm = dist.landmarks_
+        if lm is None:
+            masses = np.ones(m)
+        else:
+            masses = _cell_sizes(D_train, lm)
         if self.mds == "classical":
             Y = classical_mds(D, self.n_components)
             self.stress_ = float("nan")
@@ -205,24 +253,25 @@ class HeatGeodesicEmbedding(
             Y, self.stress_, self.n_iter_ = smacof(
                 D,
                 self.n_components,
+                weights=None if lm is None else masses,
                 max_iter=self.max_iter,
                 verbose=self.verbose,
                 return_stress=True,
             )
         self.distance_ = dist
-        self.landmarks_ = dist.landmarks_
+        self.landmarks_ = lm
         self.heat_distances_ = D
         self.t_ = dist.t_
         self.t_scores_ = dist.t_scores_
         self.landmark_embedding_ = Y
-        if dist.landmarks_ is None:
+        self.landmark_weights_ = masses
+        if lm is None:
             self.embedding_ = Y
         else:
             emb = np.empty((X.shape[0], self.n_components))
-            lm = dist.landmarks_
             rest = np.setdiff1d(np.arange(X.shape[0]), lm)
             emb[lm] = Y
-            emb[rest] = _place(D_train[rest], Y)
+            emb[rest] = _place(D_train[rest], Y, masses)
             self.embedding_ = emb
         return self
 
@@ -245,7 +294,9 @@ class HeatGeodesicEmbedding(
 
         A sample identical to a training sample gets that sample's distances
         (the Nystrom extension of the heat kernel otherwise), then the
-        position minimizing its stress against the landmark embedding.
+        position minimizing its stress against the landmark embedding (each
+        landmark weighted by the samples it stands for); a sample identical to
+        a landmark gets the landmark's position.
 
         Parameters
         ----------
@@ -268,7 +319,10 @@ class HeatGeodesicEmbedding(
             )
         X = validate_data(self, X, reset=False, dtype=np.float64)
         D = self.distance_.transform(X)
-        return _place(D, self.landmark_embedding_)
+        Y = _place(D, self.landmark_embedding_, self.landmark_weights_)
+        same = _same_as_landmark(D, self.heat_distances_)
+        Y[same >= 0] = self.landmark_embedding_[same[same >= 0]]
+        return Y
 
     @property
     def _n_features_out(self):

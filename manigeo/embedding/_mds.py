@@ -158,7 +158,6 @@ def landmark_mds(D_landmarks, landmarks, n_components=2):
     block = check_symmetric(
         D[:, landmarks], name="D_landmarks[:, landmarks]", what="landmark MDS"
     )
-    D2 = D**2
     delta = block**2
     mean = delta.mean(axis=1)
     B = -0.5 * (delta - mean[:, None] - mean[None, :] + mean.mean())
@@ -169,5 +168,35 @@ def landmark_mds(D_landmarks, landmarks, n_components=2):
             f"the landmark block has only {int(pos.sum())} positive eigenvalues, "
             f"fewer than n_components={k}; use more landmarks or fewer components"
         )
-    pinv = V / np.sqrt(w)  # (m, k)
-    return -0.5 * (D2 - mean[:, None]).T @ pinv
+    # mean_b delta_ab equals B_aa up to a constant: de Silva & Tenenbaum's form
+    return _triangulate(D.T, V * np.sqrt(w), sq_norms=mean)
+
+
+def _triangulate(D, Y_lm, sq_norms=None):
+    """Distance-based triangulation (de Silva & Tenenbaum) in the frame of ``Y_lm``.
+
+    For exact Euclidean distances ``d_a = |y - Y_a|`` the equations
+    ``d_a^2 - |Y_a - mu|^2 = |y - mu|^2 - 2 (y - mu) . (Y_a - mu)``, centred
+    over the landmarks ``a``, are solved for ``y`` in least squares.
+
+    Parameters
+    ----------
+    D : ndarray of shape (n, m)
+        Distances from each point to each landmark.
+    Y_lm : ndarray of shape (m, k)
+        Landmark coordinates (any frame: classical MDS, SMACOF, ...).
+    sq_norms : ndarray of shape (m,) or None
+        ``|Y_a - mu|^2`` up to a constant; landmark MDS passes the mean squared
+        distance of each landmark, which is the de Silva-Tenenbaum formula.
+
+    Returns
+    -------
+    Y : ndarray of shape (n, k)
+    """
+    mu = Y_lm.mean(axis=0)
+    Yc = Y_lm - mu
+    if sq_norms is None:
+        sq_norms = (Yc**2).sum(axis=1)
+    r = D**2 - sq_norms[None, :]
+    r -= r.mean(axis=1, keepdims=True)
+    return -0.5 * r @ np.linalg.pinv(Yc).T + mu

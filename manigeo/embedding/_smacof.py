@@ -26,8 +26,10 @@ def smacof(
     Minimizes the raw stress ``sum_{i<j} w_ij (||y_i - y_j|| - D_ij)^2`` by
     Guttman transforms ``Y <- V^+ B(Y) Y``, which never increase the stress.
     Without weights ``V^+ = I / n`` and each iteration is two dense
-    ``n x n`` passes; with weights ``V^+`` is the pseudo-inverse of the
-    weighted Laplacian, computed once.
+    ``n x n`` passes; with point masses ``c`` (``w_ij = c_i c_j``) ``V`` is
+    ``sum(c) diag(c) - c c^T`` and the transform is a division by
+    ``sum(c) c_i`` (same cost); with a weight matrix ``V^+`` is the
+    pseudo-inverse of the weighted Laplacian, computed once.
 
     Parameters
     ----------
@@ -40,8 +42,10 @@ def smacof(
         Starting configuration: classical (Torgerson) MDS of ``D`` -- the
         deterministic default --, a random Gaussian one scaled to ``D``
         (uses ``random_state``), or given coordinates.
-    weights : array-like of shape (n, n) or None, default=None
-        Non-negative symmetric pair weights (``None``: all ones).
+    weights : array-like of shape (n, n) or (n,), or None, default=None
+        Non-negative symmetric pair weights (``None``: all ones), or positive
+        point masses ``c`` meaning ``w_ij = c_i c_j`` (e.g. the number of
+        samples each landmark stands for).
     max_iter : int, default=300
         Maximum number of Guttman transforms.
     tol : float, default=1e-5
@@ -92,18 +96,27 @@ def smacof(
     )
     np.fill_diagonal(D, 0.0)
 
+    masses = None
     if weights is not None:
         check_numeric_dtype(weights, name="weights")
         Wt = np.asarray(weights, dtype=np.float64)
-        if Wt.shape != D.shape:
-            raise ValueError(f"weights must have shape {D.shape}, got {Wt.shape}")
+        if Wt.ndim == 1 and Wt.shape == (n,):
+            if not np.all(np.isfinite(Wt)) or np.any(Wt <= 0):
+                raise ValueError("point-mass weights must be finite and positive")
+            masses = Wt
+            Wt = np.outer(masses, masses)
+        elif Wt.shape != D.shape:
+            raise ValueError(
+                f"weights must have shape {D.shape} or ({n},), got {Wt.shape}"
+            )
         if not np.all(np.isfinite(Wt)) or np.any(Wt < 0):
             raise ValueError("weights must be finite and non-negative")
         Wt = 0.5 * (Wt + Wt.T)
         np.fill_diagonal(Wt, 0.0)
-        V = -Wt.copy()
-        np.fill_diagonal(V, Wt.sum(axis=1))
-        Vpinv = np.linalg.pinv(V + 1.0 / n) - 1.0 / n  # V^+ (V has the ones null space)
+        if masses is None:
+            V = -Wt.copy()
+            np.fill_diagonal(V, Wt.sum(axis=1))
+            Vpinv = np.linalg.pinv(V + 1.0 / n) - 1.0 / n  # V^+ (ones null space)
         WD = Wt * D
     else:
         Wt = None
@@ -157,9 +170,17 @@ def smacof(
         np.maximum(dist, 1e-300, out=dist)
         np.divide(WD, dist, out=dist)
         BY = dist.sum(axis=1)[:, None] * Y - dist @ Y
-        Y = Vpinv @ BY if Wt is not None else BY / n
+        if masses is not None:
+            # V Y = B Y with V = C diag(c) - c c^T: the solution with c^T Y = 0
+            Y = BY / (masses.sum() * masses)[:, None]
+        elif Wt is not None:
+            Y = Vpinv @ BY
+        else:
+            Y = BY / n
     else:
         n_iter = max_iter
+    if masses is not None:
+        Y -= Y.mean(axis=0)  # the iterates are centred at the weighted mean
     if return_stress:
         dist = cdist(Y, Y)
         diff = dist - D

@@ -5,7 +5,7 @@ import pytest
 from scipy.spatial.distance import pdist, squareform
 from scipy.stats import spearmanr
 
-from manigeo.datasets import make_swiss_roll
+from manigeo.datasets import make_swiss_roll, make_tree
 from manigeo.embedding import HeatGeodesicEmbedding
 from manigeo.heat import HeatGeodesicDistance
 from manigeo.metrics import geodesic_correlation
@@ -53,9 +53,13 @@ def test_landmark_mode_agrees_with_full(roll):
     ).fit(X)
     assert lm.heat_distances_.shape == (250, 250)
     assert lm.landmarks_.shape == (250,)
+    assert lm.landmark_weights_.sum() == 700 and lm.landmark_weights_.min() >= 1
+    np.testing.assert_array_equal(full.landmark_weights_, np.ones(700))
     Ef, El = pdist(full.embedding_), pdist(lm.embedding_)
-    assert spearmanr(Ef, El).statistic > 0.97
-    assert geodesic_correlation(geo(None, None), squareform(El)) > 0.97
+    # cell-weighted landmark SMACOF + placement: 0.999 (unweighted SMACOF and
+    # d^-2 placement weights: 0.996)
+    assert spearmanr(Ef, El).statistic > 0.998
+    assert geodesic_correlation(geo(None, None), squareform(El)) > 0.98
     # landmark rows of the transformer vs the exact distances of the full graph
     hd = HeatGeodesicDistance(
         n_neighbors=6, n_landmarks=250, t=64.0, random_state=0
@@ -65,6 +69,29 @@ def test_landmark_mode_agrees_with_full(roll):
     np.testing.assert_allclose(Dl[hd.landmarks_], hd.heat_distances_, atol=1e-8)
     G = geo(None, hd.landmarks_)
     assert geodesic_correlation(G, Dl) > 0.97
+    # the other rows need K_t(i, i), estimated from the heat-nearest landmarks:
+    # median relative error 0.002 (from the largest K_t(i, l): 0.006)
+    rest = np.setdiff1d(np.arange(700), hd.landmarks_)
+    Df = full.heat_distances_[np.ix_(rest, hd.landmarks_)]
+    rel = np.abs(Dl[rest] - Df) / np.maximum(Df, 1e-12)
+    assert np.median(rel) < 0.003
+
+
+def test_landmark_embedding_agrees_with_full_on_a_tree():
+    # a branching tree: farthest-point landmarks cover the thin, sparse
+    # branches as densely as the crowded ones; without cell weights the
+    # landmark embedding drifts from the full one (agreement 0.988-0.997)
+    X, geo = make_tree(500, n_branches=6, dim=20, noise=0.02, random_state=1)
+    kw = {"n_neighbors": 8, "t": 32.0, "random_state": 0}
+    full = HeatGeodesicEmbedding(n_landmarks=None, **kw).fit(X)
+    lm = HeatGeodesicEmbedding(n_landmarks=120, **kw).fit(X)
+    Ef, El = pdist(full.embedding_), pdist(lm.embedding_)
+    assert spearmanr(Ef, El).statistic > 0.998
+    G = squareform(geo(None, None), checks=False)
+    assert spearmanr(G, El).statistic > spearmanr(G, Ef).statistic - 0.003
+    # transform of the training samples: landmarks on their SMACOF positions,
+    # the others placed as in fit
+    np.testing.assert_allclose(lm.transform(X), lm.embedding_, atol=1e-8)
 
 
 def test_transform_out_of_sample(roll):

@@ -76,6 +76,27 @@ def test_unit_weights_equal_unweighted(rng):
     assert np.linalg.norm(Y3[0] - Y3[1]) < 10
 
 
+def test_point_masses_equal_product_weight_matrix(rng):
+    # the O(n^2) point-mass path against the pseudo-inverse path on c c^T
+    X = rng.normal(size=(40, 3))
+    D = cdist(X, X) * (1 + 0.3 * rng.random((40, 40)))
+    D = 0.5 * (D + D.T)
+    np.fill_diagonal(D, 0)
+    c = rng.integers(1, 9, size=40).astype(float)
+    Y1, s1, n1 = smacof(D, weights=c, max_iter=50, tol=0, return_stress=True)
+    Y2, s2, n2 = smacof(
+        D, weights=np.outer(c, c), max_iter=50, tol=0, return_stress=True
+    )
+    np.testing.assert_allclose(Y1, Y2, atol=1e-8)
+    assert s1 == pytest.approx(s2) and n1 == n2
+    np.testing.assert_allclose(Y1.mean(axis=0), 0, atol=1e-12)
+    # and the masses matter: heavy points keep their distances better
+    Yu = smacof(D, max_iter=50, tol=0)
+    heavy = c >= 6
+    err = lambda Y: np.abs(cdist(Y[heavy], Y[heavy]) - D[np.ix_(heavy, heavy)]).sum()  # noqa: E731
+    assert err(Y1) < err(Yu)
+
+
 def test_random_init_reproducible(rng):
     X = rng.normal(size=(30, 3))
     D = cdist(X, X)
@@ -106,6 +127,7 @@ def test_random_init_reproducible(rng):
             "weights must have shape",
         ),
         (np.ones((3, 3)) - np.eye(3), {"weights": -np.ones((3, 3))}, "non-negative"),
+        (np.ones((3, 3)) - np.eye(3), {"weights": np.array([1.0, 0, 1])}, "positive"),
         (np.ones((3, 3)) - np.eye(3), {"n_components": 5}, "n_components"),
         (np.ones((3, 3)) - np.eye(3), {"tol": -1.0}, "tol"),
     ],
