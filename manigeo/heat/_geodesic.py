@@ -42,6 +42,7 @@ from .._validation import (
     check_points,
 )
 from ..graphs import alpha_decay_kernel, laplacian
+from ._coarse import _CoarseDiffusion
 from ._squaring import _check_real, _columns, _doubling, poisson_terms
 
 _TINY = 1e-300
@@ -55,6 +56,15 @@ _RADIUS = 1.4
 T_GRID = 2.0 ** np.arange(0, 8)
 #: probe points of ``t="auto"``
 N_PROBES = 48
+#: landmark columns whose exact series would cost more flops than this (sparse
+#: products ``2 nnz x columns x terms``, probes of ``t="auto"`` included) come
+#: from the coarse-grained path; about 10 s of sparse products on one core.
+#: Measured (Swiss roll, 2 cores): n = 1e4 costs 4e10 exactly (42 s) and 2 s
+#: coarse; the held-out cases of ``bench_heatgeo.py --heldout`` (n <= 3000) stay
+#: below it and keep exact columns.
+_EXACT_BUDGET = 2e10
+#: cells of the coarse path (a dense ``_COARSE_CELLS**2`` heat kernel)
+_COARSE_CELLS = 1500
 KERNELS = ("gaussian", "alpha")
 DENSITIES = ("normalize", "keep")
 
@@ -482,6 +492,32 @@ def _select_t(X, W, diffusion, sigma, probes, verbose=False):
     return best_t, scores
 
 
+def _select_t_coarse(coarse, sigma, probes, verbose=False):
+    """:func:`_select_t` on the coarse path; also returns the chosen cell kernel.
+
+    The reference paths are shortest paths between the probes' cells on the
+    coarse graph (centroid edge lengths); the times are the same physical times
+    as the exact path's (see :mod:`manigeo.heat._coarse`).
+    """
+    G = coarse.reference_paths(probes)
+    scores = {}
+    best_t, best, best_K = float(T_GRID[0]), -np.inf, None
+    for t, Kc in coarse.kernels(T_GRID):
+        Kp = coarse.pair_kernel(Kc, probes, probes)
+        dg = np.diag(Kp).copy()
+        D = varadhan_distance(Kp, dg, dg, t, sigma)
+        D = 0.5 * (D + D.T)
+        s = _band_score(D, G)
+        scores[float(t)] = s
+        if verbose:
+            print(f"[HeatGeodesic] t={t:g}: band score {s:.4f} (coarse)")
+        if s > best:
+            best_t, best, best_K = float(t), s, Kc
+        elif s < best - 0.01:
+            break
+    return best_t, scores, best_K
+
+
 # -- the geometry (shared by the functional and the estimators) --------------------
 
 
@@ -533,46 +569,100 @@ class HeatGeometry:
                 stacklevel=4,
             )
         diff = _Diffusion(W, self.n_jobs)
-        # probes are drawn first, so full and landmark mode choose the same t
+        auto = isinstance(self.t, str)
+        if isinstance(landmarks, numbers.Integral):
+            landmarks = farthest_points(X, int(landmarks), random_state=rng)
+        self.path_, why = "full", "every sample is a landmark"
+        if landmarks is not None:
+            cost = _exact_cost(diff, len(landmarks), None if auto else self.t)
+            coarse = cost > _EXACT_BUDGET and n > 2 * _COARSE_CELLS
+            self.path_ = "coarse" if coarse else "exact"
+            why = (
+                f"exact landmark columns cost {cost:.2g} flops "
+                f"({'>' if cost > _EXACT_BUDGET else '<='} budget "
+                f"{_EXACT_BUDGET:.2g}; hop diameter {diff.hops})"
+            )
+        if self.verbose:
+            print(f"[HeatGeodesic] {self.path_} path: {why}")
+        self.landmarks_ = landmarks
+        if self.path_ == "coarse":
+            self._fit_coarse(X, W, rng, probes, landmarks)
+        else:
+            # probes are drawn first, so full and landmark mode choose the same t
+            if auto:
+                self.t_, self.t_scores_ = _select_t(
+                    X, W, diff, self.sigma, probes, self.verbose
+                )
+            else:
+                self.t_, self.t_scores_ = float(self.t), {}
+            t = self.t_
+            if landmarks is None:
+                K = diff.full(t)
+                self.diag_ = np.diag(K).copy()
+                self.columns_ = K
+            else:
+                _, K = next(diff.columns(landmarks, [t]))
+                self.columns_ = K
+                self.diag_ = _estimate_diag(K, landmarks)
+        self.n_train_ = n
+        return self
+
+    def _fit_coarse(self, X, W, rng, probes, landmarks):
+        coarse = _CoarseDiffusion(X, W, _COARSE_CELLS, rng, farthest_points)
+        self.n_cells_ = coarse.n_cells
+        if self.verbose:
+            print(
+                f"[HeatGeodesic] {coarse.n_cells} cells, coarse hop diameter "
+                f"{coarse.hops}, time scale {coarse.time_scale:.3g}"
+            )
         if isinstance(self.t, str):
-            self.t_, self.t_scores_ = _select_t(
-                X, W, diff, self.sigma, probes, self.verbose
+            self.t_, self.t_scores_, Kc = _select_t_coarse(
+                coarse, self.sigma, probes, self.verbose
             )
         else:
             self.t_, self.t_scores_ = float(self.t), {}
-        t = self.t_
-        if landmarks is None:
-            K = diff.full(t)
-            self.landmarks_ = None
-            self.diag_ = np.diag(K).copy()
-            self.columns_ = K
-        else:
-            if isinstance(landmarks, numbers.Integral):
-                landmarks = farthest_points(X, int(landmarks), random_state=rng)
-            _, K = next(diff.columns(landmarks, [t]))
-            self.landmarks_ = landmarks
-            self.columns_ = K
-            self.diag_ = _estimate_diag(K, landmarks)
-        self.n_train_ = n
-        return self
+            _, Kc = next(coarse.kernels([self.t_]))
+        self.spread_ = coarse.spread
+        self.coarse_columns_, self.diag_ = coarse.columns(Kc, landmarks)
+        self.columns_ = None
 
     @property
     def landmark_index(self):
         n = self.n_train_
         return np.arange(n) if self.landmarks_ is None else self.landmarks_
 
-    def train_distances(self):
-        """(n_train, m) distances from every training sample to every landmark."""
+    def _rows(self, rows):
+        """Kernel values ``K_t(rows, landmarks)`` of training samples."""
+        if self.columns_ is not None:
+            return self.columns_[rows]
+        return np.asarray(self.spread_[rows] @ self.coarse_columns_)
+
+    def _extend(self, P):
+        """Kernel values of the walk that starts from the weights ``P``."""
+        if self.columns_ is not None:
+            return np.asarray(P @ self.columns_)
+        return np.asarray(sp.csr_array(P @ self.spread_) @ self.coarse_columns_)
+
+    def train_distances(self, rows=None, chunk_size=4096):
+        """(n_rows, m) distances from training samples (all) to every landmark."""
         lm = self.landmark_index
-        D = varadhan_distance(
-            self.columns_, self.diag_, self.diag_[lm], self.t_, self.sigma
-        )
-        D[lm, np.arange(len(lm))] = 0.0
-        return D
+        rows = np.arange(self.n_train_) if rows is None else np.asarray(rows)
+        out = np.empty((rows.size, len(lm)))
+        dl = self.diag_[lm]
+        for s in range(0, rows.size, chunk_size):
+            r = rows[s : s + chunk_size]
+            out[s : s + chunk_size] = varadhan_distance(
+                self._rows(r), self.diag_[r], dl, self.t_, self.sigma
+            )
+        # a landmark is at distance 0 from itself
+        pos = np.full(self.n_train_, -1)
+        pos[lm] = np.arange(len(lm))
+        hit = np.flatnonzero(pos[rows] >= 0)
+        out[hit, pos[rows[hit]]] = 0.0
+        return out
 
     def landmark_distances(self):
-        lm = self.landmark_index
-        D = self.train_distances()[lm]
+        D = self.train_distances(self.landmark_index)
         D = 0.5 * (D + D.T)
         np.fill_diagonal(D, 0.0)
         return D
@@ -586,12 +676,21 @@ class HeatGeometry:
         logdiag = np.log(np.maximum(self.diag_, _TINY))
         for s in range(0, X.shape[0], chunk_size):
             P = self.affinity_.weights(X[s : s + chunk_size])
-            Kx = np.asarray(P @ self.columns_)
+            Kx = self._extend(P)
             dx = np.exp(np.asarray(P @ logdiag).ravel())
             out[s : s + chunk_size] = varadhan_distance(
                 Kx, dx, self.diag_[lm], self.t_, self.sigma
             )
         return out
+
+
+def _exact_cost(diffusion, n_landmarks, t):
+    """Flops of the exact landmark columns (and of the probes if ``t`` is None)."""
+    nnz = diffusion.L.nnz
+    if t is None:
+        terms = diffusion.n_terms(float(T_GRID[-1]))
+        return 2.0 * nnz * terms * (n_landmarks + N_PROBES)
+    return 2.0 * nnz * diffusion.n_terms(float(t)) * n_landmarks
 
 
 def _estimate_diag(K, landmarks):
