@@ -191,11 +191,22 @@ class _CoarseDiffusion:
         M = np.asarray(S[landmarks] @ Kc).T  # K_c symmetric
         diag = np.empty(n)
         for s in range(0, n, chunk_size):
-            Sb = S[s : s + chunk_size]
-            diag[s : s + chunk_size] = np.asarray(
-                (Sb * np.asarray(Sb @ Kc)).sum(axis=1)
-            ).ravel()
+            diag[s : s + chunk_size] = _quadratic_rows(S[s : s + chunk_size], Kc)
         return np.ascontiguousarray(M), diag
+
+
+def _quadratic_rows(S, K):
+    """``s_i^T K s_i`` for every row of the sparse ``S``: pairs of its nonzeros."""
+    S = sp.csr_array(S)
+    n = S.shape[0]
+    c = np.diff(S.indptr)
+    row = np.repeat(np.arange(n), c)
+    cnt = c[row]
+    first = np.repeat(np.arange(S.nnz), cnt)
+    start = np.repeat(np.cumsum(cnt) - cnt, cnt)
+    second = S.indptr[row[first]] + (np.arange(first.size) - start)
+    vals = S.data[first] * S.data[second] * K[S.indices[first], S.indices[second]]
+    return np.bincount(row[first], weights=vals, minlength=n)
 
 
 def _heat_at(L, taus, reach):
