@@ -38,12 +38,11 @@ from ._squaring import _doubling, _square_sym
 _TINY = 1e-300
 #: samples drawn before the farthest-point choice of the cell centres
 _SUBSAMPLE = 8
-#: random directions of the mean-squared-displacement estimate
-_DIRECTIONS = 8
+#: above this many features the mean squared displacements are measured in as
+#: many random directions (the mean of squared distances is kept)
+_DIRECTIONS = 16
 #: steps between which the mean-squared-displacement slope is measured
 _MSD_STEPS = (2, 10)
-_SHIFT = True
-_NOISE = True
 
 
 def _edge_lengths(X, W):
@@ -111,9 +110,11 @@ class _CoarseDiffusion:
         lens2 = ((Y[r] - Y[c]) ** 2).sum(axis=1)
         # diffusion speed of each walk: slope of its mean squared displacement
         # (a constant offset such as the noise off the manifold cancels), in a
-        # few random directions (the mean of squared distances is kept)
-        R = rng.normal(size=(X.shape[1], _DIRECTIONS)) / np.sqrt(_DIRECTIONS)
-        Z = (X - X.mean(axis=0)) @ R
+        # the coordinates (random directions above _DIRECTIONS features)
+        Z = X - X.mean(axis=0)
+        if X.shape[1] > _DIRECTIONS:
+            R = rng.normal(size=(X.shape[1], _DIRECTIONS)) / np.sqrt(_DIRECTIONS)
+            Z = Z @ R
         s_fine, offset = _msd_slope(W, Z, deg)
         Zc = np.asarray(A.T @ (deg[:, None] * Z)) / dc[:, None]
         s_coarse = _msd_slope(Wc, Zc, dc)[0]
@@ -137,7 +138,7 @@ class _CoarseDiffusion:
             (np.maximum(np.sqrt(lens2), 1e-12), (r, c)), shape=(m, m)
         )
         h = 0.5 * float(np.median(np.sqrt(lens2))) if lens2.size else 1.0
-        self.spread, spread2 = _spread(X, cell, Y, adj, max(h, 1e-12))
+        self.spread = _spread(X, cell, Y, adj, max(h, 1e-12))
         # K(i, j) = s_i^T K_c s_j is the fine kernel blurred by the cells (their
         # spread about the centroid, once per side) and by the extension (the
         # second moment of s_i about x_i, once per side): that much time is
@@ -145,16 +146,22 @@ class _CoarseDiffusion:
         w = deg / max(float(deg.sum()), _TINY)
         # the offset of the fine displacement (twice the variance off the
         # manifold, noise) is no blur along it
-        noise = 0.5 * offset if _NOISE else 0.0
-        v_cell = max(float(w @ ((X - Y[cell]) ** 2).sum(axis=1)) - noise, 0.0)
-        v_spread = max(float(w @ spread2) - noise, 0.0)
+        # (all in the coordinates Z of the displacement, so that a projection's
+        # factor cancels)
+        noise = 0.5 * offset
+        v_cell = max(float(w @ ((Z - Zc[cell]) ** 2).sum(axis=1)) - noise, 0.0)
+        Sz = np.asarray(self.spread @ Zc)
+        second = (
+            np.asarray(self.spread @ (Zc**2).sum(axis=1)).ravel()
+            - 2.0 * (Z * Sz).sum(axis=1)
+            + (Z**2).sum(axis=1)
+        )
+        v_spread = max(float(w @ second) - noise, 0.0)
         self.time_shift = 2.0 * (v_cell + v_spread) / s_fine if s_fine > 0 else 0.0
 
     def coarse_times(self, times):
         """Coarse-graph times of the fine times ``times`` (blur taken off)."""
         t = np.asarray(times, dtype=np.float64)
-        if not _SHIFT:
-            return t * self.time_scale
         return np.maximum(t - self.time_shift, 0.5 * t) * self.time_scale
 
     def kernels(self, times):
@@ -294,5 +301,4 @@ def _spread(X, cell, Y, adj, h, chunk_size=65536):
     w = np.exp(-(d2 - np.repeat(np.minimum.reduceat(d2, first), counts)) / h**2)
     S = sp.csr_array((w, (rows, cols)), shape=(n, m))
     rs = np.asarray(S.sum(axis=1)).ravel()
-    second = np.add.reduceat(w * d2, first) / rs
-    return sp.csr_array(sp.diags_array(1.0 / rs) @ S), second
+    return sp.csr_array(sp.diags_array(1.0 / rs) @ S)
