@@ -19,6 +19,7 @@ Usage::
     python benchmarks/bench_heatgeo.py --large 100000   # manigeo alone
     # this checkout vs round 1, each fit in a fresh process (peak RSS per fit)
     python benchmarks/bench_heatgeo.py --large 10000,100000 --compare-commit c1d64b5
+    python benchmarks/bench_heatgeo.py --vs-full 20000  # landmark vs full mode
 """
 
 import argparse
@@ -337,6 +338,31 @@ def large(ns, commit=None, repeat=1):
         tmp.cleanup()
 
 
+def vs_full(n, small=(2500, 4000)):
+    """Landmark mode at n against full mode, timed at ``small`` sizes (the dense
+    n x n kernel does not fit at n = 20000) and extrapolated by the fitted power
+    of n; Swiss roll, noise 0.5, distances (``HeatGeodesicDistance.fit``)."""
+    from manigeo.heat import HeatGeodesicDistance
+
+    def fit(size, lm):
+        X, _ = swiss(size)
+        t0 = time.perf_counter()
+        est = HeatGeodesicDistance(n_landmarks=lm, random_state=0).fit(X)
+        return time.perf_counter() - t0, est
+
+    t_lm, est = fit(n, "auto")
+    full = [fit(k, None)[0] for k in small]
+    power = np.log(full[1] / full[0]) / np.log(small[1] / small[0])
+    est_full = full[1] * (n / small[1]) ** power
+    print(
+        f"swiss n={n}: landmark mode {t_lm:.1f} s ({est.geometry_.path_} path, "
+        f"{len(est.landmarks_)} landmarks, t_={est.t_:g}); full mode "
+        + ", ".join(f"n={k} {v:.1f} s" for k, v in zip(small, full, strict=True))
+        + f" -> n^{power:.2f} -> {est_full:.0f} s at n={n} (extrapolated); "
+        f"ratio full/landmark {est_full / t_lm:.0f}"
+    )
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--speed", action="store_true")
@@ -347,6 +373,9 @@ def main(argv=None):
     )
     p.add_argument("--repeat", type=int, default=1, help="with --large: best of k")
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    p.add_argument(
+        "--vs-full", type=int, default=0, help="landmark vs full mode at this n"
+    )
     p.add_argument("--n", default="500,1000,2000,2001,4000", help="sizes of --speed")
     a = p.parse_args(argv)
     if a.child:
@@ -354,9 +383,11 @@ def main(argv=None):
         return
     if a.large:
         large([int(v) for v in a.large.split(",")], a.compare_commit, a.repeat)
+    if a.vs_full:
+        vs_full(a.vs_full)
     if a.heldout:
         heldout()
-    if a.speed or not (a.large or a.heldout):
+    if a.speed or not (a.large or a.heldout or a.vs_full):
         speed(tuple(int(v) for v in a.n.split(",")))
 
 

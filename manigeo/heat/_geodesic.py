@@ -393,9 +393,15 @@ class _Diffusion:
         self.W = W
         # nonzeros of L: the edges and the diagonal (for the cost model)
         self.nnz = int(W.nnz) + W.shape[0]
-        self.hops = _hop_diameter(W)
         self.n_jobs = n_jobs
         self._L = None
+        self._hops = None
+
+    @property
+    def hops(self):
+        if self._hops is None:
+            self._hops = _hop_diameter(self.W)
+        return self._hops
 
     def _laplacian(self):
         # built on first use: the coarse path never needs the fine Laplacian
@@ -611,10 +617,12 @@ class HeatGeometry:
             cost = _exact_cost(diff, len(landmarks), None if auto else self.t)
             coarse = cost > _EXACT_BUDGET and n > 4 * _COARSE_CELLS
             self.path_ = "coarse" if coarse else "exact"
+            hops = "" if diff._hops is None else f"; hop diameter {diff._hops}"
             why = (
-                f"exact landmark columns cost {cost:.2g} flops "
+                f"exact landmark columns cost {cost:.2g} flops or more "
                 f"({'>' if cost > _EXACT_BUDGET else '<='} budget "
-                f"{_EXACT_BUDGET:.2g}; hop diameter {diff.hops})"
+                f"{_EXACT_BUDGET:.2g}{hops}; {n} samples, "
+                f"{_COARSE_CELLS} cells)"
             )
         if self.verbose:
             print(f"[HeatGeodesic] {self.path_} path: {why}")
@@ -731,12 +739,17 @@ def _place_landmarks(X, m, rng):
 
 
 def _exact_cost(diffusion, n_landmarks, t):
-    """Flops of the exact landmark columns (and of the probes if ``t`` is None)."""
-    nnz = diffusion.nnz
-    if t is None:
-        terms = diffusion.n_terms(float(T_GRID[-1]))
-        return 2.0 * nnz * terms * (n_landmarks + N_PROBES)
-    return 2.0 * nnz * diffusion.n_terms(float(t)) * n_landmarks
+    """Flops of the exact landmark columns (and of the probes if ``t`` is None).
+
+    The hop diameter (a BFS sweep) is only measured when the cost without it
+    is below the budget.
+    """
+    cols = n_landmarks + (N_PROBES if t is None else 0)
+    t = float(T_GRID[-1]) if t is None else float(t)
+    low = 2.0 * diffusion.nnz * cols * poisson_terms(t)
+    if low > _EXACT_BUDGET:
+        return low
+    return 2.0 * diffusion.nnz * cols * diffusion.n_terms(t)
 
 
 def _estimate_diag(K, landmarks):
