@@ -43,6 +43,8 @@ _SUBSAMPLE = 8
 _DIRECTIONS = 16
 #: steps between which the mean-squared-displacement slope is measured
 _MSD_STEPS = (2, 10)
+#: at most this many fine steps for the fine walk's displacement
+_MAX_LAG = 100
 
 
 def _edge_lengths(X, W):
@@ -115,9 +117,18 @@ class _CoarseDiffusion:
         if X.shape[1] > _DIRECTIONS:
             R = rng.normal(size=(X.shape[1], _DIRECTIONS)) / np.sqrt(_DIRECTIONS)
             Z = Z @ R
-        s_fine, offset = _msd_slope(W, Z, deg)
+        # the fine walk is measured over the time the coarse walk's steps take
+        # (a fine walk's displacement is not linear in time at first: noise
+        # thickness and kernel shape), found by one fixed-point step
         Zc = np.asarray(A.T @ (deg[:, None] * Z)) / dc[:, None]
         s_coarse = _msd_slope(Wc, Zc, dc)[0]
+        s_fine = _msd_slope(W, Z, deg)[0]
+        scale = s_fine / s_coarse if s_coarse > 0 else 1.0
+        k1, k2 = _MSD_STEPS
+        lag = min(max(1.0 / max(scale, 1e-12), 1.0), _MAX_LAG / k2)
+        s_fine, offset = _msd_slope(
+            W, Z, deg, (int(round(k1 * lag)), int(round(k2 * lag)))
+        )
         self.time_scale = s_fine / s_coarse if s_coarse > 0 else 1.0
         # symmetric normalized Laplacian of the lumped walk (self-loops kept)
         isq = 1.0 / np.sqrt(dc)
@@ -246,12 +257,12 @@ def _heat_at(L, taus, reach):
         yield H
 
 
-def _msd_slope(W, Z, deg):
+def _msd_slope(W, Z, deg, steps=None):
     """Mean squared displacement per step of the walk ``D^-1 W`` at stationarity.
 
     ``E_pi |z_k - z_0|^2`` at the two steps of ``_MSD_STEPS``, differenced.
     """
-    k1, k2 = _MSD_STEPS
+    k1, k2 = _MSD_STEPS if steps is None else steps
     P = sp.csr_array(sp.diags_array(1.0 / np.maximum(deg, _TINY)) @ W)
     Z = Z - (deg @ Z) / deg.sum()
     sq = (Z**2).sum(axis=1)
