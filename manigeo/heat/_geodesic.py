@@ -22,7 +22,9 @@ Heat kernels are computed with entrywise *relative* accuracy (uniformized
 Taylor series with non-negative terms, repeated squaring for the full kernel),
 because ``log K_t`` of far-apart nodes needs it.  Distances from a set of
 sources (landmarks, probes) are exact columns of the full kernel, so landmark
-mode costs no accuracy and uses the same ``t`` as the full mode.
+mode costs no accuracy and uses the same ``t`` as the full mode.  Above a cost
+budget the columns come from a coarse-grained graph instead (see
+:mod:`manigeo.heat._coarse`): same physical ``t``, bounded time and memory.
 """
 
 import numbers
@@ -785,7 +787,9 @@ def heat_geodesic_distances(
     See the module notes of :mod:`manigeo.heat` for the pipeline.  With
     ``sources`` the heat kernel is diffused from those samples only (exact
     columns of the full kernel, ``O(terms x nnz x len(sources))``), so the
-    rows equal those of the full matrix.
+    rows equal those of the full matrix; above a cost budget (``2e10`` flops,
+    more than 4000 samples) the columns come from a coarse-grained graph of
+    1000 cells with the same physical ``t`` (see :class:`HeatGeodesicDistance`).
 
     Parameters
     ----------
