@@ -44,7 +44,7 @@ _DIRECTIONS = 16
 #: steps between which the mean-squared-displacement slope is measured
 _MSD_STEPS = (2, 10)
 #: at most this many fine steps for the fine walk's displacement
-_MAX_LAG = 100
+_MAX_LAG = 50
 
 
 def _edge_lengths(X, W):
@@ -122,13 +122,14 @@ class _CoarseDiffusion:
         # thickness and kernel shape), found by one fixed-point step
         Zc = np.asarray(A.T @ (deg[:, None] * Z)) / dc[:, None]
         s_coarse = _msd_slope(Wc, Zc, dc)[0]
-        s_fine = _msd_slope(W, Z, deg)[0]
-        scale = s_fine / s_coarse if s_coarse > 0 else 1.0
         k1, k2 = _MSD_STEPS
+        gen = _msd_curve(W, Z, deg)
+        curve = [next(gen) for _ in range(k2)]
+        scale = _slope(curve, k1, k2)[0] / s_coarse if s_coarse > 0 else 1.0
         lag = min(max(1.0 / max(scale, 1e-12), 1.0), _MAX_LAG / k2)
-        s_fine, offset = _msd_slope(
-            W, Z, deg, (int(round(k1 * lag)), int(round(k2 * lag)))
-        )
+        k1, k2 = int(round(k1 * lag)), int(round(k2 * lag))
+        curve += [next(gen) for _ in range(k2 - len(curve))]
+        s_fine, offset = _slope(curve, k1, k2)
         self.time_scale = s_fine / s_coarse if s_coarse > 0 else 1.0
         # symmetric normalized Laplacian of the lumped walk (self-loops kept)
         isq = 1.0 / np.sqrt(dc)
@@ -257,24 +258,29 @@ def _heat_at(L, taus, reach):
         yield H
 
 
-def _msd_slope(W, Z, deg, steps=None):
-    """Mean squared displacement per step of the walk ``D^-1 W`` at stationarity.
-
-    ``E_pi |z_k - z_0|^2`` at the two steps of ``_MSD_STEPS``, differenced.
-    """
-    k1, k2 = _MSD_STEPS if steps is None else steps
+def _msd_curve(W, Z, deg):
+    """Yield ``E_pi |z_k - z_0|^2`` for ``k = 1, 2, ...`` of the walk ``D^-1 W``."""
     P = sp.csr_array(sp.diags_array(1.0 / np.maximum(deg, _TINY)) @ W)
     Z = Z - (deg @ Z) / deg.sum()
     sq = (Z**2).sum(axis=1)
     V = np.column_stack([Z, sq])
     w = deg / deg.sum()
-    msd = {}
-    for k in range(1, k2 + 1):
+    while True:
         V = P @ V
-        if k in (k1, k2):
-            msd[k] = float(w @ (V[:, -1] - 2.0 * (Z * V[:, :-1]).sum(axis=1) + sq))
-    slope = max(msd[k2] - msd[k1], 0.0) / (k2 - k1)
-    return slope, max(msd[k1] - k1 * slope, 0.0)
+        yield float(w @ (V[:, -1] - 2.0 * (Z * V[:, :-1]).sum(axis=1) + sq))
+
+
+def _slope(curve, k1, k2):
+    """Slope and offset of the displacement between steps k1 and k2 (1-based)."""
+    slope = max(curve[k2 - 1] - curve[k1 - 1], 0.0) / (k2 - k1)
+    return slope, max(curve[k1 - 1] - k1 * slope, 0.0)
+
+
+def _msd_slope(W, Z, deg, steps=_MSD_STEPS):
+    """Displacement slope and offset of the walk ``D^-1 W`` at stationarity."""
+    gen = _msd_curve(W, Z, deg)
+    curve = [next(gen) for _ in range(steps[1])]
+    return _slope(curve, *steps)
 
 
 def _hops(adj):
