@@ -295,7 +295,7 @@ def _run_child(kind, n, pythonpath):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def large(ns, commit=None, repeat=1):
+def large(ns, commit=None, repeat=1, kinds=("distance", "embedding")):
     """Swiss roll (noise 0): fit seconds and peak RSS, each fit in a fresh process.
 
     With ``commit`` the same fits run on that commit's code (``git archive`` into
@@ -317,7 +317,7 @@ def large(ns, commit=None, repeat=1):
         subprocess.run(["tar", "-x", "-C", tmp.name], input=arch, check=True)
         trees[commit[:7]] = tmp.name
     for n in ns:
-        for kind in ("distance", "embedding"):
+        for kind in kinds:
             best = {}
             for _ in range(repeat):
                 for name, path in trees.items():
@@ -372,6 +372,9 @@ def main(argv=None):
         "--compare-commit", default=None, help="with --large: also time this commit"
     )
     p.add_argument("--repeat", type=int, default=1, help="with --large: best of k")
+    p.add_argument(
+        "--kinds", default="distance,embedding", help="with --large: what to fit"
+    )
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
     p.add_argument(
         "--vs-full", type=int, default=0, help="landmark vs full mode at this n"
@@ -382,7 +385,12 @@ def main(argv=None):
         _child(a.child, int(a.large))
         return
     if a.large:
-        large([int(v) for v in a.large.split(",")], a.compare_commit, a.repeat)
+        large(
+            [int(v) for v in a.large.split(",")],
+            a.compare_commit,
+            a.repeat,
+            tuple(a.kinds.split(",")),
+        )
     if a.vs_full:
         vs_full(a.vs_full)
     if a.heldout:
