@@ -37,7 +37,7 @@ from ._squaring import _doubling, _square_sym
 
 _TINY = 1e-300
 #: samples drawn before the farthest-point choice of the cell centres
-_SUBSAMPLE = 8
+_SUBSAMPLE = 4
 #: above this many features the mean squared displacements are measured in as
 #: many random directions (the mean of squared distances is kept)
 _DIRECTIONS = 16
@@ -238,6 +238,8 @@ def _heat_at(L, taus, reach):
     cache = {}
 
     def base(tau):
+        # far entries of the product split their hops between the factors in
+        # proportion to time: the short factor's series must reach far too
         key = round(float(tau), 12)
         if key not in cache:
             cache[key] = next(_doubling(L, float(tau), 1, reach=reach))[1]

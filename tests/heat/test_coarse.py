@@ -127,3 +127,23 @@ def test_coarse_disconnected_components(monkeypatch):
     left = est.landmarks_ < 400
     assert np.all(np.isfinite(D))
     assert D[:400][:, ~left].min() > D[:400][:, left].max()
+
+
+def test_heat_at_relative_accuracy_far_entries():
+    """The shifted doubling H(2 tau + r) = H(tau)^2 H(r) keeps far entries of
+    a path graph (down to 1e-179) to a small relative error."""
+    import scipy.sparse as sp
+
+    from manigeo.graphs import laplacian
+    from manigeo.heat._coarse import _heat_at
+    from manigeo.heat._squaring import _doubling
+
+    n = 120
+    i = np.arange(n - 1)
+    A = sp.csr_array((np.ones(n - 1), (i, i + 1)), shape=(n, n))
+    L = sp.csr_array(laplacian(A + A.T, kind="symmetric"))
+    taus = [0.7, 2.9, 7.3]  # from scratch, then 2 tau + 1.5, 2 tau + 1.7
+    for tau, H in zip(taus, _heat_at(L, taus, n + 8), strict=True):
+        ref = next(_doubling(L, tau, 1, reach=n + 8))[1]
+        assert ref[0, -1] < 1e-170
+        np.testing.assert_allclose(H, ref, rtol=1e-5, atol=0)
