@@ -131,7 +131,7 @@ def test_coarse_disconnected_components(monkeypatch):
 
 def test_heat_at_relative_accuracy_far_entries():
     """The shifted doubling H(2 tau + r) = H(tau)^2 H(r) keeps far entries of
-    a path graph (down to 1e-179) to a small relative error."""
+    a path graph (1e-133 to 1e-179) to a small relative error."""
     import scipy.sparse as sp
 
     from manigeo.graphs import laplacian
@@ -145,5 +145,5 @@ def test_heat_at_relative_accuracy_far_entries():
     taus = [0.7, 2.9, 7.3]  # from scratch, then 2 tau + 1.5, 2 tau + 1.7
     for tau, H in zip(taus, _heat_at(L, taus, n + 8), strict=True):
         ref = next(_doubling(L, tau, 1, reach=n + 8))[1]
-        assert ref[0, -1] < 1e-170
+        assert ref[0, -1] < 1e-130
         np.testing.assert_allclose(H, ref, rtol=1e-5, atol=0)
