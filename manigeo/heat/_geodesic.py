@@ -320,6 +320,19 @@ def varadhan_distance(K, diag_rows, diag_cols, t, sigma=1.0):
     return np.sqrt(D2, out=D2)
 
 
+def _varadhan_inplace(K, log_rows, log_cols, t, sigma):
+    """:func:`varadhan_distance` of trusted values, in place in ``K`` (no copies:
+    the ``n x landmarks`` distances of a large fit are its largest array).
+    ``tests/heat/test_coarse.py`` checks it equals :func:`varadhan_distance`."""
+    np.maximum(K, _TINY, out=K)
+    np.log(K, out=K)
+    K -= (0.5 * sigma) * log_rows[:, None]
+    K -= (0.5 * sigma) * log_cols[None, :]
+    K *= -4.0 * t
+    np.maximum(K, 0.0, out=K)
+    return np.sqrt(K, out=K)
+
+
 def _check_kernel_values(K, name, ndim, size=None):
     """Finite real heat-kernel values of the given ndim (and length)."""
     check_numeric_dtype(K, name=name)
@@ -692,11 +705,16 @@ class HeatGeometry:
         lm = self.landmark_index
         rows = np.arange(self.n_train_) if rows is None else np.asarray(rows)
         out = np.empty((rows.size, len(lm)))
-        dl = self.diag_[lm]
+        logdiag = np.log(np.maximum(self.diag_, _TINY))
         for s in range(0, rows.size, chunk_size):
             r = rows[s : s + chunk_size]
-            out[s : s + chunk_size] = varadhan_distance(
-                self._rows(r), self.diag_[r], dl, self.t_, self.sigma
+            # _rows returns a new array (integer indexing or a product)
+            out[s : s + chunk_size] = _varadhan_inplace(
+                np.asarray(self._rows(r), dtype=np.float64),
+                logdiag[r],
+                logdiag[lm],
+                self.t_,
+                self.sigma,
             )
         # a landmark is at distance 0 from itself
         pos = np.full(self.n_train_, -1)

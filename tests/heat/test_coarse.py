@@ -147,3 +147,19 @@ def test_heat_at_relative_accuracy_far_entries():
         ref = next(_doubling(L, tau, 1, reach=n + 8))[1]
         assert ref[0, -1] < 1e-130
         np.testing.assert_allclose(H, ref, rtol=1e-5, atol=0)
+
+
+def test_train_distances_equal_varadhan_distance(sphere, monkeypatch):
+    """The in-place distances of training rows are varadhan_distance's."""
+    from manigeo.heat import varadhan_distance
+
+    X, _ = sphere
+    for coarse in (False, True):
+        _force(monkeypatch, 250, coarse=coarse)
+        geom = _fit(X, t=8.0).geometry_
+        L = geom.landmarks_
+        rows = np.arange(0, X.shape[0], 7)
+        K = geom._rows(rows)
+        ref = varadhan_distance(K, geom.diag_[rows], geom.diag_[L], 8.0, 1.0)
+        ref[np.isin(rows, L), np.searchsorted(L, rows[np.isin(rows, L)])] = 0.0
+        np.testing.assert_allclose(geom.train_distances(rows), ref, rtol=1e-12)
