@@ -124,11 +124,11 @@ class _CoarseDiffusion:
         s_coarse = _msd_slope(Wc, Zc, dc)[0]
         k1, k2 = _MSD_STEPS
         gen = _msd_curve(W, Z, deg)
-        curve = [next(gen) for _ in range(k2)]
+        curve = [next(gen) for _ in range(k2 // 2)]
         scale = _slope(curve, k1, k2)[0] / s_coarse if s_coarse > 0 else 1.0
         lag = min(max(1.0 / max(scale, 1e-12), 1.0), _MAX_LAG / k2)
-        k1, k2 = int(round(k1 * lag)), int(round(k2 * lag))
-        curve += [next(gen) for _ in range(k2 - len(curve))]
+        k1, k2 = 2 * int(round(k1 * lag / 2)), 2 * int(round(k2 * lag / 2))
+        curve += [next(gen) for _ in range(k2 // 2 - len(curve))]
         s_fine, offset = _slope(curve, k1, k2)
         self.time_scale = s_fine / s_coarse if s_coarse > 0 else 1.0
         # symmetric normalized Laplacian of the lumped walk (self-loops kept)
@@ -261,27 +261,31 @@ def _heat_at(L, taus, reach):
 
 
 def _msd_curve(W, Z, deg):
-    """Yield ``E_pi |z_k - z_0|^2`` for ``k = 1, 2, ...`` of the walk ``D^-1 W``."""
+    """Yield ``E_pi |z_k - z_0|^2`` for ``k = 2, 4, 6, ...`` of the walk ``D^-1 W``.
+
+    The walk is reversible (``P`` self-adjoint in ``L^2(pi)``), so
+    ``E_pi |z_2j - z_0|^2 = 2 (|Z|_pi^2 - |P^j Z|_pi^2)``: ``j`` products for
+    step ``2j``.
+    """
     P = sp.csr_array(sp.diags_array(1.0 / np.maximum(deg, _TINY)) @ W)
-    Z = Z - (deg @ Z) / deg.sum()
-    sq = (Z**2).sum(axis=1)
-    V = np.column_stack([Z, sq])
     w = deg / deg.sum()
+    V = Z - w @ Z
+    norm0 = float(w @ (V**2).sum(axis=1))
     while True:
         V = P @ V
-        yield float(w @ (V[:, -1] - 2.0 * (Z * V[:, :-1]).sum(axis=1) + sq))
+        yield 2.0 * (norm0 - float(w @ (V**2).sum(axis=1)))
 
 
 def _slope(curve, k1, k2):
-    """Slope and offset of the displacement between steps k1 and k2 (1-based)."""
-    slope = max(curve[k2 - 1] - curve[k1 - 1], 0.0) / (k2 - k1)
-    return slope, max(curve[k1 - 1] - k1 * slope, 0.0)
+    """Slope and offset of the displacement between even steps k1 < k2."""
+    slope = max(curve[k2 // 2 - 1] - curve[k1 // 2 - 1], 0.0) / (k2 - k1)
+    return slope, max(curve[k1 // 2 - 1] - k1 * slope, 0.0)
 
 
 def _msd_slope(W, Z, deg, steps=_MSD_STEPS):
     """Displacement slope and offset of the walk ``D^-1 W`` at stationarity."""
     gen = _msd_curve(W, Z, deg)
-    curve = [next(gen) for _ in range(steps[1])]
+    curve = [next(gen) for _ in range(steps[1] // 2)]
     return _slope(curve, *steps)
 
 
