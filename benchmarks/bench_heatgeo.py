@@ -20,6 +20,7 @@ Usage::
     # this checkout vs round 1, each fit in a fresh process (peak RSS per fit)
     python benchmarks/bench_heatgeo.py --large 10000,100000 --compare-commit c1d64b5
     python benchmarks/bench_heatgeo.py --vs-full 20000  # landmark vs full mode
+    python benchmarks/bench_heatgeo.py --coarse-check 20000  # coarse vs exact path
 """
 
 import argparse
@@ -363,6 +364,37 @@ def vs_full(n, small=(2500, 4000)):
     )
 
 
+def coarse_check(n, cases=("scurve", "sphere"), t=128.0):
+    """The coarse path against the exact columns on the same data, landmarks and
+    t (the private budget forced both ways): Spearman of the landmark distances
+    against exact geodesics, seconds, median coarse/exact distance ratio."""
+    import manigeo.heat._geodesic as geodesic
+    from manigeo.heat import HeatGeodesicDistance
+
+    makers = {"scurve": scurve, "sphere": vmf_sphere, "tree": tree}
+    budget = geodesic._EXACT_BUDGET
+    for name in cases:
+        X, geo = makers[name](n)
+        out = {}
+        for path, b in (("exact", np.inf), ("coarse", 0.0)):
+            geodesic._EXACT_BUDGET = b
+            t0 = time.perf_counter()
+            est = HeatGeodesicDistance(n_landmarks=500, t=t, random_state=0).fit(X)
+            out[path] = (time.perf_counter() - t0, est)
+        geodesic._EXACT_BUDGET = budget
+        L = out["exact"][1].landmarks_
+        iu = np.triu_indices(len(L), 1)
+        G = geo(L)[iu]
+        a, c = (out[p][1].heat_distances_[iu] for p in ("exact", "coarse"))
+        print(
+            f"{name} n={n} t={t:g}: exact {out['exact'][0]:.1f} s spearman "
+            f"{spearmanr(a, G).statistic:.4f} | coarse {out['coarse'][0]:.1f} s "
+            f"spearman {spearmanr(c, G).statistic:.4f} | coarse/exact distance "
+            f"{np.median(c / a):.3f}",
+            flush=True,
+        )
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--speed", action="store_true")
@@ -376,6 +408,10 @@ def main(argv=None):
         "--kinds", default="distance,embedding", help="with --large: what to fit"
     )
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    p.add_argument(
+        "--coarse-check", type=int, default=0, help="coarse vs exact path at this n"
+    )
+    p.add_argument("--coarse-cases", default="scurve,sphere")
     p.add_argument(
         "--vs-full", type=int, default=0, help="landmark vs full mode at this n"
     )
@@ -393,9 +429,11 @@ def main(argv=None):
         )
     if a.vs_full:
         vs_full(a.vs_full)
+    if a.coarse_check:
+        coarse_check(a.coarse_check, tuple(a.coarse_cases.split(",")))
     if a.heldout:
         heldout()
-    if a.speed or not (a.large or a.heldout or a.vs_full):
+    if a.speed or not (a.large or a.heldout or a.vs_full or a.coarse_check):
         speed(tuple(int(v) for v in a.n.split(",")))
 
 
