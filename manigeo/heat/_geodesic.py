@@ -67,8 +67,12 @@ N_PROBES = 48
 _EXACT_BUDGET = 2e10
 #: above this many samples the landmarks are farthest points of a random pool
 _LANDMARK_POOL = 20000
-#: cells of the coarse path (a dense ``_COARSE_CELLS**2`` heat kernel)
+#: cells of the coarse path (a dense ``cells**2`` heat kernel): one per
+#: ``_SAMPLES_PER_CELL`` samples, between half of ``_COARSE_CELLS`` and all of it.
+#: Measured at n = 1e4 (S-curve / vMF sphere, landmark-distance Spearman):
+#: 500 cells 0.9962 / 0.9895 in half the time of 1000 cells' 0.9964 / 0.9909.
 _COARSE_CELLS = 1000
+_SAMPLES_PER_CELL = 20
 KERNELS = ("gaussian", "alpha")
 DENSITIES = ("normalize", "keep")
 
@@ -637,7 +641,7 @@ class HeatGeometry:
                 f"exact landmark columns cost {cost:.2g} flops or more "
                 f"({'>' if cost > _EXACT_BUDGET else '<='} budget "
                 f"{_EXACT_BUDGET:.2g}{hops}; {n} samples, "
-                f"{_COARSE_CELLS} cells)"
+                f"{_n_cells(n)} cells)"
             )
         if self.verbose:
             print(f"[HeatGeodesic] {self.path_} path: {why}")
@@ -665,7 +669,7 @@ class HeatGeometry:
         return self
 
     def _fit_coarse(self, X, W, rng, probes, landmarks):
-        coarse = _CoarseDiffusion(X, W, _COARSE_CELLS, rng, farthest_points)
+        coarse = _CoarseDiffusion(X, W, _n_cells(len(X)), rng, farthest_points)
         self.n_cells_ = coarse.n_cells
         if self.verbose:
             print(
@@ -744,6 +748,11 @@ class HeatGeometry:
                 Kx, dx, self.diag_[lm], self.t_, self.sigma
             )
         return out
+
+
+def _n_cells(n):
+    """Cells of the coarse path for ``n`` samples."""
+    return min(_COARSE_CELLS, max(_COARSE_CELLS // 2, n // _SAMPLES_PER_CELL))
 
 
 def _place_landmarks(X, m, rng):

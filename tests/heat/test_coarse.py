@@ -13,6 +13,7 @@ from manigeo.heat import HeatGeodesicDistance, heat_geodesic_distances
 
 def _force(monkeypatch, cells, coarse=True):
     monkeypatch.setattr(geodesic, "_COARSE_CELLS", cells)
+    monkeypatch.setattr(geodesic, "_SAMPLES_PER_CELL", 1)
     monkeypatch.setattr(geodesic, "_EXACT_BUDGET", 0.0 if coarse else np.inf)
 
 
@@ -70,8 +71,10 @@ def test_auto_t_same_in_both_paths(monkeypatch):
 
 
 def test_cost_model_picks_the_path(sphere, monkeypatch, capsys):
+    assert geodesic._n_cells(10_000) == 500 and geodesic._n_cells(10**5) == 1000
     X, _ = sphere
     monkeypatch.setattr(geodesic, "_COARSE_CELLS", 250)
+    monkeypatch.setattr(geodesic, "_SAMPLES_PER_CELL", 1)
     small = _fit(X, t=4.0)
     assert small.geometry_.path_ == "exact"  # 1200 samples: far below the budget
     monkeypatch.setattr(geodesic, "_EXACT_BUDGET", 1e6)
