@@ -71,7 +71,7 @@ def test_auto_t_same_in_both_paths(monkeypatch):
 
 
 def test_cost_model_picks_the_path(sphere, monkeypatch, capsys):
-    assert geodesic._n_cells(10_000) == 500 and geodesic._n_cells(10**5) == 1000
+    assert geodesic._n_cells(6000) == 600 and geodesic._n_cells(10**4) == 1000
     X, _ = sphere
     monkeypatch.setattr(geodesic, "_COARSE_CELLS", 250)
     monkeypatch.setattr(geodesic, "_SAMPLES_PER_CELL", 1)
