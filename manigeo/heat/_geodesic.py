@@ -56,6 +56,11 @@ _TINY = 1e-300
 _RADIUS = 1.4
 #: candidate times of ``t="auto"`` (units of the normalized Laplacian)
 T_GRID = 2.0 ** np.arange(0, 8)
+#: candidate times of the coarse path: the same grid, continued while the score
+#: rises (each time costs one squaring there, not more series terms); at
+#: n = 1e5 the Swiss roll's score still rises at 128 and its embedding Spearman
+#: is 0.972 at t = 128 against 0.996 at t = 1024
+T_GRID_COARSE = 2.0 ** np.arange(0, 13)
 #: probe points of ``t="auto"``
 N_PROBES = 48
 #: landmark columns whose exact series would cost more flops than this (sparse
@@ -562,7 +567,7 @@ def _select_t_coarse(coarse, sigma, probes, verbose=False):
     G = coarse.reference_paths(probes)
     scores = {}
     best_t, best, best_K = float(T_GRID[0]), -np.inf, None
-    for t, Kc in coarse.kernels(T_GRID):
+    for t, Kc in coarse.kernels(T_GRID_COARSE):
         Kp = coarse.pair_kernel(Kc, probes, probes)
         dg = np.diag(Kp).copy()
         D = varadhan_distance(Kp, dg, dg, t, sigma)

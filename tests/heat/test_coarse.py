@@ -67,7 +67,7 @@ def test_auto_t_same_in_both_paths(monkeypatch):
     best = max(ex.t_scores_, key=ex.t_scores_.get)
     assert best < max(ex.t_scores_)  # a peak inside the grid, not its edge
     assert co.t_ == ex.t_ == best
-    assert set(co.t_scores_) == set(ex.t_scores_)
+    assert set(ex.t_scores_) <= set(co.t_scores_)  # the coarse grid goes on
 
 
 def test_cost_model_picks_the_path(sphere, monkeypatch, capsys):
