@@ -17,6 +17,10 @@ Usage::
     python benchmarks/bench_heatgeo.py --speed      # n = 500 ... 4000: time ratios
     python benchmarks/bench_heatgeo.py --heldout    # issue-16 held-out cases
     python benchmarks/bench_heatgeo.py --large 100000   # manigeo alone
+    # this checkout vs round 1, each fit in a fresh process (peak RSS per fit)
+    python benchmarks/bench_heatgeo.py --large 10000,100000 --compare-commit c1d64b5
+    python benchmarks/bench_heatgeo.py --vs-full 20000  # landmark vs full mode
+    python benchmarks/bench_heatgeo.py --coarse-check 20000  # coarse vs exact path
 """
 
 import argparse
@@ -28,7 +32,6 @@ import numpy as np
 from scipy.spatial.distance import cdist, pdist, squareform
 from scipy.stats import spearmanr
 
-from manigeo import HeatGeodesicEmbedding
 from manigeo.datasets import make_swiss_roll, make_tree
 
 warnings.filterwarnings("ignore")
@@ -81,6 +84,8 @@ def swiss(n, noise=0.5, seed=0):
 
 
 def m_manigeo(X, **kw):
+    from manigeo import HeatGeodesicEmbedding
+
     t0 = time.perf_counter()
     est = HeatGeodesicEmbedding(random_state=0, **kw)
     Y = est.fit_transform(X)
@@ -269,34 +274,206 @@ def digits():
         )
 
 
-def large(n):
-    """manigeo alone at large n: wall time and peak resident memory."""
+def _child(kind, n):
+    """One fit in this process (also run on another commit's checkout): JSON."""
+    import json
     import resource
 
-    X, geo = swiss(n, noise=0.0)
-    el, Y, est = m_manigeo(X)
+    from manigeo import HeatGeodesicEmbedding
+
+    try:
+        from manigeo.heat import HeatGeodesicDistance
+    except ImportError:  # round 1 (c1d64b5) kept it in manigeo.embedding
+        from manigeo.embedding import HeatGeodesicDistance
+    X, geo = make_swiss_roll(n, noise=0.0, random_state=0)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    t0 = time.perf_counter()
+    if kind == "embedding":
+        est = HeatGeodesicEmbedding(random_state=0).fit(X)
+        Y = est.embedding_
+    else:
+        est = HeatGeodesicDistance(random_state=0)
+        Y = est.fit_transform(X)
+    el = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     S = np.sort(np.random.default_rng(1).choice(n, 1000, replace=False))
+    if kind == "embedding":
+        score = _sp(geo(S, S), squareform(pdist(Y[S])))
+    else:  # distances from the sampled rows to the landmarks (or anchors)
+        lm = getattr(est, "landmarks_", None)
+        lm = np.arange(n) if lm is None else np.asarray(lm)
+        score = spearmanr(Y[S].ravel(), geo(S, lm).ravel()).statistic
     print(
-        f"swiss n={n}: manigeo {el:.1f} s, peak RSS {peak:.2f} GiB, t_={est.t_:g}, "
-        f"embedding spearman {_sp(geo(S), squareform(pdist(Y[S]))):.4f}"
+        json.dumps(
+            {
+                "seconds": el,
+                "peak_gib": peak,
+                "before_gib": before,
+                "t": float(est.t_),
+                "spearman": float(score),
+                "path": getattr(getattr(est, "geometry_", None), "path_", "-"),
+            }
+        )
     )
+
+
+def _run_child(kind, n, pythonpath):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PYTHONPATH=pythonpath)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", kind, "--large", str(n)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def large(ns, commit=None, repeat=1, kinds=("distance", "embedding")):
+    """Swiss roll (noise 0): fit seconds and peak RSS, each fit in a fresh process.
+
+    With ``commit`` the same fits run on that commit's code (``git archive`` into
+    a temporary directory), interleaved with this checkout's, best of
+    ``repeat``; ratio = that commit's seconds / this checkout's.
+    """
+    import os
+    import subprocess
+    import tempfile
+
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    trees = {"this": here}
+    tmp = None
+    if commit:
+        tmp = tempfile.TemporaryDirectory()
+        arch = subprocess.run(
+            ["git", "-C", here, "archive", commit], capture_output=True, check=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", tmp.name], input=arch, check=True)
+        trees[commit[:7]] = tmp.name
+    for n in ns:
+        for kind in kinds:
+            best = {}
+            for _ in range(repeat):
+                for name, path in trees.items():
+                    r = _run_child(kind, n, path)
+                    if name not in best or r["seconds"] < best[name]["seconds"]:
+                        best[name] = r
+            line = f"swiss n={n} {kind:9s}"
+            for name, r in best.items():
+                line += (
+                    f" | {name} {r['seconds']:6.1f} s peak {r['peak_gib']:.2f} GiB "
+                    f"t_={r['t']:g} sp {r['spearman']:.4f} ({r['path']})"
+                )
+            if commit:
+                ratio = best[commit[:7]]["seconds"] / best["this"]["seconds"]
+                line += f" | ratio {commit[:7]}/this {ratio:.2f}"
+            print(line, flush=True)
+    if tmp is not None:
+        tmp.cleanup()
+
+
+def vs_full(n, small=(2500, 4000)):
+    """Landmark mode at n against full mode, timed at ``small`` sizes (the dense
+    n x n kernel does not fit at n = 20000) and extrapolated by the fitted power
+    of n; Swiss roll, noise 0.5, distances (``HeatGeodesicDistance.fit``)."""
+    from manigeo.heat import HeatGeodesicDistance
+
+    def fit(size, lm):
+        X, _ = swiss(size)
+        t0 = time.perf_counter()
+        est = HeatGeodesicDistance(n_landmarks=lm, random_state=0).fit(X)
+        return time.perf_counter() - t0, est
+
+    t_lm, est = fit(n, "auto")
+    full = [fit(k, None)[0] for k in small]
+    power = np.log(full[1] / full[0]) / np.log(small[1] / small[0])
+    est_full = full[1] * (n / small[1]) ** power
+    print(
+        f"swiss n={n}: landmark mode {t_lm:.1f} s ({est.geometry_.path_} path, "
+        f"{len(est.landmarks_)} landmarks, t_={est.t_:g}); full mode "
+        + ", ".join(f"n={k} {v:.1f} s" for k, v in zip(small, full, strict=True))
+        + f" -> n^{power:.2f} -> {est_full:.0f} s at n={n} (extrapolated); "
+        f"ratio full/landmark {est_full / t_lm:.0f}"
+    )
+
+
+def coarse_check(n, cases=("scurve", "sphere"), t=128.0):
+    """The coarse path against the exact columns on the same data, landmarks and
+    t (the private budget forced both ways): Spearman of the landmark distances
+    against exact geodesics, seconds, median coarse/exact distance ratio."""
+    import manigeo.heat._geodesic as geodesic
+    from manigeo.heat import HeatGeodesicDistance
+
+    makers = {"scurve": scurve, "sphere": vmf_sphere, "tree": tree}
+    budget = geodesic._EXACT_BUDGET
+    for name in cases:
+        X, geo = makers[name](n)
+        out = {}
+        for path, b in (("exact", np.inf), ("coarse", 0.0)):
+            geodesic._EXACT_BUDGET = b
+            t0 = time.perf_counter()
+            est = HeatGeodesicDistance(n_landmarks=500, t=t, random_state=0).fit(X)
+            out[path] = (time.perf_counter() - t0, est)
+        geodesic._EXACT_BUDGET = budget
+        L = out["exact"][1].landmarks_
+        iu = np.triu_indices(len(L), 1)
+        G = geo(L, L)[iu]
+        a, c = (out[p][1].heat_distances_[iu] for p in ("exact", "coarse"))
+        print(
+            f"{name} n={n} t={t:g}: exact {out['exact'][0]:.1f} s spearman "
+            f"{spearmanr(a, G).statistic:.4f} | coarse {out['coarse'][0]:.1f} s "
+            f"spearman {spearmanr(c, G).statistic:.4f} | coarse/exact distance "
+            f"{np.median(c / a):.3f}",
+            flush=True,
+        )
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--speed", action="store_true")
     p.add_argument("--heldout", action="store_true")
-    p.add_argument("--large", type=int, default=0)
+    p.add_argument("--large", default="", help="sizes, e.g. 10000,100000")
+    p.add_argument(
+        "--compare-commit", default=None, help="with --large: also time this commit"
+    )
+    p.add_argument("--repeat", type=int, default=1, help="with --large: best of k")
+    p.add_argument(
+        "--kinds", default="distance,embedding", help="with --large: what to fit"
+    )
+    p.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    p.add_argument(
+        "--coarse-check", type=int, default=0, help="coarse vs exact path at this n"
+    )
+    p.add_argument("--coarse-cases", default="scurve,sphere")
+    p.add_argument(
+        "--vs-full", type=int, default=0, help="landmark vs full mode at this n"
+    )
     p.add_argument("--n", default="500,1000,2000,2001,4000", help="sizes of --speed")
     p.add_argument("--seed", type=int, default=0, help="data seed of --heldout")
     p.add_argument("--kappa", type=float, default=4.0, help="vMF cap of --heldout")
     a = p.parse_args(argv)
+    if a.child:
+        _child(a.child, int(a.large))
+        return
     if a.large:
-        large(a.large)
+        large(
+            [int(v) for v in a.large.split(",")],
+            a.compare_commit,
+            a.repeat,
+            tuple(a.kinds.split(",")),
+        )
+    if a.vs_full:
+        vs_full(a.vs_full)
+    if a.coarse_check:
+        coarse_check(a.coarse_check, tuple(a.coarse_cases.split(",")))
     if a.heldout:
         heldout(seed=a.seed, kappa=a.kappa)
-    if a.speed or not (a.large or a.heldout):
+    if a.speed or not (a.large or a.heldout or a.vs_full or a.coarse_check):
         speed(tuple(int(v) for v in a.n.split(",")))
 
 

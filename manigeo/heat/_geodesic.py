@@ -22,7 +22,9 @@ Heat kernels are computed with entrywise *relative* accuracy (uniformized
 Taylor series with non-negative terms, repeated squaring for the full kernel),
 because ``log K_t`` of far-apart nodes needs it.  Distances from a set of
 sources (landmarks, probes) are exact columns of the full kernel, so landmark
-mode costs no accuracy and uses the same ``t`` as the full mode.
+mode costs no accuracy and uses the same ``t`` as the full mode.  Above a cost
+budget the columns come from a coarse-grained graph instead (see
+:mod:`manigeo.heat._coarse`): same physical ``t``, bounded time and memory.
 """
 
 import numbers
@@ -42,6 +44,7 @@ from .._validation import (
     check_points,
 )
 from ..graphs import alpha_decay_kernel, laplacian
+from ._coarse import _CoarseDiffusion
 from ._squaring import _check_real, _columns, _doubling, poisson_terms
 
 _TINY = 1e-300
@@ -53,8 +56,29 @@ _TINY = 1e-300
 _RADIUS = 1.4
 #: candidate times of ``t="auto"`` (units of the normalized Laplacian)
 T_GRID = 2.0 ** np.arange(0, 8)
+#: candidate times of the coarse path: the same grid, continued while the score
+#: rises (each time costs one squaring there, not more series terms); at
+#: n = 1e5 the Swiss roll's score still rises at 128 and its embedding Spearman
+#: is 0.972 at t = 128 against 0.996 at t = 1024
+T_GRID_COARSE = 2.0 ** np.arange(0, 13)
 #: probe points of ``t="auto"``
 N_PROBES = 48
+#: landmark columns whose exact series would cost more flops than this (sparse
+#: products ``2 nnz x columns x terms``, probes of ``t="auto"`` included) come
+#: from the coarse-grained path; about 10 s of sparse products on one core.
+#: Measured (Swiss roll, 2 cores): n = 1e4 costs 4e10 exactly (42 s) and 2 s
+#: coarse; the held-out cases of ``bench_heatgeo.py --heldout`` (n <= 3000) stay
+#: below it and keep exact columns.
+_EXACT_BUDGET = 2e10
+#: above this many samples the landmarks are farthest points of a random pool
+_LANDMARK_POOL = 20000
+#: cells of the coarse path (a dense ``cells**2`` heat kernel): one per
+#: ``_SAMPLES_PER_CELL`` samples, between half of ``_COARSE_CELLS`` and all of it.
+#: Measured at n = 1e4 (landmark-distance Spearman, S-curve / vMF sphere; Swiss
+#: roll embedding): 500 cells 0.9962 / 0.9895; 0.9913 in half the time of
+#: 1000 cells' 0.9964 / 0.9909; 0.9966 (769 cells: 0.9957).
+_COARSE_CELLS = 1000
+_SAMPLES_PER_CELL = 10
 KERNELS = ("gaussian", "alpha")
 DENSITIES = ("normalize", "keep")
 
@@ -312,6 +336,19 @@ def varadhan_distance(K, diag_rows, diag_cols, t, sigma=1.0):
     return np.sqrt(D2, out=D2)
 
 
+def _varadhan_inplace(K, log_rows, log_cols, t, sigma):
+    """:func:`varadhan_distance` of trusted values, in place in ``K`` (no copies:
+    the ``n x landmarks`` distances of a large fit are its largest array).
+    ``tests/heat/test_coarse.py`` checks it equals :func:`varadhan_distance`."""
+    np.maximum(K, _TINY, out=K)
+    np.log(K, out=K)
+    K -= (0.5 * sigma) * log_rows[:, None]
+    K -= (0.5 * sigma) * log_cols[None, :]
+    K *= -4.0 * t
+    np.maximum(K, 0.0, out=K)
+    return np.sqrt(K, out=K)
+
+
 def _check_kernel_values(K, name, ndim, size=None):
     """Finite real heat-kernel values of the given ndim (and length)."""
     check_numeric_dtype(K, name=name)
@@ -384,12 +421,40 @@ class _Diffusion:
     """Laplacian, stationary measure and heat-kernel columns of an affinity."""
 
     def __init__(self, W, n_jobs=None):
-        self.L, deg = laplacian(W, kind="symmetric", return_degree=True)
-        self.L = sp.csr_array(self.L)
-        self.deg = np.maximum(deg, _TINY)
-        self.vol = float(self.deg.sum())
-        self.hops = _hop_diameter(W)
+        self.W = W
+        # nonzeros of L: the edges and the diagonal (for the cost model)
+        self.nnz = int(W.nnz) + W.shape[0]
         self.n_jobs = n_jobs
+        self._L = None
+        self._hops = None
+
+    @property
+    def hops(self):
+        if self._hops is None:
+            self._hops = _hop_diameter(self.W)
+        return self._hops
+
+    def _laplacian(self):
+        # built on first use: the coarse path never needs the fine Laplacian
+        L, deg = laplacian(self.W, kind="symmetric", return_degree=True)
+        self._L = sp.csr_array(L)
+        self._deg = np.maximum(deg, _TINY)
+
+    @property
+    def L(self):
+        if self._L is None:
+            self._laplacian()
+        return self._L
+
+    @property
+    def deg(self):
+        if self._L is None:
+            self._laplacian()
+        return self._deg
+
+    @property
+    def vol(self):
+        return float(self.deg.sum())
 
     def n_terms(self, t):
         return max(poisson_terms(t), self.hops + 8)
@@ -399,20 +464,28 @@ class _Diffusion:
         dc = self.deg if cols is None else self.deg[cols]
         return H * (self.vol / np.sqrt(np.outer(dr, dc)))
 
-    def columns(self, sources, times):
-        """Yield ``(t, K_t[:, sources])`` for increasing t (blocks in parallel)."""
+    def columns(self, sources, times, verbose=False, desc="heat columns"):
+        """Yield ``(t, K_t[:, sources])`` for increasing t (blocks in parallel).
+
+        ``verbose``: a progress bar over the terms of the series.
+        """
         sources = np.asarray(sources)
         n = self.L.shape[0]
         n_blocks = _effective_jobs(self.n_jobs)
         n_blocks = max(1, min(n_blocks, len(sources)))
         parts = np.array_split(np.arange(len(sources)), n_blocks)
+        terms = [self.n_terms(t) for t in times]
+        bar = None
+        if verbose:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=max(terms), desc=f"{desc} ({len(sources)})")
         gens = []
-        for p in parts:
+        for i, p in enumerate(parts):
             B = np.zeros((n, len(p)))
             B[sources[p], np.arange(len(p))] = 1.0
-            gens.append(
-                _columns(self.L, B, times, n_terms=[self.n_terms(t) for t in times])
-            )
+            tick = bar.update if (bar is not None and i == 0) else None
+            gens.append(_columns(self.L, B, times, n_terms=terms, progress=tick))
         for _ in range(len(times)):
             if n_blocks == 1:
                 got = [next(gens[0])]
@@ -422,6 +495,8 @@ class _Diffusion:
                 )
             t = got[0][0]
             H = np.hstack([h for _, h in got])
+            if bar is not None and t == times[-1]:
+                bar.close()
             yield t, self.density(H, None, sources)
 
     def full(self, t):
@@ -472,7 +547,7 @@ def _select_t(X, W, diffusion, sigma, probes, verbose=False):
     G = _reference_paths(X, W, probes)[:, probes]
     scores = {}
     best_t, best = float(T_GRID[0]), -np.inf
-    for t, K in diffusion.columns(probes, T_GRID):
+    for t, K in diffusion.columns(probes, T_GRID, verbose, "t='auto' probes"):
         Kp = K[probes]
         dg = np.diag(Kp).copy()
         D = varadhan_distance(Kp, dg, dg, t, sigma)
@@ -486,6 +561,32 @@ def _select_t(X, W, diffusion, sigma, probes, verbose=False):
         elif s < best - 0.01:
             break  # clearly past the peak (mixing)
     return best_t, scores
+
+
+def _select_t_coarse(coarse, sigma, probes, verbose=False):
+    """:func:`_select_t` on the coarse path; also returns the chosen cell kernel.
+
+    The reference paths are shortest paths between the probes' cells on the
+    coarse graph (centroid edge lengths); the times are the same physical times
+    as the exact path's (see :mod:`manigeo.heat._coarse`).
+    """
+    G = coarse.reference_paths(probes)
+    scores = {}
+    best_t, best, best_K = float(T_GRID[0]), -np.inf, None
+    for t, Kc in coarse.kernels(T_GRID_COARSE):
+        Kp = coarse.pair_kernel(Kc, probes, probes)
+        dg = np.diag(Kp).copy()
+        D = varadhan_distance(Kp, dg, dg, t, sigma)
+        D = 0.5 * (D + D.T)
+        s = _band_score(D, G)
+        scores[float(t)] = s
+        if verbose:
+            print(f"[HeatGeodesic] t={t:g}: band score {s:.4f} (coarse)")
+        if s > best:
+            best_t, best, best_K = float(t), s, Kc
+        elif s < best - 0.01:
+            break
+    return best_t, scores, best_K
 
 
 # -- the geometry (shared by the functional and the estimators) --------------------
@@ -539,46 +640,107 @@ class HeatGeometry:
                 stacklevel=4,
             )
         diff = _Diffusion(W, self.n_jobs)
-        # probes are drawn first, so full and landmark mode choose the same t
+        auto = isinstance(self.t, str)
+        if isinstance(landmarks, numbers.Integral):
+            landmarks = _place_landmarks(X, int(landmarks), rng)
+        self.path_, why = "full", "every sample is a landmark"
+        if landmarks is not None:
+            cost = _exact_cost(diff, len(landmarks), None if auto else self.t)
+            coarse = cost > _EXACT_BUDGET and n > 4 * _COARSE_CELLS
+            self.path_ = "coarse" if coarse else "exact"
+            hops = "" if diff._hops is None else f"; hop diameter {diff._hops}"
+            why = (
+                f"exact landmark columns cost {cost:.2g} flops or more "
+                f"({'>' if cost > _EXACT_BUDGET else '<='} budget "
+                f"{_EXACT_BUDGET:.2g}{hops}; {n} samples, "
+                f"{_n_cells(n)} cells)"
+            )
+        if self.verbose:
+            print(f"[HeatGeodesic] {self.path_} path: {why}")
+        self.landmarks_ = landmarks
+        if self.path_ == "coarse":
+            self._fit_coarse(X, W, rng, probes, landmarks)
+        else:
+            # probes are drawn first, so full and landmark mode choose the same t
+            if auto:
+                self.t_, self.t_scores_ = _select_t(
+                    X, W, diff, self.sigma, probes, self.verbose
+                )
+            else:
+                self.t_, self.t_scores_ = float(self.t), {}
+            t = self.t_
+            if landmarks is None:
+                K = diff.full(t)
+                self.diag_ = np.diag(K).copy()
+                self.columns_ = K
+            else:
+                _, K = next(diff.columns(landmarks, [t], self.verbose))
+                self.columns_ = K
+                self.diag_ = _estimate_diag(K, landmarks)
+        self.n_train_ = n
+        return self
+
+    def _fit_coarse(self, X, W, rng, probes, landmarks):
+        coarse = _CoarseDiffusion(X, W, _n_cells(len(X)), rng, farthest_points)
+        self.n_cells_ = coarse.n_cells
+        if self.verbose:
+            print(
+                f"[HeatGeodesic] {coarse.n_cells} cells, coarse hop diameter "
+                f"{coarse.hops}, time scale {coarse.time_scale:.3g}"
+            )
         if isinstance(self.t, str):
-            self.t_, self.t_scores_ = _select_t(
-                X, W, diff, self.sigma, probes, self.verbose
+            self.t_, self.t_scores_, Kc = _select_t_coarse(
+                coarse, self.sigma, probes, self.verbose
             )
         else:
             self.t_, self.t_scores_ = float(self.t), {}
-        t = self.t_
-        if landmarks is None:
-            K = diff.full(t)
-            self.landmarks_ = None
-            self.diag_ = np.diag(K).copy()
-            self.columns_ = K
-        else:
-            if isinstance(landmarks, numbers.Integral):
-                landmarks = farthest_points(X, int(landmarks), random_state=rng)
-            _, K = next(diff.columns(landmarks, [t]))
-            self.landmarks_ = landmarks
-            self.columns_ = K
-            self.diag_ = _estimate_diag(K, landmarks)
-        self.n_train_ = n
-        return self
+            _, Kc = next(coarse.kernels([self.t_]))
+        self.spread_ = coarse.spread
+        self.coarse_columns_, self.diag_ = coarse.columns(Kc, landmarks)
+        self.columns_ = None
 
     @property
     def landmark_index(self):
         n = self.n_train_
         return np.arange(n) if self.landmarks_ is None else self.landmarks_
 
-    def train_distances(self):
-        """(n_train, m) distances from every training sample to every landmark."""
+    def _rows(self, rows):
+        """Kernel values ``K_t(rows, landmarks)`` of training samples."""
+        if self.columns_ is not None:
+            return self.columns_[rows]
+        return np.asarray(self.spread_[rows] @ self.coarse_columns_)
+
+    def _extend(self, P):
+        """Kernel values of the walk that starts from the weights ``P``."""
+        if self.columns_ is not None:
+            return np.asarray(P @ self.columns_)
+        return np.asarray(sp.csr_array(P @ self.spread_) @ self.coarse_columns_)
+
+    def train_distances(self, rows=None, chunk_size=4096):
+        """(n_rows, m) distances from training samples (all) to every landmark."""
         lm = self.landmark_index
-        D = varadhan_distance(
-            self.columns_, self.diag_, self.diag_[lm], self.t_, self.sigma
-        )
-        D[lm, np.arange(len(lm))] = 0.0
-        return D
+        rows = np.arange(self.n_train_) if rows is None else np.asarray(rows)
+        out = np.empty((rows.size, len(lm)))
+        logdiag = np.log(np.maximum(self.diag_, _TINY))
+        for s in range(0, rows.size, chunk_size):
+            r = rows[s : s + chunk_size]
+            # _rows returns a new array (integer indexing or a product)
+            out[s : s + chunk_size] = _varadhan_inplace(
+                np.asarray(self._rows(r), dtype=np.float64),
+                logdiag[r],
+                logdiag[lm],
+                self.t_,
+                self.sigma,
+            )
+        # a landmark is at distance 0 from itself
+        pos = np.full(self.n_train_, -1)
+        pos[lm] = np.arange(len(lm))
+        hit = np.flatnonzero(pos[rows] >= 0)
+        out[hit, pos[rows[hit]]] = 0.0
+        return out
 
     def landmark_distances(self):
-        lm = self.landmark_index
-        D = self.train_distances()[lm]
+        D = self.train_distances(self.landmark_index)
         D = 0.5 * (D + D.T)
         np.fill_diagonal(D, 0.0)
         return D
@@ -592,12 +754,43 @@ class HeatGeometry:
         logdiag = np.log(np.maximum(self.diag_, _TINY))
         for s in range(0, X.shape[0], chunk_size):
             P = self.affinity_.weights(X[s : s + chunk_size])
-            Kx = np.asarray(P @ self.columns_)
+            Kx = self._extend(P)
             dx = np.exp(np.asarray(P @ logdiag).ravel())
             out[s : s + chunk_size] = varadhan_distance(
                 Kx, dx, self.diag_[lm], self.t_, self.sigma
             )
         return out
+
+
+def _n_cells(n):
+    """Cells of the coarse path for ``n`` samples."""
+    return min(_COARSE_CELLS, max(_COARSE_CELLS // 2, n // _SAMPLES_PER_CELL))
+
+
+def _place_landmarks(X, m, rng):
+    """Farthest-point landmarks; above ``_LANDMARK_POOL`` samples, among a
+    random pool of that many (the greedy sweep costs ``m x pool``, not
+    ``m x n``: 1.5 s at ``n = 1e5``, ``m = 500`` on two cores, for the same
+    cover up to the pool's spacing)."""
+    n = X.shape[0]
+    if n <= _LANDMARK_POOL or m >= _LANDMARK_POOL:
+        return farthest_points(X, m, random_state=rng)
+    pool = np.sort(rng.choice(n, _LANDMARK_POOL, replace=False))
+    return pool[farthest_points(X[pool], m, random_state=rng)]
+
+
+def _exact_cost(diffusion, n_landmarks, t):
+    """Flops of the exact landmark columns (and of the probes if ``t`` is None).
+
+    The hop diameter (a BFS sweep) is only measured when the cost without it
+    is below the budget.
+    """
+    cols = n_landmarks + (N_PROBES if t is None else 0)
+    t = float(T_GRID[-1]) if t is None else float(t)
+    low = 2.0 * diffusion.nnz * cols * poisson_terms(t)
+    if low > _EXACT_BUDGET:
+        return low
+    return 2.0 * diffusion.nnz * cols * diffusion.n_terms(t)
 
 
 def _estimate_diag(K, landmarks):
@@ -642,7 +835,9 @@ def heat_geodesic_distances(
     See the module notes of :mod:`manigeo.heat` for the pipeline.  With
     ``sources`` the heat kernel is diffused from those samples only (exact
     columns of the full kernel, ``O(terms x nnz x len(sources))``), so the
-    rows equal those of the full matrix.
+    rows equal those of the full matrix; above a cost budget (``2e10`` flops,
+    more than 4000 samples) the columns come from a coarse-grained graph of
+    1000 cells with the same physical ``t`` (see :class:`HeatGeodesicDistance`).
 
     Parameters
     ----------

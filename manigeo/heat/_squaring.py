@@ -278,8 +278,11 @@ def heat_columns(L, block, times, *, n_terms=None, c=None):
     return _columns(L, B, times, n_terms=n_terms, c=c)
 
 
-def _columns(L, block, times, *, n_terms=None, c=None):
-    """:func:`heat_columns` of validated input (a generator)."""
+def _columns(L, block, times, *, n_terms=None, c=None, progress=None):
+    """:func:`heat_columns` of validated input (a generator).
+
+    ``progress``: called with no argument after each term (a progress bar).
+    """
     from scipy.special import gammaln
 
     times = np.asarray(times, dtype=np.float64)
@@ -315,3 +318,5 @@ def _columns(L, block, times, *, n_terms=None, c=None):
             return
         k += 1
         P = M @ P
+        if progress is not None:
+            progress()

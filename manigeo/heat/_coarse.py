@@ -1,0 +1,327 @@
+"""Coarse-grained heat kernel for large graphs (the memory- and time-bounded path).
+
+Exact landmark columns cost ``nnz x landmarks x terms`` with ``terms`` at least
+the hop diameter (entries far apart need it for relative accuracy), which is
+out of reach at ``n = 1e5``.  Above a cost budget the heat kernel is computed
+on a coarse graph instead:
+
+1. cells: ``n_cells`` centres (farthest points of a random subsample, so they
+   cover the data evenly whatever the density), every sample joins the cell of
+   its nearest centre along the kernel graph (multi-source Dijkstra, Euclidean
+   edge lengths: cells never cross a gap the graph does not cross);
+2. coarse graph ``W_c = A^T W A`` (``A`` the cell indicator matrix, self-loops
+   kept) of the *density-normalized* fine weights: the coarse walk is the fine
+   walk lumped onto cells, its stationary measure is the cell masses (sums of
+   the fine stationary measure), so the alpha = 1 normalisation carries over;
+3. physical time: a lumped walk moves farther per unit time than the fine
+   walk, so the time is rescaled by the ratio of the two walks' mean squared
+   displacement per unit time (``E_pi sum_j P_ij |x_i - x_j|^2``, fine over
+   coarse, cell centroids for the coarse walk), ``t_coarse = t * s_fine /
+   s_coarse``: ``t`` keeps its meaning (units of the fine normalized
+   Laplacian), and ``t="auto"`` scores the same grid of physical times;
+4. dense ``n_cells x n_cells`` heat kernel of the coarse graph by the
+   non-negative uniformized series and repeated squaring (relative accuracy for
+   far entries, every time of the ``t="auto"`` grid one squaring apart);
+5. Nystrom-type extension to every sample: each sample is spread over its own
+   cell and the coarse neighbours of that cell with Gaussian weights of its
+   distance to their centroids (bandwidth: half the median coarse edge), and
+   ``K_t(i, j) = s_i^T K_c s_j``.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse import csgraph
+from sklearn.neighbors import NearestNeighbors
+
+from ._squaring import _doubling, _square_sym
+
+_TINY = 1e-300
+#: samples drawn before the farthest-point choice of the cell centres
+_SUBSAMPLE = 4
+#: above this many features the mean squared displacements are measured in as
+#: many random directions (the mean of squared distances is kept)
+_DIRECTIONS = 16
+#: steps between which the mean-squared-displacement slope is measured
+_MSD_STEPS = (2, 10)
+#: at most this many fine steps for the fine walk's displacement
+_MAX_LAG = 50
+
+
+def _edge_lengths(X, W):
+    """The graph of W with Euclidean edge lengths."""
+    G = sp.csr_array(W, copy=True)
+    r, c = G.nonzero()
+    G = sp.csr_array(
+        (np.maximum(np.linalg.norm(X[r] - X[c], axis=1), 1e-12), (r, c)),
+        shape=G.shape,
+    )
+    return G
+
+
+def _cell_centres(X, W, n_cells, rng, farthest):
+    """Evenly spread centres; at least one in every connected component."""
+    n = X.shape[0]
+    sub = np.sort(rng.choice(n, min(n, _SUBSAMPLE * n_cells), replace=False))
+    centres = sub[farthest(X[sub], min(n_cells, sub.size), random_state=rng)]
+    n_comp, labels = csgraph.connected_components(W, directed=False)
+    if n_comp > 1:
+        missing = np.setdiff1d(np.arange(n_comp), labels[centres])
+        first = np.unique(labels, return_index=True)[1]
+        centres = np.union1d(centres, first[missing])
+    return np.sort(centres)
+
+
+class _CoarseDiffusion:
+    """Heat kernel of the fine walk, lumped onto cells, extended to all samples.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+    W : sparse (n, n)
+        Density-normalized fine affinity (no self-loops).
+    n_cells : int
+    rng : RandomState
+    farthest : callable
+        ``farthest(X, m, random_state=rng)`` -> sorted indices.
+    """
+
+    def __init__(self, X, W, n_cells, rng, farthest):
+        n = X.shape[0]
+        W = sp.csr_array(W)
+        G = _edge_lengths(X, W)
+        centres = _cell_centres(X, W, n_cells, rng, farthest)
+        m = centres.size
+        _, _, src = csgraph.dijkstra(
+            G, directed=False, indices=centres, min_only=True, return_predecessors=True
+        )
+        pos = np.full(n, -1)
+        pos[centres] = np.arange(m)
+        cell = np.where(src >= 0, pos[np.maximum(src, 0)], -1)
+        lost = np.flatnonzero(cell < 0)  # unreachable: cannot happen (see centres)
+        if lost.size:
+            nn = NearestNeighbors(n_neighbors=1).fit(X[centres])
+            cell[lost] = nn.kneighbors(X[lost], return_distance=False)[:, 0]
+        A = sp.csr_array((np.ones(n), (np.arange(n), cell)), shape=(n, m))
+        deg = np.asarray(W.sum(axis=1)).ravel()
+        Wc = sp.csr_array(A.T @ W @ A)
+        dc = np.maximum(np.asarray(Wc.sum(axis=1)).ravel(), _TINY)
+        Y = np.asarray(A.T @ (deg[:, None] * X)) / dc[:, None]
+        Cc = sp.coo_array(Wc)
+        off = Cc.row != Cc.col
+        r, c = Cc.row[off], Cc.col[off]
+        lens2 = ((Y[r] - Y[c]) ** 2).sum(axis=1)
+        # diffusion speed of each walk: slope of its mean squared displacement
+        # (a constant offset such as the noise off the manifold cancels), in a
+        # the coordinates (random directions above _DIRECTIONS features)
+        Z = X - X.mean(axis=0)
+        if X.shape[1] > _DIRECTIONS:
+            R = rng.normal(size=(X.shape[1], _DIRECTIONS)) / np.sqrt(_DIRECTIONS)
+            Z = Z @ R
+        # the fine walk is measured over the time the coarse walk's steps take
+        # (a fine walk's displacement is not linear in time at first: noise
+        # thickness and kernel shape), found by one fixed-point step
+        Zc = np.asarray(A.T @ (deg[:, None] * Z)) / dc[:, None]
+        s_coarse = _msd_slope(Wc, Zc, dc)[0]
+        k1, k2 = _MSD_STEPS
+        gen = _msd_curve(W, Z, deg)
+        curve = [next(gen) for _ in range(k2 // 2)]
+        scale = _slope(curve, k1, k2)[0] / s_coarse if s_coarse > 0 else 1.0
+        lag = min(max(1.0 / max(scale, 1e-12), 1.0), _MAX_LAG / k2)
+        k1, k2 = 2 * int(round(k1 * lag / 2)), 2 * int(round(k2 * lag / 2))
+        curve += [next(gen) for _ in range(k2 // 2 - len(curve))]
+        s_fine, offset = _slope(curve, k1, k2)
+        self.time_scale = s_fine / s_coarse if s_coarse > 0 else 1.0
+        # symmetric normalized Laplacian of the lumped walk (self-loops kept)
+        isq = 1.0 / np.sqrt(dc)
+        S = sp.csr_array(sp.diags_array(isq) @ Wc @ sp.diags_array(isq))
+        Lc = sp.csr_array(sp.eye_array(m, format="csr") - S)
+        Lc.sum_duplicates()
+        self.L = Lc
+        self.deg = dc
+        self.vol = float(dc.sum())
+        adj = sp.csr_array((np.ones(r.size), (r, c)), shape=(m, m))
+        self.hops = _hops(adj)
+        self.centres = centres
+        self.cell = cell
+        self.centroids = Y
+        self.n_cells = m
+        # coarse graph with centroid edge lengths (reference paths of t="auto")
+        self.lengths = sp.csr_array(
+            (np.maximum(np.sqrt(lens2), 1e-12), (r, c)), shape=(m, m)
+        )
+        h = 0.5 * float(np.median(np.sqrt(lens2))) if lens2.size else 1.0
+        self.spread = _spread(X, cell, Y, adj, max(h, 1e-12))
+        # K(i, j) = s_i^T K_c s_j is the fine kernel blurred by the cells (their
+        # spread about the centroid, once per side) and by the extension (the
+        # second moment of s_i about x_i, once per side): that much time is
+        # taken off the coarse time (at most half of it)
+        w = deg / max(float(deg.sum()), _TINY)
+        # the offset of the fine displacement (twice the variance off the
+        # manifold, noise) is no blur along it
+        # (all in the coordinates Z of the displacement, so that a projection's
+        # factor cancels)
+        noise = 0.5 * offset
+        v_cell = max(float(w @ ((Z - Zc[cell]) ** 2).sum(axis=1)) - noise, 0.0)
+        Sz = np.asarray(self.spread @ Zc)
+        second = (
+            np.asarray(self.spread @ (Zc**2).sum(axis=1)).ravel()
+            - 2.0 * (Z * Sz).sum(axis=1)
+            + (Z**2).sum(axis=1)
+        )
+        v_spread = max(float(w @ second) - noise, 0.0)
+        self.time_shift = 2.0 * (v_cell + v_spread) / s_fine if s_fine > 0 else 0.0
+
+    def coarse_times(self, times):
+        """Coarse-graph times of the fine times ``times`` (blur taken off)."""
+        t = np.asarray(times, dtype=np.float64)
+        return np.maximum(t - self.time_shift, 0.5 * t) * self.time_scale
+
+    def kernels(self, times):
+        """Yield ``(t, K_c)``: dense cell heat densities at increasing fine times."""
+        fac = self.vol / np.sqrt(self.deg)
+        for t, H in zip(
+            times,
+            _heat_at(self.L, self.coarse_times(times), self.hops + 8),
+            strict=True,
+        ):
+            yield float(t), H * fac[:, None] * fac[None, :]
+
+    def reference_paths(self, probes):
+        """Shortest paths between the probes' cells (centroid edge lengths)."""
+        cp = self.cell[probes]
+        uc, inv = np.unique(cp, return_inverse=True)
+        D = csgraph.dijkstra(self.lengths, directed=False, indices=uc)
+        return D[np.ix_(inv, uc[inv])]
+
+    def pair_kernel(self, Kc, rows, cols):
+        """``K(i, j) = s_i^T K_c s_j`` for samples ``rows`` x ``cols``."""
+        Sr = self.spread[rows]
+        Sc = self.spread[cols]
+        return np.asarray(Sr @ np.asarray(Sc @ Kc).T)
+
+    def columns(self, Kc, landmarks, chunk_size=8192):
+        """``K_c s_l`` for the landmarks, (n_cells, m), and the (n,) diagonal.
+
+        The kernel columns of the training samples are ``spread @ K_c s_l``
+        (computed by the caller on demand, never stored).
+        """
+        S = self.spread
+        n = S.shape[0]
+        M = np.asarray(S[landmarks] @ Kc).T  # K_c symmetric
+        diag = np.empty(n)
+        for s in range(0, n, chunk_size):
+            diag[s : s + chunk_size] = _quadratic_rows(S[s : s + chunk_size], Kc)
+        return np.ascontiguousarray(M), diag
+
+
+def _quadratic_rows(S, K):
+    """``s_i^T K s_i`` for every row of the sparse ``S``: pairs of its nonzeros."""
+    S = sp.csr_array(S)
+    n = S.shape[0]
+    c = np.diff(S.indptr)
+    row = np.repeat(np.arange(n), c)
+    cnt = c[row]
+    first = np.repeat(np.arange(S.nnz), cnt)
+    start = np.repeat(np.cumsum(cnt) - cnt, cnt)
+    second = S.indptr[row[first]] + (np.arange(first.size) - start)
+    vals = S.data[first] * S.data[second] * K[S.indices[first], S.indices[second]]
+    return np.bincount(row[first], weights=vals, minlength=n)
+
+
+def _heat_at(L, taus, reach):
+    """Yield dense ``exp(-tau L)`` for increasing ``taus``, each from the last.
+
+    ``H(tau') = H(tau)^2 H(tau' - 2 tau)`` when ``tau' >= 2 tau`` (one symmetric
+    square and one product, all entries non-negative: relative accuracy is
+    kept); otherwise from scratch.  The small-time factors are cached.
+    """
+    cache = {}
+
+    def base(tau):
+        # far entries of the product split their hops between the factors in
+        # proportion to time: the short factor's series must reach far too
+        key = round(float(tau), 12)
+        if key not in cache:
+            cache[key] = next(_doubling(L, float(tau), 1, reach=reach))[1]
+        return cache[key]
+
+    H, prev = None, None
+    for tau in taus:
+        tau = float(tau)
+        if H is not None and tau >= 2.0 * prev * (1 - 1e-12):
+            H = _square_sym(H)
+            rest = tau - 2.0 * prev
+            if rest > 1e-12 * tau:
+                H = H @ base(rest)
+                H = 0.5 * (H + H.T)
+        else:
+            H = next(_doubling(L, tau, 1, reach=reach))[1]
+        prev = tau
+        yield H
+
+
+def _msd_curve(W, Z, deg):
+    """Yield ``E_pi |z_k - z_0|^2`` for ``k = 2, 4, 6, ...`` of the walk ``D^-1 W``.
+
+    The walk is reversible (``P`` self-adjoint in ``L^2(pi)``), so
+    ``E_pi |z_2j - z_0|^2 = 2 (|Z|_pi^2 - |P^j Z|_pi^2)``: ``j`` products for
+    step ``2j``.
+    """
+    P = sp.csr_array(sp.diags_array(1.0 / np.maximum(deg, _TINY)) @ W)
+    w = deg / deg.sum()
+    V = Z - w @ Z
+    norm0 = float(w @ (V**2).sum(axis=1))
+    while True:
+        V = P @ V
+        yield 2.0 * (norm0 - float(w @ (V**2).sum(axis=1)))
+
+
+def _slope(curve, k1, k2):
+    """Slope and offset of the displacement between even steps k1 < k2."""
+    slope = max(curve[k2 // 2 - 1] - curve[k1 // 2 - 1], 0.0) / (k2 - k1)
+    return slope, max(curve[k1 // 2 - 1] - k1 * slope, 0.0)
+
+
+def _msd_slope(W, Z, deg, steps=_MSD_STEPS):
+    """Displacement slope and offset of the walk ``D^-1 W`` at stationarity."""
+    gen = _msd_curve(W, Z, deg)
+    curve = [next(gen) for _ in range(steps[1] // 2)]
+    return _slope(curve, *steps)
+
+
+def _hops(adj):
+    """Double-sweep BFS lower bound of the hop diameter, over all components."""
+    n_comp, labels = csgraph.connected_components(adj, directed=False)
+    first = np.unique(labels, return_index=True)[1]
+    best = 0
+    for s in first:
+        order = csgraph.breadth_first_order(
+            adj, int(s), directed=False, return_predecessors=False
+        )
+        d = csgraph.shortest_path(
+            adj, unweighted=True, indices=[int(order[-1])], directed=False
+        )
+        fin = d[np.isfinite(d)]
+        best = max(best, int(fin.max()) if fin.size else 0)
+    return best
+
+
+def _spread(X, cell, Y, adj, h, chunk_size=65536):
+    """Row-stochastic (n, n_cells): own cell and its coarse neighbours, Gaussian."""
+    n, m = X.shape[0], Y.shape[0]
+    nb = sp.csr_array(adj + sp.eye_array(m, format="csr"))
+    counts = np.diff(nb.indptr)[cell]
+    rows = np.repeat(np.arange(n), counts)
+    starts = np.repeat(nb.indptr[cell], counts)
+    offs = np.arange(rows.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    cols = nb.indices[starts + offs]
+    d2 = np.empty(rows.size)  # squared distances to the candidate centroids
+    for s in range(0, rows.size, chunk_size):
+        sl = slice(s, s + chunk_size)
+        d2[sl] = ((X[rows[sl]] - Y[cols[sl]]) ** 2).sum(axis=1)
+    # relative to each sample's nearest candidate: never all zero after exp
+    first = np.cumsum(counts) - counts
+    w = np.exp(-(d2 - np.repeat(np.minimum.reduceat(d2, first), counts)) / h**2)
+    S = sp.csr_array((w, (rows, cols)), shape=(n, m))
+    rs = np.asarray(S.sum(axis=1)).ravel()
+    return sp.csr_array(sp.diags_array(1.0 / rs) @ S)

@@ -1,0 +1,186 @@
+"""The coarse-grained path of the heat-geodesic distances (large graphs)."""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+from scipy.stats import spearmanr
+
+import manigeo.heat._geodesic as geodesic
+from manigeo.datasets import make_sphere, make_tree
+from manigeo.heat import HeatGeodesicDistance, heat_geodesic_distances
+
+
+def _force(monkeypatch, cells, coarse=True):
+    monkeypatch.setattr(geodesic, "_COARSE_CELLS", cells)
+    monkeypatch.setattr(geodesic, "_SAMPLES_PER_CELL", 1)
+    monkeypatch.setattr(geodesic, "_EXACT_BUDGET", 0.0 if coarse else np.inf)
+
+
+@pytest.fixture(scope="module")
+def sphere():
+    return make_sphere(1200, random_state=1)
+
+
+def _fit(X, **kw):
+    kw = {"n_landmarks": 80, "random_state": 0, **kw}
+    return HeatGeodesicDistance(**kw).fit(X)
+
+
+def test_coarse_agrees_with_exact(sphere, monkeypatch):
+    """Same landmarks, same physical t: the coarse distances rank the pairs like
+    the exact ones, on the same scale (within 15%), and as well against the
+    true geodesics (within 0.01 Spearman)."""
+    X, geo = sphere
+    _force(monkeypatch, 250, coarse=False)
+    ex = _fit(X, t=16.0)
+    _force(monkeypatch, 250)
+    co = _fit(X, t=16.0)
+    assert ex.geometry_.path_ == "exact" and co.geometry_.path_ == "coarse"
+    assert co.geometry_.n_cells_ == 250
+    L = co.landmarks_
+    np.testing.assert_array_equal(L, ex.landmarks_)
+    iu = np.triu_indices(len(L), 1)
+    a, b = ex.heat_distances_[iu], co.heat_distances_[iu]
+    assert spearmanr(a, b).statistic > 0.995
+    assert 0.85 < np.median(b / a) < 1.15
+    g = geo(L, L)[iu]
+    assert spearmanr(b, g).statistic > spearmanr(a, g).statistic - 0.01
+    # every training sample, not only the landmarks (Nystrom-type extension)
+    Dt, Dx = co.geometry_.train_distances(), ex.geometry_.train_distances()
+    assert spearmanr(Dt.ravel(), Dx.ravel()).statistic > 0.99
+    assert spearmanr(Dt.ravel(), geo(None, L).ravel()).statistic > 0.985
+    # training samples transform to their own rows; landmarks at distance 0
+    np.testing.assert_allclose(co.transform(X[:50]), Dt[:50], rtol=1e-8, atol=1e-6)
+    assert np.all(Dt[L, np.arange(len(L))] == 0)
+
+
+def test_auto_t_same_in_both_paths(monkeypatch):
+    """A tree whose band score peaks inside the grid (t = 64): both paths score
+    the same physical times and choose the same t."""
+    X, _ = make_tree(1500, n_branches=10, dim=10, noise=0.02, random_state=0)
+    _force(monkeypatch, 300, coarse=False)
+    ex = _fit(X)
+    _force(monkeypatch, 300)
+    co = _fit(X)
+    assert co.geometry_.path_ == "coarse"
+    best = max(ex.t_scores_, key=ex.t_scores_.get)
+    assert best < max(ex.t_scores_)  # a peak inside the grid, not its edge
+    assert co.t_ == ex.t_ == best
+    assert set(ex.t_scores_) <= set(co.t_scores_)  # the coarse grid goes on
+
+
+def test_cost_model_picks_the_path(sphere, monkeypatch, capsys):
+    assert geodesic._n_cells(6000) == 600 and geodesic._n_cells(10**4) == 1000
+    X, _ = sphere
+    monkeypatch.setattr(geodesic, "_COARSE_CELLS", 250)
+    monkeypatch.setattr(geodesic, "_SAMPLES_PER_CELL", 1)
+    small = _fit(X, t=4.0)
+    assert small.geometry_.path_ == "exact"  # 1200 samples: far below the budget
+    monkeypatch.setattr(geodesic, "_EXACT_BUDGET", 1e6)
+    capsys.readouterr()
+    assert _fit(X, t=4.0, verbose=True).geometry_.path_ == "coarse"
+    out = capsys.readouterr().out
+    assert "coarse path" in out and "> budget 1e+06" in out and "250 cells" in out
+    # too few samples to coarse-grain: exact whatever the cost
+    monkeypatch.setattr(geodesic, "_COARSE_CELLS", 700)
+    assert _fit(X, t=4.0).geometry_.path_ == "exact"
+    assert _fit(X, t=4.0, n_landmarks=None).geometry_.path_ == "full"
+
+
+def test_coarse_path_memory_bounded(monkeypatch):
+    """Above the budget nothing of size n x n is allocated and the fitted state
+    is O(n + cells x landmarks): a sparse spread of each sample over a few
+    cells and the coarse kernel's landmark columns (no n x m kernel)."""
+    rng = np.random.default_rng(0)
+    n, m, cells = 6000, 40, 300
+    X = rng.uniform(size=(n, 2))
+    _force(monkeypatch, cells)
+    tracemalloc.start()
+    est = HeatGeodesicDistance(n_landmarks=m, t=8.0, random_state=0).fit(X)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    geom = est.geometry_
+    assert geom.path_ == "coarse"
+    assert peak < 0.25 * n * n * 8  # a dense n x n kernel: 288 MB
+    assert geom.columns_ is None
+    assert geom.coarse_columns_.shape == (cells, m)
+    assert geom.spread_.shape == (n, cells) and geom.spread_.nnz < 20 * n
+    assert est.transform(X[:5]).shape == (5, m)
+
+
+def test_sources_through_coarse_path(sphere, monkeypatch):
+    X, geo = sphere
+    S = np.array([5, 500, 900])
+    _force(monkeypatch, 250)
+    D, t = heat_geodesic_distances(X, sources=S, t=16.0, return_t=True)
+    assert t == 16.0 and D.shape == (3, X.shape[0])
+    np.testing.assert_array_equal(D[np.arange(3), S], 0.0)
+    assert spearmanr(D.ravel(), geo(S, None).ravel()).statistic > 0.98
+
+
+def test_coarse_disconnected_components(monkeypatch):
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.uniform(size=(400, 2)), rng.uniform(size=(400, 2)) + 50])
+    _force(monkeypatch, 60)
+    with pytest.warns(UserWarning, match="connected components"):
+        est = HeatGeodesicDistance(n_landmarks=20, t=4.0, random_state=0).fit(X)
+    assert est.geometry_.path_ == "coarse"
+    D = est.geometry_.train_distances()
+    left = est.landmarks_ < 400
+    assert np.all(np.isfinite(D))
+    assert D[:400][:, ~left].min() > D[:400][:, left].max()
+
+
+def test_heat_at_relative_accuracy_far_entries():
+    """The shifted doubling H(2 tau + r) = H(tau)^2 H(r) keeps far entries of
+    a path graph (1e-133 to 1e-179) to a small relative error."""
+    import scipy.sparse as sp
+
+    from manigeo.graphs import laplacian
+    from manigeo.heat._coarse import _heat_at
+    from manigeo.heat._squaring import _doubling
+
+    n = 120
+    i = np.arange(n - 1)
+    A = sp.csr_array((np.ones(n - 1), (i, i + 1)), shape=(n, n))
+    L = sp.csr_array(laplacian(A + A.T, kind="symmetric"))
+    taus = [0.7, 2.9, 7.3]  # from scratch, then 2 tau + 1.5, 2 tau + 1.7
+    for tau, H in zip(taus, _heat_at(L, taus, n + 8), strict=True):
+        ref = next(_doubling(L, tau, 1, reach=n + 8))[1]
+        assert ref[0, -1] < 1e-130
+        np.testing.assert_allclose(H, ref, rtol=1e-5, atol=0)
+
+
+def test_train_distances_equal_varadhan_distance(sphere, monkeypatch):
+    """The in-place distances of training rows are varadhan_distance's."""
+    from manigeo.heat import varadhan_distance
+
+    X, _ = sphere
+    for coarse in (False, True):
+        _force(monkeypatch, 250, coarse=coarse)
+        geom = _fit(X, t=8.0).geometry_
+        L = geom.landmarks_
+        rows = np.arange(0, X.shape[0], 7)
+        K = geom._rows(rows)
+        ref = varadhan_distance(K, geom.diag_[rows], geom.diag_[L], 8.0, 1.0)
+        ref[np.isin(rows, L), np.searchsorted(L, rows[np.isin(rows, L)])] = 0.0
+        np.testing.assert_allclose(geom.train_distances(rows), ref, rtol=1e-12)
+
+
+def test_msd_curve_matches_brute_force():
+    """E_pi |z_2j - z_0|^2 from the reversible identity equals the direct sum."""
+    from manigeo.heat._coarse import _msd_curve
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(60, 2))
+    W = np.exp(-(((X[:, None] - X[None]) ** 2).sum(-1)) / 0.05)
+    np.fill_diagonal(W, 0.0)
+    deg = W.sum(1)
+    P = W / deg[:, None]
+    D2 = ((X[:, None] - X[None]) ** 2).sum(-1)
+    gen = _msd_curve(W, X, deg)
+    for j in (1, 2, 3):
+        Pk = np.linalg.matrix_power(P, 2 * j)
+        direct = (deg / deg.sum()) @ (Pk * D2).sum(1)
+        assert next(gen) == pytest.approx(direct, rel=1e-10)
