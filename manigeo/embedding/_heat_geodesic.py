@@ -32,6 +32,11 @@ from ._mds import _triangulate, classical_mds
 from ._smacof import smacof
 
 _PLACE_ITER = 30
+#: a point's Guttman iterations stop once it moves less than this fraction of
+#: the landmark embedding's extent (measured on 2-D placements: the result then
+#: differs from the converged one by as much as after 30 iterations, ~2e-3 of
+#: the scale, at about half the iterations)
+_PLACE_TOL = 1e-4
 
 
 def _cell_sizes(D, landmarks):
@@ -42,7 +47,8 @@ def _cell_sizes(D, landmarks):
     m = D.shape[1]
     rest = np.ones(D.shape[0], dtype=bool)
     rest[landmarks] = False
-    return 1.0 + np.bincount(np.argmin(D[rest], axis=1), minlength=m)
+    # argmin over the whole block, then drop the landmarks' rows: no (n, m) copy
+    return 1.0 + np.bincount(np.argmin(D, axis=1)[rest], minlength=m)
 
 
 def _place(D, Y_lm, masses, chunk_size=512):
@@ -51,11 +57,15 @@ def _place(D, Y_lm, masses, chunk_size=512):
     Each landmark ``a`` stands for the ``c_a`` samples of its cell, so this is
     the point's own term of the full-mode stress (all pairs, unit weights) with
     the other samples represented by their landmarks.  Started from
-    triangulation in the landmark frame, then a fixed number of Guttman
-    iterations (cost ``O(n m)`` each).
+    triangulation in the landmark frame, then Guttman iterations (cost
+    ``O(n m)`` each), each point until it moves less than ``_PLACE_TOL`` of
+    the scale, at most ``_PLACE_ITER``.
     """
     out = np.empty((D.shape[0], Y_lm.shape[1]))
-    scale = max(float(D.max()), 1e-300) if D.size else 1.0
+    # scale of the fitted landmarks only (never of the block of rows passed
+    # in), so a blockwise transform equals the whole one
+    scale = max(float(np.ptp(Y_lm, axis=0).max()), 1e-300) if Y_lm.size else 1.0
+    tol = _PLACE_TOL * scale
     c = np.asarray(masses, dtype=np.float64)
     cY = c @ Y_lm
     total = c.sum()
@@ -63,12 +73,19 @@ def _place(D, Y_lm, masses, chunk_size=512):
         d = D[s : s + chunk_size]
         cd = d * c
         y = _triangulate(d, Y_lm)
-        for _ in range(_PLACE_ITER):
-            r = cdist(y, Y_lm)
+        live = np.arange(y.shape[0])  # rows still moving (each row on its own,
+        for _ in range(_PLACE_ITER):  # so the result does not depend on chunks)
+            if live.size == 0:
+                break
+            yl = y[live]
+            r = cdist(yl, Y_lm)
             np.maximum(r, 1e-12 * scale, out=r)
-            B = np.divide(cd, r, out=r)
+            B = np.divide(cd[live], r, out=r)
             # Guttman: y <- (sum_a c_a y_a + sum_a B_a (y - y_a)) / sum_a c_a
-            y = (cY + B.sum(axis=1)[:, None] * y - B @ Y_lm) / total
+            y_new = (cY + B.sum(axis=1)[:, None] * yl - B @ Y_lm) / total
+            moved = np.abs(y_new - yl).max(axis=1)
+            y[live] = y_new
+            live = live[moved >= tol]
         out[s : s + chunk_size] = y
     return out
 

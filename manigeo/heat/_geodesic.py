@@ -229,11 +229,13 @@ def _max_sym(W, symmetric=True):
     W = sp.coo_array(W)
     n_cols = W.shape[1]
     key = W.row.astype(np.int64) * n_cols + W.col
-    order = np.lexsort((-W.data, key))
-    key, data = key[order], W.data[order]
+    order = np.argsort(key, kind="stable")
+    key = key[order]
     first = np.ones(key.size, dtype=bool)
     first[1:] = key[1:] != key[:-1]
-    key, data = key[first], data[first]
+    starts = np.flatnonzero(first)
+    data = np.maximum.reduceat(W.data[order], starts) if key.size else W.data
+    key = key[starts]
     W = sp.csr_array((data, (key // n_cols, key % n_cols)), shape=W.shape)
     if symmetric:
         W = sp.csr_array(W.maximum(W.T))
