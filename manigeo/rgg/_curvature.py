@@ -32,6 +32,8 @@ MAX_SIDE_FRACTION = 0.45
 MAX_PERIMETER_FRACTION = 1.0
 #: shortest triangle side, in radii (shorter sides carry no curvature signal)
 MIN_SIDE = 2.0
+#: triangles used at most
+MAX_TRIANGLES = 2500
 #: Huber threshold of the distance residuals, in radii
 HUBER = 0.5
 
@@ -62,7 +64,7 @@ def _median_length(k, p, s, x, y):
     return out
 
 
-def estimate_curvature(D, rows, *, n_rows=128, n_triangles=60000, rng=None):
+def estimate_curvature(D, rows, *, n_rows=256, n_triangles=60000, rng=None):
     """Median sectional curvature (units of ``1 / unit(D)^2``) and its error.
 
     Parameters
@@ -71,7 +73,7 @@ def estimate_curvature(D, rows, *, n_rows=128, n_triangles=60000, rng=None):
         Estimated geodesic distances from the nodes ``rows`` to every node.
     rows : ndarray of shape (n_rows_total,)
         Node index of each row of ``D``.
-    n_rows : int, default=128
+    n_rows : int, default=256
         Rows used as triangle vertices.
     n_triangles : int, default=60000
         Random vertex triples drawn (those with a side outside
@@ -106,7 +108,8 @@ def estimate_curvature(D, rows, *, n_rows=128, n_triangles=60000, rng=None):
     if L < 3:
         return 0.0, np.inf, 0
     tri = rng.integers(0, L, size=(n_triangles, 3))
-    a, b, c = tri.T
+    tri[:, :2].sort(axis=1)  # (a, b, c) and (b, a, c) are one triangle
+    a, b, c = np.unique(tri, axis=0).T  # distinct: honest bootstrap errors
     ok = (a != b) & (b != c) & (a != c)
     a, b, c = a[ok], b[ok], c[ok]
     sides = np.stack([DL[a, b], DL[c, a], DL[c, b]])
@@ -117,6 +120,9 @@ def estimate_curvature(D, rows, *, n_rows=128, n_triangles=60000, rng=None):
     a, b, c = a[ok], b[ok], c[ok]
     if len(a) < 30:
         return 0.0, np.inf, int(len(a))
+    if len(a) > MAX_TRIANGLES:  # bounded cost (midpoints, grid, bootstrap)
+        keep = rng.choice(len(a), size=MAX_TRIANGLES, replace=False)
+        a, b, c = a[keep], b[keep], c[keep]
     # midpoint of each side ab: the node closest to both halves
     pairs, inv = np.unique(np.stack([a, b], axis=1), axis=0, return_inverse=True)
     inv = inv.ravel()
