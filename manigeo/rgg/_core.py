@@ -39,6 +39,10 @@ DENSITY_REACH = 6.0
 #: the calibration moves from the flat torus to the matched sphere when the
 #: estimated curvature exceeds this many bootstrap standard errors
 CURVATURE_Z = 3.0
+#: the matched sphere's diameter may fall short of the data's by this factor
+MYERS_SLACK = 1.3
+#: rows of the distance matrix used by the curvature estimate
+CURVATURE_ROWS = 384
 #: uncertainty penalties tried by uncertainty_penalty="auto"
 PENALTY_CANDIDATES = (0.0, 2.0)
 
@@ -313,6 +317,7 @@ def rgg_geodesics(
                 cal,
                 cal_info,
                 D,
+                W,
                 landmarks,
                 d,
                 mean_degree,
@@ -353,7 +358,7 @@ def rgg_geodesics(
 
 
 def _curved_calibration(
-    cal, info, D, landmarks, d, mean_degree, q, rule, penalty, budget, seed, n_jobs
+    cal, info, D, W, landmarks, d, mean_degree, q, rule, penalty, budget, seed, n_jobs
 ):
     """Replace the flat-torus calibration by a matched sphere's when curved.
 
@@ -361,22 +366,39 @@ def _curved_calibration(
     on the torus-calibrated distances, which are free of the flat
     selection bias; when it is positive by more than :data:`CURVATURE_Z`
     bootstrap standard errors and the sphere of that curvature fits the
-    budget, the calibration is measured on that whole sphere instead:
+    budget, and the sphere is not much narrower than the data (Bonnet-Myers,
+    :data:`MYERS_SLACK`), the calibration is measured on that whole sphere
+    instead:
     on a positively curved manifold near-geodesic paths fan out and reconverge,
     so the shortest of them is shorter than on the flat torus, more so the
     longer the pair.  Flat, negatively curved or weakly curved graphs keep
     the torus.
     """
-    rows = np.arange(D.shape[1]) if landmarks is None else np.asarray(landmarks)
-    kappa, se, n_tri = estimate_curvature(
-        cal(D), rows, rng=np.random.default_rng(seed + 1)
-    )
+    rng = np.random.default_rng(seed + 1)
+    if landmarks is None:  # all pairs: random rows
+        rows = rng.choice(D.shape[0], min(CURVATURE_ROWS, D.shape[0]), replace=False)
+        D_rows = D[rows]
+    else:  # farthest-point landmarks are spread out (few small triangles):
+        # add random rows
+        extra = rng.choice(D.shape[1], min(CURVATURE_ROWS // 2, D.shape[1]), False)
+        rows = np.r_[np.asarray(landmarks), extra]
+        D_rows = np.vstack([D, shortest_paths(W, extra, n_jobs=n_jobs)])
+    kappa, se, n_tri = estimate_curvature(cal(D_rows), rows, n_rows=len(rows), rng=rng)
     info["curvature_estimate"] = {
         "curvature": kappa,
         "standard_error": se,
         "n_triangles": n_tri,
     }
-    if not (kappa > CURVATURE_Z * se and sphere_fits(d, mean_degree, q, kappa, budget)):
+    # Bonnet-Myers: a manifold curved at least as much as the sphere is no
+    # wider than it (pi / sqrt(kappa)); a matched sphere far smaller than the
+    # data's diameter is an estimation artefact
+    diameter = float(np.max(cal(D[np.isfinite(D)])))
+    consistent = kappa > 0 and np.pi / np.sqrt(kappa) >= diameter / MYERS_SLACK
+    if not (
+        kappa > CURVATURE_Z * se
+        and consistent
+        and sphere_fits(d, mean_degree, q, kappa, budget)
+    ):
         return cal, info
     cal_s, info_s = _calibrate(
         d,

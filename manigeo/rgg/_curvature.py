@@ -33,7 +33,7 @@ MAX_PERIMETER_FRACTION = 1.0
 #: shortest triangle side, in radii (shorter sides carry no curvature signal)
 MIN_SIDE = 1.5
 #: triangles used at most
-MAX_TRIANGLES = 2500
+MAX_TRIANGLES = 4000
 #: Huber threshold of the distance residuals, in radii
 HUBER = 0.5
 

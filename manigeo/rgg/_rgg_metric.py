@@ -433,7 +433,7 @@ class RGGMetric(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         self.component_ = None
         self.mean_degree_ = res.mean_degree
         self.dimension_ = res.dimension
-        self.edge_keep_rate_ = res.edge_keep_rate
+        self.edge_keep_rate_ = res.keep_rate
         self.radius_ = res.radius
         self.local_distances_ = res.local_distances
         self.landmarks_ = res.landmarks
