@@ -374,6 +374,8 @@ def _curved_calibration(
     longer the pair.  Flat, negatively curved or weakly curved graphs keep
     the torus.
     """
+    if d < 2:  # a curve has no intrinsic curvature
+        return cal, info
     rng = np.random.default_rng(seed + 1)
     if landmarks is None:  # all pairs: random rows
         rows = rng.choice(D.shape[0], min(CURVATURE_ROWS, D.shape[0]), replace=False)
