@@ -39,8 +39,6 @@ DENSITY_REACH = 6.0
 #: the calibration moves from the flat torus to the matched sphere when the
 #: estimated curvature exceeds this many bootstrap standard errors
 CURVATURE_Z = 3.0
-#: the matched sphere's diameter may fall short of the data's by this factor
-MYERS_SLACK = 1.3
 #: rows of the distance matrix used by the curvature estimate
 CURVATURE_ROWS = 384
 #: uncertainty penalties tried by uncertainty_penalty="auto"
@@ -366,9 +364,9 @@ def _curved_calibration(
     on the torus-calibrated distances, which are free of the flat
     selection bias; when it is positive by more than :data:`CURVATURE_Z`
     bootstrap standard errors and the sphere of that curvature fits the
-    budget, and the sphere is not much narrower than the data (Bonnet-Myers,
-    :data:`MYERS_SLACK`), the calibration is measured on that whole sphere
-    instead:
+    budget, the calibration is measured on that whole sphere instead
+    (its curvature capped so that it is no narrower than the data,
+    Bonnet-Myers):
     on a positively curved manifold near-geodesic paths fan out and reconverge,
     so the shortest of them is shorter than on the flat torus, more so the
     longer the pair.  Flat, negatively curved or weakly curved graphs keep
@@ -391,16 +389,16 @@ def _curved_calibration(
         "standard_error": se,
         "n_triangles": n_tri,
     }
-    # Bonnet-Myers: a manifold curved at least as much as the sphere is no
-    # wider than it (pi / sqrt(kappa)); a matched sphere far smaller than the
-    # data's diameter is an estimation artefact
+    # Bonnet-Myers: a manifold with Ricci curvature >= (d - 1) kappa is no wider
+    # than pi / sqrt(kappa), so a matched sphere is never narrower than the
+    # data: kappa is capped at (pi / diameter)^2 (exact for a round sphere)
     diameter = float(np.max(cal(D[np.isfinite(D)])))
-    consistent = kappa > 0 and np.pi / np.sqrt(kappa) >= diameter / MYERS_SLACK
-    if not (
-        kappa > CURVATURE_Z * se
-        and consistent
-        and sphere_fits(d, mean_degree, q, kappa, budget)
-    ):
+    cap = (np.pi / diameter) ** 2 if diameter > 0 else np.inf
+    info["curvature_estimate"]["myers_cap"] = float(cap)
+    if not kappa > CURVATURE_Z * se:
+        return cal, info
+    kappa = float(min(kappa, cap))
+    if not sphere_fits(d, mean_degree, q, kappa, budget):
         return cal, info
     cal_s, info_s = _calibrate(
         d,
