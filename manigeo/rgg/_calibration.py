@@ -24,6 +24,13 @@ radius covers the data's longest estimated distance, within a budget of
 simulated edges (``max_edges``, a few times the data graph); a torus whose
 radius cannot stay below a third of its side within the budget is not
 simulated at all and the calibration is skipped (``info["skipped"]``).
+
+On a positively curved manifold the same measurement is made on the whole
+round sphere ``S^d`` of the estimated curvature (``curvature=``), where more
+near-shortest paths compete for long pairs than on the torus.  Several
+uncertainty penalties can be run on one simulated graph; the one whose
+calibrated distances are most accurate on held-out sources is kept
+(:func:`select_score`).
 """
 
 import numpy as np
@@ -168,7 +175,7 @@ def calibrate(
         Uncertainty penalty of the Dijkstra weights (see ``local_lengths``).
         A tuple lists candidates: each is run on the same simulated graph
         and the one whose calibrated distances are most accurate on
-        held-out sources is kept (:func:`select_penalty`).
+        held-out sources is kept (:func:`select_score`).
     reach : float, default=10.0
         Longest estimated distance to cover (radii).
     n_sim : int or None
