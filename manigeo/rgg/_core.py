@@ -23,6 +23,7 @@ from ._dimension import estimate_dimension
 from ._goodness import fit_statistics, handle_misfit
 from ._lens import ball_volume
 from ._local import cosine_similarity_on_edges, estimate_keep_rate, local_lengths
+from ._simulate import sphere_volume
 
 #: all-pairs Dijkstra is used up to this many nodes when n_landmarks is None
 ALL_PAIRS_MAX = 5000
@@ -39,6 +40,8 @@ DENSITY_REACH = 6.0
 #: the calibration moves from the flat torus to the matched sphere when the
 #: estimated curvature exceeds this many bootstrap standard errors
 CURVATURE_Z = 3.0
+#: the data's volume may exceed the matched sphere's by this factor
+BISHOP_SLACK = 1.5
 #: rows of the distance matrix used by the curvature estimate
 CURVATURE_ROWS = 384
 #: uncertainty penalties tried by uncertainty_penalty="auto"
@@ -366,7 +369,8 @@ def _curved_calibration(
     bootstrap standard errors and the sphere of that curvature fits the
     budget, the calibration is measured on that whole sphere instead
     (its curvature capped so that it is no narrower than the data,
-    Bonnet-Myers):
+    Bonnet-Myers, and refused when it could not hold the data's volume,
+    Bishop-Gromov, within :data:`BISHOP_SLACK`):
     on a positively curved manifold near-geodesic paths fan out and reconverge,
     so the shortest of them is shorter than on the flat torus, more so the
     longer the pair.  Flat, negatively curved or weakly curved graphs keep
@@ -398,7 +402,15 @@ def _curved_calibration(
     if not kappa > CURVATURE_Z * se:
         return cal, info
     kappa = float(min(kappa, cap))
-    if not sphere_fits(d, mean_degree, q, kappa, budget):
+    # Bishop-Gromov: a manifold with Ricci curvature >= (d - 1) kappa holds no
+    # more volume than the sphere of curvature kappa.  The data's volume (radii^d)
+    # is the sum of each node's share q V_d / k_i; a sphere far smaller than the
+    # data cannot be matched to it (a flat torus with a noisy positive estimate)
+    deg = np.maximum(np.diff(W.indptr), 1).astype(np.float64)
+    volume = float(q * ball_volume(d) * np.sum(1.0 / deg))
+    ratio = sphere_volume(d, kappa**-0.5) / volume
+    info["curvature_estimate"]["volume_ratio"] = ratio
+    if ratio < 1.0 / BISHOP_SLACK or not sphere_fits(d, mean_degree, q, kappa, budget):
         return cal, info
     cal_s, info_s = _calibrate(
         d,

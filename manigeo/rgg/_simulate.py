@@ -51,11 +51,15 @@ def torus_distances(T, rows):
     return np.sqrt((D * D).sum(axis=2))
 
 
+def sphere_volume(d, R):
+    """Volume of the round sphere ``S^d`` of radius ``R``."""
+    return float(2.0 * np.pi ** (0.5 * (d + 1)) / np.exp(gammaln(0.5 * (d + 1))) * R**d)
+
+
 def sphere_size(d, mean_degree, q, R):
     """Points of a uniform RGG of radius 1 and ``mean_degree`` on the sphere
     ``S^d`` of radius ``R`` (edges kept with probability ``q``)."""
-    area = 2.0 * np.pi ** (0.5 * (d + 1)) / np.exp(gammaln(0.5 * (d + 1)))
-    return int(np.ceil(mean_degree / (q * ball_volume(d)) * area * R**d)) + 1
+    return int(np.ceil(mean_degree / (q * ball_volume(d)) * sphere_volume(d, R))) + 1
 
 
 def sphere_rgg(n, d, R, q, rng):
