@@ -41,7 +41,7 @@ DENSITY_REACH = 6.0
 #: estimated curvature exceeds this many bootstrap standard errors
 CURVATURE_Z = 3.0
 #: the data's volume may exceed the matched sphere's by this factor
-BISHOP_SLACK = 1.5
+BISHOP_SLACK = 2.0
 #: rows of the distance matrix used by the curvature estimate
 CURVATURE_ROWS = 384
 #: uncertainty penalties tried by uncertainty_penalty="auto"

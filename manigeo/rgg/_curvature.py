@@ -31,7 +31,7 @@ MAX_SIDE_FRACTION = 0.45
 #: longest triangle perimeter, as a fraction of the largest finite distance
 MAX_PERIMETER_FRACTION = 1.0
 #: shortest triangle side, in radii (shorter sides carry no curvature signal)
-MIN_SIDE = 1.5
+MIN_SIDE = 1.0
 #: triangles used at most
 MAX_TRIANGLES = 4000
 #: Huber threshold of the distance residuals, in radii
