@@ -337,7 +337,8 @@ def run_family(name, args):
         f"{info.get('space', 'torus')} n={info.get('n_sim', 0)} "
         f"reach {info.get('reach', 0):.1f}r penalty {info.get('penalty', 0):g} "
         f"curvature {curv.get('curvature', 0):+.3f}"
-        f"+-{curv.get('standard_error', 0):.3f}/r^2 | fit {t_fit:.1f}s",
+        f"+-{curv.get('standard_error', 0):.3f}/r^2 "
+        f"(matched {curv.get('matched', 0):.3f}) | fit {t_fit:.1f}s",
         flush=True,
     )
     bands = []

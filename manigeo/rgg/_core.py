@@ -40,7 +40,8 @@ DENSITY_REACH = 6.0
 #: the calibration moves from the flat torus to the matched sphere when the
 #: estimated curvature exceeds this many bootstrap standard errors
 CURVATURE_Z = 3.0
-#: the data's volume may exceed the matched sphere's by this factor
+#: the matched sphere is refused when the data's volume exceeds its own by
+#: more than this factor (and enlarged to the data's volume below it)
 BISHOP_SLACK = 2.0
 #: rows of the distance matrix used by the curvature estimate
 CURVATURE_ROWS = 384
@@ -369,8 +370,8 @@ def _curved_calibration(
     bootstrap standard errors and the sphere of that curvature fits the
     budget, the calibration is measured on that whole sphere instead
     (its curvature capped so that it is no narrower than the data,
-    Bonnet-Myers, and refused when it could not hold the data's volume,
-    Bishop-Gromov, within :data:`BISHOP_SLACK`):
+    Bonnet-Myers, and so that it holds the data's volume, Bishop-Gromov;
+    refused when it held less than ``1 / BISHOP_SLACK`` of it):
     on a positively curved manifold near-geodesic paths fan out and reconverge,
     so the shortest of them is shorter than on the flat torus, more so the
     longer the pair.  Flat, negatively curved or weakly curved graphs keep
@@ -404,13 +405,18 @@ def _curved_calibration(
     kappa = float(min(kappa, cap))
     # Bishop-Gromov: a manifold with Ricci curvature >= (d - 1) kappa holds no
     # more volume than the sphere of curvature kappa.  The data's volume (radii^d)
-    # is the sum of each node's share q V_d / k_i; a sphere far smaller than the
-    # data cannot be matched to it (a flat torus with a noisy positive estimate)
+    # is the sum of each node's share q V_d / k_i.  A sphere that cannot hold
+    # half of it is refused (a flat torus with a noisy positive estimate); one
+    # that holds less than all of it is enlarged to the data's volume
     deg = np.maximum(np.diff(W.indptr), 1).astype(np.float64)
     volume = float(q * ball_volume(d) * np.sum(1.0 / deg))
     ratio = sphere_volume(d, kappa**-0.5) / volume
     info["curvature_estimate"]["volume_ratio"] = ratio
-    if ratio < 1.0 / BISHOP_SLACK or not sphere_fits(d, mean_degree, q, kappa, budget):
+    if ratio < 1.0 / BISHOP_SLACK:
+        return cal, info
+    kappa *= min(ratio, 1.0) ** (2.0 / d)
+    info["curvature_estimate"]["matched"] = kappa
+    if not sphere_fits(d, mean_degree, q, kappa, budget):
         return cal, info
     cal_s, info_s = _calibrate(
         d,
