@@ -33,7 +33,9 @@ MAX_PERIMETER_FRACTION = 1.0
 #: shortest triangle side, in radii (shorter sides carry no curvature signal)
 MIN_SIDE = 1.0
 #: triangles used at most
-MAX_TRIANGLES = 4000
+MAX_TRIANGLES = 2000
+#: bootstrap replicates of the standard error
+N_BOOTSTRAP = 30
 #: Huber threshold of the distance residuals, in radii
 HUBER = 0.5
 
@@ -161,7 +163,9 @@ def estimate_curvature(D, rows, *, n_rows=256, n_triangles=60000, rng=None):
         return grid[np.argmin(loss @ weights)]
 
     est = float(fit(np.ones(len(obs))))
-    counts = rng.multinomial(len(obs), np.full(len(obs), 1.0 / len(obs)), size=100)
+    counts = rng.multinomial(
+        len(obs), np.full(len(obs), 1.0 / len(obs)), size=N_BOOTSTRAP
+    )
     se = float(np.std([fit(c.astype(np.float64)) for c in counts]))
     n_used = int(len(obs))
     return est, se, n_used
