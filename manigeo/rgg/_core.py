@@ -39,7 +39,7 @@ DENSITY_SPREAD = 1.5
 DENSITY_REACH = 6.0
 #: the calibration moves from the flat torus to the matched sphere when the
 #: estimated curvature exceeds this many bootstrap standard errors
-CURVATURE_Z = 3.0
+CURVATURE_Z = 4.0
 #: the matched sphere is refused when the data's volume exceeds its own by
 #: more than this factor (and enlarged to the data's volume below it)
 BISHOP_SLACK = 2.0

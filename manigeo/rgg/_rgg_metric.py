@@ -113,7 +113,7 @@ class RGGMetric(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         simulation (one extra pipeline run, within a budget of a few times
         the data's edges; skipped, and noted in ``calibration_info_``, when
         no torus fits the budget), replaced by a matched round sphere when
-        the estimated curvature is positive by more than 3 standard errors
+        the estimated curvature is positive by more than 4 standard errors
         (``calibration_info_["curvature_estimate"]``).
     on_misfit : {"raise", "warn", "ignore"}, default="raise"
         What to do when the graph fails the goodness-of-fit test of the RGG
