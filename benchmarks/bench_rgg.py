@@ -328,13 +328,17 @@ def run_family(name, args):
     bias = float(np.mean((Dh[far] - Dt[far]) / Dt[far]))
     stats = est.fit_statistics_
     info = est.calibration_info_ or {}
+    curv = info.get("curvature_estimate", {})
     print(
         f"{name:10s} n={n} kbar={A.nnz / n:5.1f} r={r:.4f} diam/r={Dt.max() / r:5.1f} "
         f"q^={est.edge_keep_rate_:.3f} disp={stats['lens_dispersion']:.2f} | "
         f"far-pair median: default {med:.4f} (bias {bias:+.3f}), "
         f"cal=False {med_c:.4f}, hop*r {med_h:.4f} | "
-        f"torus n={info.get('n_sim', 0)} reach {info.get('reach', 0):.1f}r "
-        f"| fit {t_fit:.1f}s",
+        f"{info.get('space', 'torus')} n={info.get('n_sim', 0)} "
+        f"reach {info.get('reach', 0):.1f}r penalty {info.get('penalty', 0):g} "
+        f"curvature {curv.get('curvature', 0):+.3f}"
+        f"+-{curv.get('standard_error', 0):.3f}/r^2 "
+        f"(matched {curv.get('matched', 0):.3f}) | fit {t_fit:.1f}s",
         flush=True,
     )
     bands = []

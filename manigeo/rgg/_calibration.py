@@ -24,6 +24,13 @@ radius covers the data's longest estimated distance, within a budget of
 simulated edges (``max_edges``, a few times the data graph); a torus whose
 radius cannot stay below a third of its side within the budget is not
 simulated at all and the calibration is skipped (``info["skipped"]``).
+
+On a positively curved manifold the same measurement is made on the whole
+round sphere ``S^d`` of the estimated curvature (``curvature=``), where more
+near-shortest paths compete for long pairs than on the torus.  Several
+uncertainty penalties can be run on one simulated graph; the one whose
+calibrated distances are most accurate on held-out sources is kept
+(:func:`select_score`).
 """
 
 import numpy as np
@@ -32,13 +39,21 @@ from .._validation import largest_component
 from ..geodesics import shortest_paths
 from ._lens import ball_volume
 from ._local import cosine_similarity_on_edges, estimate_keep_rate, local_lengths
-from ._simulate import flat_torus_rgg, torus_distances
+from ._simulate import (
+    flat_torus_rgg,
+    sphere_distances,
+    sphere_rgg,
+    sphere_size,
+    torus_distances,
+)
 
 _CACHE = {}
 _CACHE_MAX = 32
 #: the torus side is at least this many radii (lenses of points closer than
 #: r never see a periodic image when the side exceeds 3 r)
 MIN_SIDE_RADII = 3.3
+#: smallest matched-sphere radius (radii): smaller spheres are nearly complete
+MIN_SPHERE_RADII = 1.5
 #: the excess exponent of the extrapolation model (KPZ: 1 - chi, chi = 1/3)
 EXCESS_EXPONENT = 2.0 / 3.0
 
@@ -111,6 +126,19 @@ def calibration_skipped(d, mean_degree, q, max_edges):
     )
 
 
+def sphere_fits(d, mean_degree, q, curvature, max_edges):
+    """Whether the matched sphere of ``curvature`` (units ``1 / r^2``) can be
+    simulated: radius at least :data:`MIN_SPHERE_RADII` radii and at most
+    ``max_edges`` simulated edges."""
+    if not curvature > 0:
+        return False
+    R = curvature**-0.5
+    if R < MIN_SPHERE_RADII:
+        return False
+    q = float(min(max(q, 1e-6), 1.0))
+    return sphere_size(d, mean_degree, q, R) * mean_degree <= max_edges
+
+
 def calibrate(
     d,
     mean_degree,
@@ -125,8 +153,13 @@ def calibrate(
     seed=None,
     n_jobs=None,
     cache=True,
+    curvature=0.0,
 ):
-    """Calibration curve of the pipeline's graph geodesics on a matched flat torus.
+    """Calibration curve of the pipeline's graph geodesics on a matched space.
+
+    The space is the flat torus ``T^d`` sized by ``reach`` and ``max_edges``,
+    or, when ``curvature > 0``, the whole round sphere ``S^d`` of radius
+    ``curvature ** -0.5`` radii (see :func:`sphere_fits`).
 
     Parameters
     ----------
@@ -138,8 +171,11 @@ def calibrate(
         Estimated keep rate.
     rule : {"clip", "posterior"}
         Local rule.
-    penalty : float, default=0.0
+    penalty : float or tuple of float, default=0.0
         Uncertainty penalty of the Dijkstra weights (see ``local_lengths``).
+        A tuple lists candidates: each is run on the same simulated graph
+        and the one whose calibrated distances are most accurate on
+        held-out sources is kept (:func:`select_score`).
     reach : float, default=10.0
         Longest estimated distance to cover (radii).
     n_sim : int or None
@@ -152,6 +188,9 @@ def calibrate(
         Seed of the simulation; results are cached when it is an int.
     n_jobs : int or None
         Parallel Dijkstra batches (results do not depend on it).
+    curvature : float, default=0.0
+        Sectional curvature in units of ``1 / r^2``; positive: simulate the
+        matched sphere (``reach``, ``n_sim`` and ``max_edges`` are ignored).
 
     Returns
     -------
@@ -162,10 +201,16 @@ def calibrate(
         torus), ``bias`` (mean signed relative error of the uncalibrated
         distances over pairs farther than 2.5 radii, or over all pairs beyond
         1 radius on a small torus), ``reach`` (radii covered), ``excess``
-        (the fitted ``a, c``) or ``skipped`` (why no simulation was run).
+        (the fitted ``a, c``), ``penalty`` (the one used) and
+        ``penalty_scores`` (held-out error of each candidate, with a tuple),
+        or ``skipped`` (why no simulation was run).
     """
     q = float(min(max(q, 1e-6), 1.0))
-    if n_sim is None:
+    curvature = float(curvature)
+    if curvature > 0:
+        R = curvature**-0.5
+        n_sim = sphere_size(d, mean_degree, q, R)
+    elif n_sim is None:
         skipped = calibration_skipped(d, mean_degree, q, max_edges)
         if skipped is not None:
             return None, {"skipped": skipped, "bias": 0.0, "n_sim": 0}
@@ -176,32 +221,47 @@ def calibrate(
         round(float(mean_degree), 2),
         round(q, 4),
         rule,
-        float(penalty),
+        tuple(float(p) for p in np.atleast_1d(penalty)),
         n_sim,
         int(n_sources),
         seed,
+        round(curvature, 6),
     )
     if cache and seed is not None and key in _CACHE:
         return _CACHE[key]
     rng = np.random.default_rng(seed)
-    A, T, r = flat_torus_rgg(n_sim, d, mean_degree, q, rng)
+    if curvature > 0:
+        A, T = sphere_rgg(n_sim, d, R, q, rng)
+        r, reach = 1.0, np.pi * R
+    else:
+        A, T, r = flat_torus_rgg(n_sim, d, mean_degree, q, rng)
+        reach = 0.5 / r  # the torus' inscribed radius, in radii
     keep, n_comp = largest_component(A)
     if n_comp > 1:  # sparse graphs may shed a few isolated nodes
         A = A[keep][:, keep]
         T = T[keep]
     s, K, _ = cosine_similarity_on_edges(A)
     q_sim = min(estimate_keep_rate(s, d), 1.0)
-    _, w = local_lengths(s, K, d, q_sim, rule, penalty)
-    W = A.copy()
-    W.data = np.maximum(w, 1e-12)
     src = rng.choice(A.shape[0], size=min(n_sources, A.shape[0]), replace=False)
-    D_hat = shortest_paths(
-        W, src, on_disconnected="inf", chunk_size=8, n_jobs=n_jobs
-    ).ravel()
-    D = torus_distances(T, src).ravel() / r
-    inside = (D > 0) & (D <= 0.5 / r) & np.isfinite(D_hat)
+    if curvature > 0:
+        D = sphere_distances(T, R, src)
+    else:
+        D = torus_distances(T, src) / r
+    candidates = [float(p) for p in np.atleast_1d(penalty)]
+    runs = []
+    for pen in candidates:
+        _, w = local_lengths(s, K, d, q_sim, rule, pen)
+        W = A.copy()
+        W.data = np.maximum(w, 1e-12)
+        runs.append(
+            shortest_paths(W, src, on_disconnected="inf", chunk_size=8, n_jobs=n_jobs)
+        )
+    scores = [select_score(D_hat, D, reach) for D_hat in runs]
+    best = int(np.argmin(scores)) if len(runs) > 1 else 0
+    D_hat, D = runs[best].ravel(), D.ravel()
+    inside = (D > 0) & (D <= reach) & np.isfinite(D_hat)
     D, D_hat = D[inside], D_hat[inside]
-    far = D > min(2.5, 0.25 / r)
+    far = D > min(2.5, 0.5 * reach)
     bias = float(np.mean((D_hat[far] - D[far]) / D[far])) if far.any() else 0.0
     curve, excess = _fit_curve(D_hat, D)
     info = {
@@ -210,16 +270,48 @@ def calibrate(
         "n_pairs": int(D.size),
         "keep_rate": q_sim,
         "bias": bias,
-        "reach": float(0.5 / r),
+        "reach": float(reach),
+        "space": f"S^{d}" if curvature > 0 else f"T^{d}",
+        "curvature": curvature,
         "rule": rule,
         "excess": excess,
+        "penalty": candidates[best],
     }
+    if len(runs) > 1:
+        info["penalty_scores"] = dict(zip(candidates, scores, strict=True))
     out = (curve, info)
     if cache and seed is not None:
         if len(_CACHE) >= _CACHE_MAX:
             _CACHE.pop(next(iter(_CACHE)))
         _CACHE[key] = out
     return out
+
+
+def select_score(D_hat, D, reach):
+    """Held-out error of a calibration: two-fold over the sources.
+
+    The curve is fitted on the pairs of half of the sources and applied to
+    the other half's estimated distances; the score is the median absolute
+    error (radii) over the held-out pairs beyond half the covered range
+    (``reach``), the pairs whose error dominates long-range accuracy.
+    """
+    half = D.shape[0] // 2
+    if half < 1:
+        return float("inf")
+    errors = []
+    for fit, test in (
+        (slice(None, half), slice(half, None)),
+        (slice(half, None), slice(None, half)),
+    ):
+        Df, Hf = D[fit].ravel(), D_hat[fit].ravel()
+        ok = (Df > 0) & (Df <= reach) & np.isfinite(Hf)
+        Dt, Ht = D[test].ravel(), D_hat[test].ravel()
+        far = (Dt > 0.5 * min(reach, Dt.max())) & (Dt <= reach) & np.isfinite(Ht)
+        if ok.sum() < 100 or not far.any():
+            return float("inf")
+        curve, _ = _fit_curve(Hf[ok], Df[ok])
+        errors.append(np.abs(curve(Ht[far]) - Dt[far]))
+    return float(np.median(np.concatenate(errors)))
 
 
 def _fit_curve(D_hat, D):

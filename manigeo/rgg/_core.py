@@ -17,11 +17,13 @@ from .._validation import (
 )
 from ..geodesics import select_landmarks, shortest_paths
 from ._calibration import calibrate as _calibrate
-from ._calibration import calibration_skipped
+from ._calibration import calibration_skipped, sphere_fits
+from ._curvature import estimate_curvature
 from ._dimension import estimate_dimension
 from ._goodness import fit_statistics, handle_misfit
 from ._lens import ball_volume
 from ._local import cosine_similarity_on_edges, estimate_keep_rate, local_lengths
+from ._simulate import sphere_volume
 
 #: all-pairs Dijkstra is used up to this many nodes when n_landmarks is None
 ALL_PAIRS_MAX = 5000
@@ -35,6 +37,16 @@ CALIBRATION_MIN_EDGES = 5e5
 #: corrected for the density, and the reach (radii) of those small tori
 DENSITY_SPREAD = 1.5
 DENSITY_REACH = 6.0
+#: the calibration moves from the flat torus to the matched sphere when the
+#: estimated curvature exceeds this many bootstrap standard errors
+CURVATURE_Z = 4.0
+#: the matched sphere is refused when the data's volume exceeds its own by
+#: more than this factor (and enlarged to the data's volume below it)
+BISHOP_SLACK = 2.0
+#: rows of the distance matrix used by the curvature estimate
+CURVATURE_ROWS = 384
+#: uncertainty penalties tried by uncertainty_penalty="auto"
+PENALTY_CANDIDATES = (0.0, 2.0)
 
 _MISFIT = ("raise", "warn", "ignore")
 _RULES = ("posterior", "clip")
@@ -62,9 +74,12 @@ def _check_options(
         check_int(n_landmarks, "n_landmarks", minimum=1)
     if local_rule not in _RULES:
         raise ValueError(f"local_rule must be one of {_RULES}, got {local_rule!r}")
-    if not isinstance(uncertainty_penalty, Real) or not uncertainty_penalty >= 0:
+    if not (
+        isinstance(uncertainty_penalty, str) and uncertainty_penalty == "auto"
+    ) and (not isinstance(uncertainty_penalty, Real) or not uncertainty_penalty >= 0):
         raise ValueError(
-            f"uncertainty_penalty must be a number >= 0, got {uncertainty_penalty!r}"
+            "uncertainty_penalty must be 'auto' or a number >= 0, got "
+            f"{uncertainty_penalty!r}"
         )
     if on_misfit not in _MISFIT:
         raise ValueError(f"on_misfit must be one of {_MISFIT}, got {on_misfit!r}")
@@ -121,7 +136,7 @@ def rgg_geodesics(
     volume: float | None = None,
     n_landmarks: int | None = None,
     local_rule: str = "posterior",
-    uncertainty_penalty: float = 2.0,
+    uncertainty_penalty: str | float = "auto",
     calibrate: bool = True,
     on_misfit: str = "raise",
     min_mean_degree: float = 8.0,
@@ -138,7 +153,8 @@ def rgg_geodesics(
     similarities of the edges' neighbourhoods with the pair removed, dimension
     and keep rate, a goodness-of-fit test of the RGG model, local distances
     by lens inversion, Dijkstra (all pairs or landmarks), and the
-    shortest-path bias calibration on a matched flat torus.  See the
+    shortest-path bias calibration on a matched flat torus, or on a matched
+    round sphere when the estimated curvature is significantly positive.  See the
     estimator for the parameters.
 
     Parameters
@@ -155,8 +171,9 @@ def rgg_geodesics(
         Landmark sources (``None``: all pairs up to 5000 nodes, else 256).
     local_rule : {"posterior", "clip"}, default="posterior"
         Local distance rule.
-    uncertainty_penalty : float, default=2.0
-        Penalty on the posterior sd in the path weights (with calibration).
+    uncertainty_penalty : "auto" or float, default="auto"
+        Penalty on the posterior sd in the path weights (with calibration);
+        ``"auto"`` picks 0 or 2 by held-out error on the calibration torus.
     calibrate : bool, default=True
         Divide out the shortest-path selection bias.
     on_misfit : {"raise", "warn", "ignore"}, default="raise"
@@ -243,25 +260,30 @@ def rgg_geodesics(
     skipped = calibration_skipped(d, mean_degree, q, budget) if calibrate else None
     do_calibrate = calibrate and skipped is None
     # the penalty's upward bias is removed by the calibration only
-    penalty = (
-        float(uncertainty_penalty)
-        if local_rule == "posterior" and do_calibrate
-        else 0.0
-    )
-    u, w = local_lengths(s, K, d, q, local_rule, penalty)
-    del s, K
-    density = None
-    if do_calibrate:
-        w, density = _density_correction(
-            A, w, d, mean_degree, q, local_rule, penalty, budget, seed_cal, n_jobs
-        )
-    W = A.copy()
-    W.data = np.maximum(w, 1e-12)
-
-    if n_landmarks is None and n <= ALL_PAIRS_MAX:
-        landmarks = None
-        D = shortest_paths(W, n_jobs=n_jobs, verbose=verbose)
+    if local_rule != "posterior" or not do_calibrate:
+        candidates = (0.0,)
+    elif isinstance(uncertainty_penalty, str):  # "auto": chosen on the torus
+        candidates = PENALTY_CANDIDATES
     else:
+        candidates = (float(uncertainty_penalty),)
+
+    def paths(pen):
+        u, w = local_lengths(s, K, d, q, local_rule, pen)
+        density = None
+        if do_calibrate:
+            w, density = _density_correction(
+                A, w, d, mean_degree, q, local_rule, pen, budget, seed_cal, n_jobs
+            )
+        W = A.copy()
+        W.data = np.maximum(w, 1e-12)
+        if n_landmarks is None and n <= ALL_PAIRS_MAX:
+            return (
+                u,
+                W,
+                density,
+                None,
+                shortest_paths(W, n_jobs=n_jobs, verbose=verbose),
+            )
         m = min(n_landmarks or DEFAULT_LANDMARKS, n)
         landmarks, D = select_landmarks(
             W,
@@ -271,7 +293,10 @@ def rgg_geodesics(
             return_distances=True,
             verbose=verbose,
         )
+        return u, W, density, landmarks, D
 
+    penalty = candidates[0]
+    u, W, density, landmarks, D = paths(penalty)
     cal, cal_info = None, None
     if do_calibrate:
         cal, cal_info = _calibrate(
@@ -279,13 +304,32 @@ def rgg_geodesics(
             mean_degree,
             q,
             local_rule,
-            penalty=penalty,
+            penalty=candidates if len(candidates) > 1 else penalty,
             # unpenalized raw paths are up to ~25 % short: aim past them
-            reach=1.3 * float(D.max()),
+            reach=1.3 * float(np.max(D[np.isfinite(D)])),
             max_edges=budget,
             seed=seed_cal,
             n_jobs=n_jobs,
         )
+        if cal is not None and cal_info["penalty"] != penalty:
+            penalty = cal_info["penalty"]
+            u, W, density, landmarks, D = paths(penalty)
+        if cal is not None:
+            cal, cal_info = _curved_calibration(
+                cal,
+                cal_info,
+                D,
+                W,
+                landmarks,
+                d,
+                mean_degree,
+                q,
+                local_rule,
+                penalty,
+                budget,
+                seed_cal,
+                n_jobs,
+            )
     elif calibrate:
         cal_info = {"skipped": skipped, "bias": 0.0, "n_sim": 0}
     if cal_info is not None and density is not None:
@@ -313,6 +357,81 @@ def rgg_geodesics(
         penalty=penalty,
         local_rule=local_rule,
     )
+
+
+def _curved_calibration(
+    cal, info, D, W, landmarks, d, mean_degree, q, rule, penalty, budget, seed, n_jobs
+):
+    """Replace the flat-torus calibration by a matched sphere's when curved.
+
+    The curvature is estimated by triangle comparison (``estimate_curvature``)
+    on the torus-calibrated distances, which are free of the flat
+    selection bias; when it is positive by more than :data:`CURVATURE_Z`
+    bootstrap standard errors and the sphere of that curvature fits the
+    budget, the calibration is measured on that whole sphere instead
+    (its curvature capped so that it is no narrower than the data,
+    Bonnet-Myers, and so that it holds the data's volume, Bishop-Gromov;
+    refused when it held less than ``1 / BISHOP_SLACK`` of it):
+    on a positively curved manifold near-geodesic paths fan out and reconverge,
+    so the shortest of them is shorter than on the flat torus, more so the
+    longer the pair.  Flat, negatively curved or weakly curved graphs keep
+    the torus.
+    """
+    if d < 2:  # a curve has no intrinsic curvature
+        return cal, info
+    rng = np.random.default_rng(seed + 1)
+    if landmarks is None:  # all pairs: random rows
+        rows = rng.choice(D.shape[0], min(CURVATURE_ROWS, D.shape[0]), replace=False)
+        D_rows = D[rows]
+    else:  # farthest-point landmarks are spread out (few small triangles):
+        # add random rows
+        extra = rng.choice(D.shape[1], min(CURVATURE_ROWS // 2, D.shape[1]), False)
+        rows = np.r_[np.asarray(landmarks), extra]
+        D_rows = np.vstack([D, shortest_paths(W, extra, n_jobs=n_jobs)])
+    kappa, se, n_tri = estimate_curvature(cal(D_rows), rows, n_rows=len(rows), rng=rng)
+    info["curvature_estimate"] = {
+        "curvature": kappa,
+        "standard_error": se,
+        "n_triangles": n_tri,
+    }
+    # Bonnet-Myers: a manifold with Ricci curvature >= (d - 1) kappa is no wider
+    # than pi / sqrt(kappa), so a matched sphere is never narrower than the
+    # data: kappa is capped at (pi / diameter)^2 (exact for a round sphere)
+    diameter = float(np.max(cal(D[np.isfinite(D)])))
+    cap = (np.pi / diameter) ** 2 if diameter > 0 else np.inf
+    info["curvature_estimate"]["myers_cap"] = float(cap)
+    if not kappa > CURVATURE_Z * se:
+        return cal, info
+    kappa = float(min(kappa, cap))
+    # Bishop-Gromov: a manifold with Ricci curvature >= (d - 1) kappa holds no
+    # more volume than the sphere of curvature kappa.  The data's volume (radii^d)
+    # is the sum of each node's share q V_d / k_i.  A sphere that cannot hold
+    # half of it is refused (a flat torus with a noisy positive estimate); one
+    # that holds less than all of it is enlarged to the data's volume
+    deg = np.maximum(np.diff(W.indptr), 1).astype(np.float64)
+    volume = float(q * ball_volume(d) * np.sum(1.0 / deg))
+    ratio = sphere_volume(d, kappa**-0.5) / volume
+    info["curvature_estimate"]["volume_ratio"] = ratio
+    if ratio < 1.0 / BISHOP_SLACK:
+        return cal, info
+    kappa *= min(ratio, 1.0) ** (2.0 / d)
+    info["curvature_estimate"]["matched"] = kappa
+    if not sphere_fits(d, mean_degree, q, kappa, budget):
+        return cal, info
+    cal_s, info_s = _calibrate(
+        d,
+        mean_degree,
+        q,
+        rule,
+        penalty=penalty,
+        max_edges=budget,
+        seed=seed + 2,
+        n_jobs=n_jobs,
+        curvature=kappa,
+    )
+    info_s["curvature_estimate"] = info["curvature_estimate"]
+    info_s["torus"] = {k: v for k, v in info.items() if k != "curvature_estimate"}
+    return cal_s, info_s
 
 
 def _local_degree(A):

@@ -6,6 +6,7 @@ Only public functions are used: :func:`manigeo.graphs.neighbor_similarity`
 :func:`manigeo.embedding.landmark_mds` (applied per node block).
 """
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -102,7 +103,9 @@ def rgg_fit_dask(
     result : sklearn.utils.Bunch
         - ``local_distances``: Dask DataFrame ``src, dst, distance`` (the rows
           of ``edges``, distances in the units of ``radius``);
-        - ``dimension``, ``edge_keep_rate`` (``min(q, 1)``), ``radius``
+        - ``dimension``, ``keep_rate`` (``min(q, 1)``; the same key as
+          :func:`rgg_geodesics`, the old ``edge_keep_rate`` still works with a
+          DeprecationWarning), ``radius``
           (the scale used), ``mean_degree``, ``n_nodes``;
         - ``landmarks``: ndarray of shape (n_landmarks,);
         - ``geodesic_distances``: Dask array of shape (n_landmarks, n_nodes),
@@ -189,10 +192,10 @@ def rgg_fit_dask(
     Y = DT.map_blocks(_mds_block, D_L, k, chunks=(DT.chunks[0], (k,)), dtype=float)
     meta_d = edges._meta[["src", "dst"]].assign(distance=np.zeros(0))
     local = S.map_partitions(_with_distance, q, d, scale, meta=meta_d)
-    return Bunch(
+    return _RenamedKeys(
         local_distances=local,
         dimension=d,
-        edge_keep_rate=q,
+        keep_rate=q,
         radius=scale,
         mean_degree=float(mean_degree),
         n_nodes=n,
@@ -200,3 +203,20 @@ def rgg_fit_dask(
         geodesic_distances=D,
         embedding=Y,
     )
+
+
+class _RenamedKeys(Bunch):
+    """A Bunch whose renamed keys still read, with a DeprecationWarning."""
+
+    _renamed = {"edge_keep_rate": "keep_rate"}
+
+    def __getitem__(self, key):
+        if key in self._renamed:
+            warnings.warn(
+                f"the result key {key!r} is renamed {self._renamed[key]!r} (as in "
+                "rgg_geodesics); the old name will be removed in the next release",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+            key = self._renamed[key]
+        return super().__getitem__(key)

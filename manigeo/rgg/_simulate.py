@@ -1,6 +1,7 @@
-"""Matched flat-torus random geometric graphs for self-calibration."""
+"""Matched flat-torus and round-sphere random geometric graphs for self-calibration."""
 
 import numpy as np
+from scipy.special import gammaln
 
 from ..datasets import sample_rgg
 from ._lens import ball_volume
@@ -48,3 +49,39 @@ def torus_distances(T, rows):
     D = np.abs(T[rows][:, None, :] - T[None, :, :])
     D = np.minimum(D, 1.0 - D)
     return np.sqrt((D * D).sum(axis=2))
+
+
+def sphere_volume(d, R):
+    """Volume of the round sphere ``S^d`` of radius ``R``."""
+    return float(2.0 * np.pi ** (0.5 * (d + 1)) / np.exp(gammaln(0.5 * (d + 1))) * R**d)
+
+
+def sphere_size(d, mean_degree, q, R):
+    """Points of a uniform RGG of radius 1 and ``mean_degree`` on the sphere
+    ``S^d`` of radius ``R`` (edges kept with probability ``q``)."""
+    return int(np.ceil(mean_degree / (q * ball_volume(d)) * sphere_volume(d, R))) + 1
+
+
+def sphere_rgg(n, d, R, q, rng):
+    """Hard-threshold RGG of geodesic radius 1 on ``n`` uniform points of the
+    round sphere ``S^d`` of radius ``R``, edges kept with probability ``q``.
+
+    Returns
+    -------
+    A : scipy.sparse.csr_array of shape (n, n)
+    X : ndarray of shape (n, d + 1)
+        Unit vectors (geodesic distance ``R * arccos(x . y)``).
+    """
+    X = rng.normal(size=(n, d + 1))
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    # geodesic distance <= 1 on the radius-R sphere <=> chord <= 2 R sin(1 / 2R)
+    chord = 2.0 * np.sin(0.5 / R)
+    A = sample_rgg(
+        X, chord, keep=q, random_state=np.random.RandomState(rng.integers(2**31))
+    )
+    return A, X
+
+
+def sphere_distances(X, R, rows):
+    """Exact geodesic distances on the radius-``R`` sphere from ``rows``."""
+    return R * np.arccos(np.clip(X[rows] @ X.T, -1.0, 1.0))

@@ -53,7 +53,9 @@ def test_rgg_fit_dask_equals_local(sync, strategy):
         chunk_size=70,
     )
     q, W, D, Y = _local_pipeline(A, 2, landmarks, 0.16)
-    assert res.edge_keep_rate == pytest.approx(q, rel=1e-13)
+    assert res.keep_rate == pytest.approx(q, rel=1e-13)
+    with pytest.warns(DeprecationWarning, match="renamed 'keep_rate'"):
+        assert res.edge_keep_rate == res.keep_rate
     local = res.local_distances.compute()
     expected = np.asarray(W[local.src.to_numpy(), local.dst.to_numpy()]).ravel()
     np.testing.assert_allclose(local.distance.to_numpy(), expected * 0.16, rtol=1e-11)

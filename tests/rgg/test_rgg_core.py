@@ -228,3 +228,39 @@ def test_off_model_families_against_exact_geodesics(family):
     far = D > 2 * r
     assert abs(np.mean((Dh[far] - D[far]) / D[far])) < 0.05
     assert (est.calibration_info_.get("density") is not None) == (family == "density")
+    if family == "square":  # flat: no curvature found, the torus calibrates
+        assert est.calibration_info_["space"] == "T^2"
+
+
+def test_curvature_estimate_from_triangles():
+    from manigeo.rgg._curvature import estimate_curvature
+
+    rng = np.random.default_rng(0)
+    # unit S^3 in units of r = 0.3: curvature 0.09 / r^2
+    X = rng.normal(size=(3000, 4))
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    rows = rng.choice(3000, 96, replace=False)
+    D = np.arccos(np.clip(X[rows] @ X.T, -1, 1)) / 0.3
+    D += rng.normal(scale=0.1, size=D.shape) * (D > 0)
+    k, se, n_tri = estimate_curvature(D, rows, rng=1)
+    assert n_tri > 300 and abs(k - 0.09) < 0.25 * 0.09 and k > 3 * se
+    # a flat square (a convex domain: straight geodesics) in units of r = 0.05
+    Y = rng.uniform(size=(3000, 2))
+    D = np.linalg.norm(Y[rows][:, None] - Y[None], axis=2) / 0.05
+    D += rng.normal(scale=0.1, size=D.shape) * (D > 0)
+    k, se, _ = estimate_curvature(D, rows, rng=1)
+    assert abs(k) < 3 * se + 1e-3
+
+
+def test_calibration_not_worse_than_uncalibrated_in_3d():
+    """S^3 (curved, 3-D): the calibrated distances beat calibrate=False."""
+    A, X, r = _sphere_rgg(3000, 3, 30, 1.0, seed=1)
+    errs = []
+    for calibrate in (True, False):
+        est = RGGMetric(
+            dimension=3, radius=r, n_landmarks=24, calibrate=calibrate, random_state=0
+        ).fit(A)
+        D = np.arccos(np.clip(X[est.landmarks_] @ X.T, -1, 1))
+        far = D > 0.5 * D.max()
+        errs.append(np.median(np.abs(est.geodesic_distances_ - D)[far]))
+    assert errs[0] < 0.85 * errs[1]
