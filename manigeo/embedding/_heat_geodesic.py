@@ -51,7 +51,7 @@ def _cell_sizes(D, landmarks):
     return 1.0 + np.bincount(np.argmin(D, axis=1)[rest], minlength=m)
 
 
-def _place(D, Y_lm, masses, chunk_size=512):
+def _place(D, Y_lm, masses, rows=None, chunk_size=512):
     """Out-of-sample points: argmin of ``sum_a c_a (|y - y_a| - d_a)^2``.
 
     Each landmark ``a`` stands for the ``c_a`` samples of its cell, so this is
@@ -59,9 +59,11 @@ def _place(D, Y_lm, masses, chunk_size=512):
     the other samples represented by their landmarks.  Started from
     triangulation in the landmark frame, then Guttman iterations (cost
     ``O(n m)`` each), each point until it moves less than ``_PLACE_TOL`` of
-    the scale, at most ``_PLACE_ITER``.
+    the scale, at most ``_PLACE_ITER``.  ``rows``: the rows of ``D`` to place
+    (all by default), read chunk by chunk (no copy of ``D``).
     """
-    out = np.empty((D.shape[0], Y_lm.shape[1]))
+    rows = np.arange(D.shape[0]) if rows is None else np.asarray(rows)
+    out = np.empty((rows.size, Y_lm.shape[1]))
     # scale of the fitted landmarks only (never of the block of rows passed
     # in), so a blockwise transform equals the whole one
     scale = max(float(np.ptp(Y_lm, axis=0).max()), 1e-300) if Y_lm.size else 1.0
@@ -69,8 +71,8 @@ def _place(D, Y_lm, masses, chunk_size=512):
     c = np.asarray(masses, dtype=np.float64)
     cY = c @ Y_lm
     total = c.sum()
-    for s in range(0, D.shape[0], chunk_size):
-        d = D[s : s + chunk_size]
+    for s in range(0, rows.size, chunk_size):
+        d = D[rows[s : s + chunk_size]]
         cd = d * c
         y = _triangulate(d, Y_lm)
         live = np.arange(y.shape[0])  # rows still moving (each row on its own,
@@ -288,7 +290,7 @@ class HeatGeodesicEmbedding(
             emb = np.empty((X.shape[0], self.n_components))
             rest = np.setdiff1d(np.arange(X.shape[0]), lm)
             emb[lm] = Y
-            emb[rest] = _place(D_train[rest], Y, masses)
+            emb[rest] = _place(D_train, Y, masses, rows=rest)
             self.embedding_ = emb
         return self
 
