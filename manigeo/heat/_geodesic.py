@@ -544,24 +544,35 @@ def _band_score(D, G):
     return float(np.corrcoef(d, g)[0, 1])
 
 
-def _select_t(X, W, diffusion, sigma, probes, verbose=False):
-    """t = argmax over T_GRID of the band score on probe pairs; scores per t."""
-    G = _reference_paths(X, W, probes)[:, probes]
+def _scan_times(items, G, sigma, verbose=False, tag=""):
+    """Band score of each ``(t, probe kernel block, payload)`` in ``items``.
+
+    Returns the t of the best score, the scores per t and that t's payload;
+    stops once the score falls 0.01 below the best (past the peak: mixing).
+    """
     scores = {}
-    best_t, best = float(T_GRID[0]), -np.inf
-    for t, K in diffusion.columns(probes, T_GRID, verbose, "t='auto' probes"):
-        Kp = K[probes]
+    best_t, best, best_payload = float(T_GRID[0]), -np.inf, None
+    for t, Kp, payload in items:
         dg = np.diag(Kp).copy()
         D = varadhan_distance(Kp, dg, dg, t, sigma)
         D = 0.5 * (D + D.T)
         s = _band_score(D, G)
         scores[float(t)] = s
         if verbose:
-            print(f"[HeatGeodesic] t={t:g}: band score {s:.4f}")
+            print(f"[HeatGeodesic] t={t:g}: band score {s:.4f}{tag}")
         if s > best:
-            best_t, best = float(t), s
+            best_t, best, best_payload = float(t), s, payload
         elif s < best - 0.01:
-            break  # clearly past the peak (mixing)
+            break
+    return best_t, scores, best_payload
+
+
+def _select_t(X, W, diffusion, sigma, probes, verbose=False):
+    """t = argmax over T_GRID of the band score on probe pairs; scores per t."""
+    G = _reference_paths(X, W, probes)[:, probes]
+    cols = diffusion.columns(probes, T_GRID, verbose, "t='auto' probes")
+    items = ((t, K[probes], None) for t, K in cols)
+    best_t, scores, _ = _scan_times(items, G, sigma, verbose)
     return best_t, scores
 
 
@@ -573,22 +584,11 @@ def _select_t_coarse(coarse, sigma, probes, verbose=False):
     as the exact path's (see :mod:`manigeo.heat._coarse`).
     """
     G = coarse.reference_paths(probes)
-    scores = {}
-    best_t, best, best_K = float(T_GRID[0]), -np.inf, None
-    for t, Kc in coarse.kernels(T_GRID_COARSE):
-        Kp = coarse.pair_kernel(Kc, probes, probes)
-        dg = np.diag(Kp).copy()
-        D = varadhan_distance(Kp, dg, dg, t, sigma)
-        D = 0.5 * (D + D.T)
-        s = _band_score(D, G)
-        scores[float(t)] = s
-        if verbose:
-            print(f"[HeatGeodesic] t={t:g}: band score {s:.4f} (coarse)")
-        if s > best:
-            best_t, best, best_K = float(t), s, Kc
-        elif s < best - 0.01:
-            break
-    return best_t, scores, best_K
+    items = (
+        (t, coarse.pair_kernel(Kc, probes, probes), Kc)
+        for t, Kc in coarse.kernels(T_GRID_COARSE)
+    )
+    return _scan_times(items, G, sigma, verbose, " (coarse)")
 
 
 # -- the geometry (shared by the functional and the estimators) --------------------

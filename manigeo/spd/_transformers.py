@@ -253,12 +253,17 @@ class SPDStandardScaler(_SPDTransformerBase):
         -------
         self : SPDStandardScaler
         """
-        X, _, L = _check_3d(self, X, reset=True, cholesky=True)
+        self._fit_checked(X)
+        return self
+
+    def _fit_checked(self, X):
+        """Validate X once, fit, and return (metric, restore, group coordinates)."""
+        X, restore, L = _check_3d(self, X, reset=True, cholesky=True)
         m = self._metric()
-        self.mean_, self.dispersion_, self.scale_, self.n_iter_, _ = self._fit_one(
+        self.mean_, self.dispersion_, self.scale_, self.n_iter_, C = self._fit_one(
             m, X, self.with_std, cholesky=L
         )
-        return self
+        return m, restore, C
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X: Any, y: None = None) -> Any:
@@ -275,11 +280,7 @@ class SPDStandardScaler(_SPDTransformerBase):
         -------
         Y : ndarray of shape (n_matrices, p, p)
         """
-        X, restore, L = _check_3d(self, X, reset=True, cholesky=True)
-        m = self._metric()
-        self.mean_, self.dispersion_, self.scale_, self.n_iter_, C = self._fit_one(
-            m, X, self.with_std, cholesky=L
-        )
+        m, restore, C = self._fit_checked(X)
         s = self.scale_
         return restore(m.from_group(C if s == 1.0 else m.group_stretch(C, s)))
 
