@@ -33,6 +33,7 @@ import scipy.sparse as sp
 from scipy.sparse import csgraph
 from sklearn.neighbors import NearestNeighbors
 
+from ._graph import _edge_lengths, _hop_diameter
 from ._squaring import _doubling, _square_sym
 
 _TINY = 1e-300
@@ -45,17 +46,6 @@ _DIRECTIONS = 16
 _MSD_STEPS = (2, 10)
 #: at most this many fine steps for the fine walk's displacement
 _MAX_LAG = 50
-
-
-def _edge_lengths(X, W):
-    """The graph of W with Euclidean edge lengths."""
-    G = sp.csr_array(W, copy=True)
-    r, c = G.nonzero()
-    G = sp.csr_array(
-        (np.maximum(np.linalg.norm(X[r] - X[c], axis=1), 1e-12), (r, c)),
-        shape=G.shape,
-    )
-    return G
 
 
 def _cell_centres(X, W, n_cells, rng, farthest):
@@ -140,7 +130,7 @@ class _CoarseDiffusion:
         self.deg = dc
         self.vol = float(dc.sum())
         adj = sp.csr_array((np.ones(r.size), (r, c)), shape=(m, m))
-        self.hops = _hops(adj)
+        self.hops = _hop_diameter(adj)
         self.centres = centres
         self.cell = cell
         self.centroids = Y
@@ -287,23 +277,6 @@ def _msd_slope(W, Z, deg, steps=_MSD_STEPS):
     gen = _msd_curve(W, Z, deg)
     curve = [next(gen) for _ in range(steps[1] // 2)]
     return _slope(curve, *steps)
-
-
-def _hops(adj):
-    """Double-sweep BFS lower bound of the hop diameter, over all components."""
-    n_comp, labels = csgraph.connected_components(adj, directed=False)
-    first = np.unique(labels, return_index=True)[1]
-    best = 0
-    for s in first:
-        order = csgraph.breadth_first_order(
-            adj, int(s), directed=False, return_predecessors=False
-        )
-        d = csgraph.shortest_path(
-            adj, unweighted=True, indices=[int(order[-1])], directed=False
-        )
-        fin = d[np.isfinite(d)]
-        best = max(best, int(fin.max()) if fin.size else 0)
-    return best
 
 
 def _spread(X, cell, Y, adj, h, chunk_size=65536):

@@ -45,6 +45,7 @@ from .._validation import (
 )
 from ..graphs import alpha_decay_kernel, laplacian
 from ._coarse import _CoarseDiffusion
+from ._graph import _edge_lengths, _hop_diameter
 from ._squaring import _check_real, _columns, _doubling, poisson_terms
 
 _TINY = 1e-300
@@ -330,12 +331,8 @@ def varadhan_distance(K, diag_rows, diag_cols, t, sigma=1.0):
     dc = _check_kernel_values(diag_cols, "diag_cols", 1, n_cols)
     lr = np.log(np.maximum(dr, _TINY))
     lc = np.log(np.maximum(dc, _TINY))
-    D2 = np.log(np.maximum(K, _TINY))
-    D2 -= (0.5 * sigma) * lr[:, None]
-    D2 -= (0.5 * sigma) * lc[None, :]
-    D2 *= -4.0 * t
-    np.maximum(D2, 0.0, out=D2)
-    return np.sqrt(D2, out=D2)
+    # a new array (the input is never modified), then the one formula in place
+    return _varadhan_inplace(np.maximum(K, _TINY), lr, lc, t, sigma)
 
 
 def _varadhan_inplace(K, log_rows, log_cols, t, sigma):
@@ -361,22 +358,6 @@ def _check_kernel_values(K, name, ndim, size=None):
     if not np.all(np.isfinite(K)):
         raise ValueError(f"{name} contains NaN or infinite values")
     return K
-
-
-def _hop_diameter(A):
-    """Double-sweep BFS lower bound of the hop diameter (exact on trees)."""
-    n_comp, labels = csgraph.connected_components(A, directed=False)
-    best = 0
-    for c in range(n_comp):
-        start = int(np.flatnonzero(labels == c)[0])
-        order = csgraph.breadth_first_order(
-            A, start, directed=False, return_predecessors=False
-        )
-        far = int(order[-1])
-        d = csgraph.shortest_path(A, unweighted=True, indices=[far], directed=False)
-        fin = d[np.isfinite(d)]
-        best = max(best, int(fin.max()) if fin.size else 0)
-    return best
 
 
 def farthest_points(X, m, *, random_state=None):
@@ -518,13 +499,7 @@ def _effective_jobs(n_jobs):
 
 def _reference_paths(X, W, probes):
     """Shortest paths from the probes on the affinity graph, Euclidean edge lengths."""
-    G = sp.csr_array(W, copy=True)
-    r, c = G.nonzero()
-    G = sp.csr_array(
-        (np.maximum(np.linalg.norm(X[r] - X[c], axis=1), 1e-12), (r, c)),
-        shape=G.shape,
-    )
-    return csgraph.dijkstra(G, directed=False, indices=probes)
+    return csgraph.dijkstra(_edge_lengths(X, W), directed=False, indices=probes)
 
 
 def _band_score(D, G):
