@@ -162,7 +162,9 @@ def _sp_pairs(G, D):
     return spearmanr(G.ravel(), D.ravel()).statistic
 
 
-def heldout(n_eval=1500, seed=0, kappa=4.0):
+def heldout(
+    n_eval=1500, seed=0, kappa=4.0, peers=("heatgeo", "isomap", "phate", "umap")
+):
     """Issue-16 held-out cases: distance and embedding Spearman, all methods.
 
     manigeo runs twice: full mode (every sample a landmark, exact n x n heat
@@ -231,6 +233,8 @@ def heldout(n_eval=1500, seed=0, kappa=4.0):
             ("phate", m_phate),
             ("umap", m_umap),
         ):
+            if label not in peers:
+                continue
             r = fn(X)
             if r is None:
                 continue
@@ -243,7 +247,8 @@ def heldout(n_eval=1500, seed=0, kappa=4.0):
                 row(
                     label, el, emb, _sp(G, Dm[np.ix_(S, S)]), _sp_pairs(GL, Dm[S][:, L])
                 )
-    digits()
+    if "digits" in peers:
+        digits()
 
 
 def digits():
@@ -456,6 +461,11 @@ def main(argv=None):
     p.add_argument("--n", default="500,1000,2000,2001,4000", help="sizes of --speed")
     p.add_argument("--seed", type=int, default=0, help="data seed of --heldout")
     p.add_argument("--kappa", type=float, default=4.0, help="vMF cap of --heldout")
+    p.add_argument(
+        "--peers",
+        default="heatgeo,isomap,phate,umap,digits",
+        help="with --heldout: peers to run (and 'digits' for load_digits)",
+    )
     a = p.parse_args(argv)
     if a.child:
         _child(a.child, int(a.large))
@@ -472,7 +482,7 @@ def main(argv=None):
     if a.coarse_check:
         coarse_check(a.coarse_check, tuple(a.coarse_cases.split(",")))
     if a.heldout:
-        heldout(seed=a.seed, kappa=a.kappa)
+        heldout(seed=a.seed, kappa=a.kappa, peers=tuple(a.peers.split(",")))
     if a.speed or not (a.large or a.heldout or a.vs_full or a.coarse_check):
         speed(tuple(int(v) for v in a.n.split(",")))
 

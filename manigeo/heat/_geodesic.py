@@ -153,21 +153,30 @@ class _Affinity:
                 "points carry no geometry; remove duplicates or raise n_neighbors)"
             )
         self.eps_ = eps
+        self.slow_ = None
         if self.kernel == "alpha":
             W = sp.csr_array(alpha_decay_kernel(X, k, decay=self.decay))
         else:
-            rows = np.repeat(np.arange(n), k)
-            cols, vals = ind.ravel(), dist.ravel()
-            rd, ri = self.nn_.radius_neighbors(X, radius=_RADIUS * eps)
-            lens = np.fromiter((len(r) for r in ri), dtype=np.int64, count=n)
-            rows = np.concatenate([rows, np.repeat(np.arange(n), lens)])
-            cols = np.concatenate([cols, np.concatenate(ri).astype(np.int64)])
-            vals = np.concatenate([vals, np.concatenate(rd)])
-            keep = rows != cols
-            w = np.exp(-((vals[keep] / eps) ** 2))
-            W = sp.coo_array((w, (rows[keep], cols[keep])), shape=(n, n))
+            # density="normalize": bandwidth floored at each point's own k-th
+            # neighbour distance, so the sparse regions of a non-uniform sample
+            # keep ~k neighbours ("keep": one fixed bandwidth, the plain walk)
+            floor = self.kdist_ if self.density == "normalize" else 0.0
+            self.bw_ = np.maximum(floor, np.full(n, eps))
+            rows, cols, vals = _candidate_pairs(self.nn_, X, ind, dist, self.bw_)
+            W = _gaussian_weights(
+                rows, cols, vals, self.bw_, self.bw_, (n, n), drop_self=True
+            )
             W = _max_sym(W)
+            # ... with the matching time change: the walk leaves i at rate
+            # 1 / slow_i, so it covers the same distance per unit time where
+            # its steps are longer (without it the sparse regions diffuse
+            # faster and their heat distances shrink)
+            if self.density == "normalize":
+                self.slow_ = (self.bw_ / eps) ** 2
+                self.dim_ = _intrinsic_dim(dist)
         self.q_ = 1.0 + np.asarray(W.sum(axis=1)).ravel()
+        if self.slow_ is not None:
+            self.q_ *= self._q_factor(self.bw_)
         if self.density == "normalize":
             W = sp.coo_array(W)
             iq = 1.0 / self.q_
@@ -176,6 +185,18 @@ class _Affinity:
             )
         self.W_ = W
         return self
+
+    def _q_factor(self, bw):
+        """Factor of the degrees of the floored kernel (1 where it is not floored).
+
+        Where the bandwidth follows the k-th neighbour distance (``bw ~ p^(-1/d)``,
+        Berry & Harlim's ``beta = -1/d``) the raw degree ``~ p bw^d`` no longer
+        measures the density; the generator is the Laplace-Beltrami operator
+        (drift ``2 - 2 alpha + d beta + 2 beta = 0``) with ``alpha = 1/2 - 1/d``
+        on the density ``p ~ deg / bw^d``, i.e. the degree times
+        ``(bw / eps)^(1 - d/2)`` (1 for d = 2).
+        """
+        return (bw / self.eps_) ** (1.0 - 0.5 * self.dim_)
 
     def weights(self, X):
         """Row-stochastic (n_new, n_train) one-step transition to training samples."""
@@ -189,23 +210,19 @@ class _Affinity:
             cols, w = ind.ravel(), w.ravel()
             d0 = dist[:, 0]
         else:
-            rd, ri = self.nn_.radius_neighbors(X, radius=_RADIUS * self.eps_)
             dist, ind = self.nn_.kneighbors(X, n_neighbors=k)
-            lens = np.fromiter((len(r) for r in ri), dtype=np.int64, count=len(ri))
-            rows = np.concatenate(
-                [
-                    np.repeat(np.arange(X.shape[0]), k),
-                    np.repeat(np.arange(len(ri)), lens),
-                ]
-            )
-            cols = np.concatenate([ind.ravel(), np.concatenate(ri).astype(np.int64)])
-            d = np.concatenate([dist.ravel(), np.concatenate(rd)])
-            w = np.exp(-((d / self.eps_) ** 2))
+            floor = dist[:, -1] if self.slow_ is not None else 0.0
+            bw = np.maximum(floor, np.full(X.shape[0], self.eps_))
+            rows, cols, d = _candidate_pairs(self.nn_, X, ind, dist, bw, self.bw_)
+            P = _gaussian_weights(rows, cols, d, bw, self.bw_, (X.shape[0], n_train))
+            rows, cols, w = P.row, P.col, P.data
             d0 = dist[:, 0]
         P = sp.csr_array(sp.coo_array((w, (rows, cols)), shape=(X.shape[0], n_train)))
         P = _max_sym(P, symmetric=False)
         if self.density == "normalize":
             qx = 1.0 + np.asarray(P.sum(axis=1)).ravel()
+            if self.slow_ is not None:
+                qx *= self._q_factor(bw)
             P = sp.csr_array(
                 sp.diags_array(1.0 / qx) @ P @ sp.diags_array(1.0 / self.q_)
             )
@@ -223,6 +240,69 @@ class _Affinity:
             P = sp.csr_array(P)
         rs = np.asarray(P.sum(axis=1)).ravel()
         return sp.csr_array(sp.diags_array(1.0 / np.maximum(rs, _TINY)) @ P)
+
+
+def _intrinsic_dim(dist):
+    """Intrinsic dimension from the k-th over the (k/2)-th neighbour distance
+    (``2^(1/d)`` for a uniform d-dimensional sample): median over the samples,
+    clipped to ``[1, 8]``."""
+    k = dist.shape[1]
+    if k < 2:
+        return 2.0
+    r = dist[:, -1] / np.maximum(dist[:, k // 2 - 1], _TINY)
+    r = r[np.isfinite(r) & (r > 1.0)]
+    if not r.size:
+        return 2.0
+    d = np.log(k / (k // 2)) / np.log(np.median(r))
+    return float(np.clip(d, 1.0, 8.0))
+
+
+def _candidate_pairs(nn, X, ind, dist, bw, bw_train=None):
+    """kNN pairs and pairs within ``_RADIUS sqrt(bw_i bw_j)`` of each other.
+
+    ``ind``, ``dist``: the k nearest training samples of the rows of ``X``;
+    ``bw``: the rows' bandwidths; ``bw_train``: the training samples' (None:
+    ``X`` is the training set).  Row ``i`` searches the radius ``_RADIUS
+    max(bw_i, bw_j over its k neighbours)`` (rows grouped by that radius within
+    a factor 1.1, one search per group) and the pairs are cut at the exact
+    radius and at the row's own reach.  On the training set a pair missed from
+    one end is found from the other (the end with the larger bandwidth
+    searches far enough).
+    """
+    n, k = ind.shape
+    train = bw if bw_train is None else bw_train
+    rows = [np.repeat(np.arange(n), k)]
+    cols = [ind.ravel()]
+    vals = [dist.ravel()]
+    reach = np.maximum(bw, train[ind].max(axis=1))
+    lo = float(reach.min())
+    key = np.floor(np.log(reach / lo) / np.log(1.1)).astype(np.int64)
+    order = np.argsort(key, kind="stable")
+    starts = np.flatnonzero(np.r_[True, key[order][1:] != key[order][:-1]])
+    for members in np.split(order, starts[1:]):
+        radius = _RADIUS * float(reach[members].max())
+        rd, ri = nn.radius_neighbors(X[members], radius=radius)
+        lens = np.fromiter((len(r) for r in ri), dtype=np.int64, count=len(ri))
+        if not lens.sum():
+            continue
+        r = np.repeat(members, lens)
+        c = np.concatenate(ri).astype(np.int64)
+        d = np.concatenate(rd)
+        # (cut at the row's own reach too: the result is the same whatever
+        # the grouping, e.g. for blocks of rows)
+        keep = (d <= _RADIUS * np.sqrt(bw[r] * train[c])) & (d <= _RADIUS * reach[r])
+        rows.append(r[keep])
+        cols.append(c[keep])
+        vals.append(d[keep])
+    return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+
+
+def _gaussian_weights(rows, cols, dist, bw_rows, bw_cols, shape, drop_self=False):
+    """``exp(-d^2 / (bw_i bw_j))`` as a COO array."""
+    keep = rows != cols if drop_self else np.ones(rows.size, dtype=bool)
+    r, c = rows[keep], cols[keep]
+    w = np.exp(-(dist[keep] ** 2) / (bw_rows[r] * bw_cols[c]))
+    return sp.coo_array((w, (r, c)), shape=shape)
 
 
 def _max_sym(W, symmetric=True):
@@ -403,8 +483,9 @@ def farthest_points(X, m, *, random_state=None):
 class _Diffusion:
     """Laplacian, stationary measure and heat-kernel columns of an affinity."""
 
-    def __init__(self, W, n_jobs=None):
+    def __init__(self, W, n_jobs=None, slow=None):
         self.W = W
+        self.slow = slow
         # nonzeros of L: the edges and the diagonal (for the cost model)
         self.nnz = int(W.nnz) + W.shape[0]
         self.n_jobs = n_jobs
@@ -420,6 +501,12 @@ class _Diffusion:
     def _laplacian(self):
         # built on first use: the coarse path never needs the fine Laplacian
         L, deg = laplacian(self.W, kind="symmetric", return_degree=True)
+        if self.slow is not None:
+            # time change: the walk's measure is deg * slow (rates 1 / slow),
+            # L = M^-1/2 (Deg - W) M^-1/2 = diag(1 / slow) - (I - L) / slow
+            # (diagonal at most 1: the series' uniformization rate is kept)
+            L = _time_changed(L, self.slow)
+            deg = deg * self.slow
         self._L = sp.csr_array(L)
         self._deg = np.maximum(deg, _TINY)
 
@@ -486,6 +573,20 @@ class _Diffusion:
         _, H = next(_doubling(self.L, t, 1, reach=self.hops + 8))
         H = 0.5 * (H + H.T)
         return self.density(H, None, None)
+
+
+def _time_changed(L, slow):
+    """``S^-1 - S^-1/2 (I - L) S^-1/2`` (``S = diag(slow)``) of a symmetric
+    normalized Laplacian ``L``: ``M^-1/2 (Deg - W) M^-1/2``, the generator of
+    the same walk with the measure ``M = deg * slow`` (symmetrized)."""
+    L = sp.csr_array(L)
+    A = sp.csr_array(sp.eye_array(L.shape[0], format="csr") - L)
+    isl = 1.0 / np.asarray(slow, dtype=np.float64)
+    h = sp.diags_array(np.sqrt(isl))
+    out = sp.csr_array(sp.diags_array(isl) - h @ A @ h)
+    out.sum_duplicates()
+    out.sort_indices()
+    return out
 
 
 def _effective_jobs(n_jobs):
@@ -616,7 +717,7 @@ class HeatGeometry:
                 UserWarning,
                 stacklevel=4,
             )
-        diff = _Diffusion(W, self.n_jobs)
+        diff = _Diffusion(W, self.n_jobs, aff.slow_)
         auto = isinstance(self.t, str)
         if isinstance(landmarks, numbers.Integral):
             landmarks = _place_landmarks(X, int(landmarks), rng)
@@ -658,7 +759,9 @@ class HeatGeometry:
         return self
 
     def _fit_coarse(self, X, W, rng, probes, landmarks):
-        coarse = _CoarseDiffusion(X, W, _n_cells(len(X)), rng, farthest_points)
+        coarse = _CoarseDiffusion(
+            X, W, _n_cells(len(X)), rng, farthest_points, self.affinity_.slow_
+        )
         self.n_cells_ = coarse.n_cells
         if self.verbose:
             print(

@@ -224,12 +224,31 @@ def test_farthest_points_cover():
 
 
 def test_affinity_symmetric_and_normalized(sphere):
+    """ "keep": the fixed-bandwidth Gaussian; "normalize": the floored kernel
+    exp(-d^2 / (bw_i bw_j)), bw = max(k-th neighbour distance, eps), divided by
+    q_i q_j with q = (1 + degree) (bw / eps)^(1 - d/2)."""
+    from scipy.spatial.distance import cdist
+
+    from manigeo.heat._geodesic import _Affinity
+
     X, _ = sphere
     W = heat_affinity(X, 10)
     assert abs(W - W.T).max() == 0
-    Wk = heat_affinity(X, 10, density="keep")
-    q = 1.0 + np.asarray(Wk.sum(axis=1)).ravel()
-    np.testing.assert_allclose(W.toarray(), Wk.toarray() / np.outer(q, q), rtol=1e-12)
+    Wk = heat_affinity(X, 10, density="keep").toarray()
+    aff = _Affinity(10, "gaussian", 40.0, "normalize").fit(X)
+    E = cdist(X, X)
+    kth = np.sort(E, axis=1)[:, 10]
+    eps = np.median(kth)
+    np.testing.assert_allclose(Wk[Wk > 0], np.exp(-((E[Wk > 0] / eps) ** 2)))
+    bw = np.maximum(kth, eps)
+    np.testing.assert_allclose(aff.bw_, bw, rtol=1e-12)
+    on = W.toarray() > 0
+    K = np.where(on, np.exp(-(E**2) / np.outer(bw, bw)), 0.0)
+    # every pair within 1.4 sqrt(bw_i bw_j) is an edge
+    assert np.all(on[(E <= 1.3 * np.sqrt(np.outer(bw, bw))) & (E > 0)])
+    q = (1.0 + K.sum(axis=1)) * (bw / eps) ** (1.0 - aff.dim_ / 2)
+    np.testing.assert_allclose(W.toarray(), K / np.outer(q, q), rtol=1e-10)
+    assert 1.5 < aff.dim_ < 2.5  # the sphere is 2-D
 
 
 # -- bad input --------------------------------------------------------------------
