@@ -73,9 +73,12 @@ class _CoarseDiffusion:
     rng : RandomState
     farthest : callable
         ``farthest(X, m, random_state=rng)`` -> sorted indices.
+    slow : ndarray of shape (n,) or None
+        Time change of the fine walk (its measure is ``deg * slow``); the
+        lumped walk's measure is the cells' sums of it.
     """
 
-    def __init__(self, X, W, n_cells, rng, farthest):
+    def __init__(self, X, W, n_cells, rng, farthest, slow=None):
         n = X.shape[0]
         W = sp.csr_array(W)
         G = _edge_lengths(X, W)
@@ -122,13 +125,15 @@ class _CoarseDiffusion:
         s_fine, offset = _slope(curve, k1, k2)
         self.time_scale = s_fine / s_coarse if s_coarse > 0 else 1.0
         # symmetric normalized Laplacian of the lumped walk (self-loops kept)
-        isq = 1.0 / np.sqrt(dc)
+        # measure of the lumped walk: M = deg (* slow, the fine time change)
+        mc = dc if slow is None else np.maximum(A.T @ (deg * slow), _TINY)
+        isq = 1.0 / np.sqrt(mc)
         S = sp.csr_array(sp.diags_array(isq) @ Wc @ sp.diags_array(isq))
-        Lc = sp.csr_array(sp.eye_array(m, format="csr") - S)
+        Lc = sp.csr_array(sp.diags_array(dc / mc) - S)
         Lc.sum_duplicates()
         self.L = Lc
-        self.deg = dc
-        self.vol = float(dc.sum())
+        self.deg = mc
+        self.vol = float(mc.sum())
         adj = sp.csr_array((np.ones(r.size), (r, c)), shape=(m, m))
         self.hops = _hop_diameter(adj)
         self.centres = centres
