@@ -136,7 +136,8 @@ class HeatGeodesicDistance(
     ----------
     n_neighbors : int, default=10
         Sets the kernel bandwidth (median distance to the ``n_neighbors``-th
-        neighbour).
+        neighbour; with ``density="normalize"`` floored at each sample's own
+        ``n_neighbors``-th neighbour distance, see the user guide).
     t : "auto" or float, default="auto"
         Diffusion time in units of the normalized Laplacian.  ``"auto"``
         tries ``t = 1, 2, 4, ..., 128`` on 48 random probe samples and keeps
