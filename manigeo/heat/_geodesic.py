@@ -855,6 +855,9 @@ class HeatGeometry:
             P = self.affinity_.weights(X[s : s + chunk_size])
             Kx = self._extend(P)
             dx = np.exp(np.asarray(P @ logdiag).ravel())
+            # a training sample (one-hot row): its own diagonal, not exp(log)
+            one = np.flatnonzero(np.diff(P.indptr) == 1)
+            dx[one] = self.diag_[P.indices[P.indptr[one]]]
             out[s : s + chunk_size] = varadhan_distance(
                 Kx, dx, self.diag_[lm], self.t_, self.sigma
             )
