@@ -16,6 +16,7 @@ Usage::
 
     python benchmarks/bench_heatgeo.py --speed      # n = 500 ... 4000: time ratios
     python benchmarks/bench_heatgeo.py --heldout    # issue-16 held-out cases
+    python benchmarks/bench_heatgeo.py --unseen     # sphere, torus, holey roll
     python benchmarks/bench_heatgeo.py --large 100000   # manigeo alone
     # this checkout vs round 1, each fit in a fresh process (peak RSS per fit)
     python benchmarks/bench_heatgeo.py --large 10000,100000 --compare-commit c1d64b5
@@ -251,6 +252,85 @@ def heldout(
         digits()
 
 
+def _graph_geodesics(P, k, sample):
+    """Shortest paths of a dense kNN graph of the noiseless points ``P`` between
+    the rows ``sample`` (a reference where no closed form exists)."""
+    from scipy.sparse.csgraph import dijkstra
+    from sklearn.neighbors import kneighbors_graph
+
+    G = kneighbors_graph(P, k, mode="distance")
+    cache = {}
+
+    def geo(A, B):
+        key = tuple(np.asarray(A)[:3])
+        if key not in cache:
+            cache[key] = dijkstra(G, directed=False, indices=sample[A])
+        return cache[key][:, sample[B]]
+
+    return geo
+
+
+def unseen(n_eval=1000, seed=0):
+    """Cases no default was tuned on: distance Spearman, full S x S and
+    landmark S x L, against Isomap.  Uniform noisy sphere (exact arc lengths),
+    torus (R = 2, r = 1, uniform in the angles; reference: shortest paths of a
+    12-NN graph of 20 000 noiseless points), Swiss roll with two holes
+    (reference: shortest paths of a 15-NN graph in the unrolled plane)."""
+    from sklearn.manifold import Isomap
+
+    from manigeo.heat import HeatGeodesicDistance
+
+    rng = np.random.default_rng(seed)
+    P = rng.normal(size=(2500, 3))
+    P /= np.linalg.norm(P, axis=1, keepdims=True)
+    cases = {
+        "uniform sphere n=2500 noise 0.05": (
+            P + 0.05 * rng.normal(size=P.shape),
+            lambda A, B, P=P: np.arccos(np.clip(P[A] @ P[B].T, -1.0, 1.0)),
+        )
+    }
+    u, v = rng.uniform(0, 2 * np.pi, (2, 20000))
+    Q = np.column_stack(
+        [(2 + np.cos(v)) * np.cos(u), (2 + np.cos(v)) * np.sin(u), np.sin(v)]
+    )
+    cases["torus n=3000 noise 0.05"] = (
+        Q[:3000] + 0.05 * rng.normal(size=(3000, 3)),
+        _graph_geodesics(Q, 12, np.arange(3000)),
+    )
+    t = 1.5 * np.pi * (1 + 2 * rng.uniform(size=12000))
+    h = 21 * rng.uniform(size=12000)
+    hole = ((t > 7) & (t < 9) & (h > 6) & (h < 12)) | (
+        (t > 11) & (t < 12.5) & (h > 12) & (h < 18)
+    )
+    t, h = t[~hole][:3000], h[~hole][:3000]
+    X = np.column_stack([t * np.cos(t), h, t * np.sin(t)])
+    s_ = 0.5 * (t * np.sqrt(1 + t**2) + np.arcsinh(t))
+    cases["swiss roll with 2 holes n=3000 noise 0.3"] = (
+        X + 0.3 * rng.normal(size=X.shape),
+        _graph_geodesics(np.column_stack([s_, h]), 15, np.arange(3000)),
+    )
+    print("unseen cases: distance Spearman vs reference geodesics")
+    for name, (X, geo) in cases.items():
+        n = X.shape[0]
+        S = np.sort(np.random.default_rng(seed).choice(n, n_eval, replace=False))
+        G = geo(S, S)
+        iu = np.triu_indices(n_eval, 1)
+        est = HeatGeodesicDistance(n_landmarks=500, random_state=0).fit(X)
+        L = est.landmarks_
+        GL = geo(S, L)
+        d_sl = _sp_pairs(GL, est.transform(X[S]))
+        full = HeatGeodesicDistance(n_landmarks=None, t=est.t_, random_state=0)
+        D = full.fit(X).transform(X[S])[:, S]
+        iso = Isomap(n_neighbors=10).fit(X).dist_matrix_
+        print(
+            f"  {name}: t_={est.t_:g} manigeo full SxS "
+            f"{spearmanr(D[iu], G[iu]).statistic:.4f} landmark SxL {d_sl:.4f} | "
+            f"isomap SxS {spearmanr(iso[np.ix_(S, S)][iu], G[iu]).statistic:.4f} "
+            f"SxL {_sp_pairs(GL, iso[S][:, L]):.4f}",
+            flush=True,
+        )
+
+
 def digits():
     from sklearn.datasets import load_digits
     from sklearn.manifold import trustworthiness
@@ -442,6 +522,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--speed", action="store_true")
     p.add_argument("--heldout", action="store_true")
+    p.add_argument("--unseen", action="store_true", help="cases tuned on by no one")
     p.add_argument("--large", default="", help="sizes, e.g. 10000,100000")
     p.add_argument(
         "--compare-commit", default=None, help="with --large: also time this commit"
@@ -481,9 +562,11 @@ def main(argv=None):
         vs_full(a.vs_full)
     if a.coarse_check:
         coarse_check(a.coarse_check, tuple(a.coarse_cases.split(",")))
+    if a.unseen:
+        unseen(seed=a.seed)
     if a.heldout:
         heldout(seed=a.seed, kappa=a.kappa, peers=tuple(a.peers.split(",")))
-    if a.speed or not (a.large or a.heldout or a.vs_full or a.coarse_check):
+    if a.speed or not (a.large or a.heldout or a.unseen or a.vs_full or a.coarse_check):
         speed(tuple(int(v) for v in a.n.split(",")))
 
 
