@@ -172,14 +172,9 @@ def _place(D, Y_lm, masses, rows=None, chunk_size=2048, near=_PLACE_NEAR):
         res = out[s : s + chunk_size]
         res[:] = y
         idx = np.arange(b)
-        live = idx
         for _ in range(_PLACE_OUTER):
-            if live.size == 0:
+            if idx.size == 0:
                 break
-            if live.size < y.shape[0]:
-                y, r, f, d, cd, cdd, nb, Cn, cYn, cdn, Yn, idx = (
-                    a[live] for a in (y, r, f, d, cd, cdd, nb, Cn, cYn, cdn, Yn, idx)
-                )
             y0, r0, nl = y, r, nb
             args = (Cn, cYn, cdn, Yn)
             # far model at y0: g_a = c_a - c_a d_a / r_a (tangential curvature,
@@ -217,24 +212,32 @@ def _place(D, Y_lm, masses, rows=None, chunk_size=2048, near=_PLACE_NEAR):
                 y1[todo], lo = _near_solve(y0[todo], grad[todo], Ht, *sub, tol, tiny)
                 if not pass_:  # not convex after all: clipped too
                     clip[todo[lo <= 0.0]] = True
-            r1 = dist(y1)
-            f1 = stress(y1, r1, cd, cdd)
-            # no decrease with the exact model: redo clipped
-            redo = np.flatnonzero(~clip & (f1 > f))
-            if redo.size:
-                negt = neg[redo]
-                Hc = H[redo] + 2.0 * (
-                    _outer_sums(negt / r0[redo] ** 2, table, y0[redo])
-                    - negsum[redo, None, None] * eye
-                )
-                sub = tuple(a[redo] for a in args)
-                y1[redo] = _near_solve(y0[redo], grad[redo], Hc, *sub, tol, tiny)[0]
-                r1[redo] = dist(y1[redo])
-                f1[redo] = stress(y1[redo], r1[redo], cd[redo], cdd[redo])
             moved = np.abs(y1 - y0).max(axis=1)
-            y, r, f = y1, r1, f1
-            res[idx] = y
+            res[idx] = y1
+            # rows that moved less than tol are done; the others need their
+            # distances at y1 for the next pass, and a decrease of f
             live = np.flatnonzero(moved >= tol)
+            r1 = dist(y1[live])
+            f1 = stress(y1[live], r1, cd[live], cdd[live])
+            # no decrease with the exact model: redo clipped
+            redo = np.flatnonzero(~clip[live] & (f1 > f[live]))
+            if redo.size:
+                rr = live[redo]
+                Hc = H[rr] + 2.0 * (
+                    _outer_sums(neg[rr] / r0[rr] ** 2, table, y0[rr])
+                    - negsum[rr, None, None] * eye
+                )
+                sub = tuple(a[rr] for a in args)
+                y1[rr] = _near_solve(y0[rr], grad[rr], Hc, *sub, tol, tiny)[0]
+                res[idx[rr]] = y1[rr]
+                r1[redo] = dist(y1[rr])
+                f1[redo] = stress(y1[rr], r1[redo], cd[rr], cdd[rr])
+            y, r, f = y1, r1, f1
+            # the live rows' data (y, r, f already are)
+            cd, cdd, nb, Cn, cYn, cdn, Yn, idx = (
+                a[live] for a in (cd, cdd, nb, Cn, cYn, cdn, Yn, idx)
+            )
+            y = y[live]
     return out
 
 
