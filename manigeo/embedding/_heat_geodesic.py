@@ -29,7 +29,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..heat import HeatGeodesicDistance
-from ._mds import _triangulate, classical_mds
+from ._mds import classical_mds
 from ._smacof import smacof
 
 #: majorization steps of a point against its near landmarks, per pass
@@ -58,19 +58,6 @@ def _cell_sizes(D, landmarks):
     rest[landmarks] = False
     # argmin over the whole block, then drop the landmarks' rows: no (n, m) copy
     return 1.0 + np.bincount(np.argmin(D, axis=1)[rest], minlength=m)
-
-
-def _outer_sums(w, table, y0):
-    """``sum_a w_a (y0 - y_a)(y0 - y_a)^T`` per row, from ``w @ table``."""
-    p = y0.shape[1]
-    R = w @ table
-    Ry = R[:, 1 : 1 + p]
-    return (
-        R[:, :1, None] * (y0[:, :, None] * y0[:, None, :])
-        - y0[:, :, None] * Ry[:, None, :]
-        - Ry[:, :, None] * y0[:, None, :]
-        + R[:, 1 + p :].reshape(-1, p, p)
-    )
 
 
 def _near_solve(y0, grad, H, Cn, cYn, cdn, Yn, tol, tiny):
@@ -102,7 +89,57 @@ def _near_solve(y0, grad, H, Cn, cYn, cdn, Yn, tol, tiny):
     return y, lo
 
 
-def _place(D, Y_lm, masses, rows=None, chunk_size=2048, near=_PLACE_NEAR):
+def _far_model(t, r0, y0, ctab, table, near):
+    """Gradient and Hessian at ``y0`` of the far terms' second-order model.
+
+    ``t = c d / r`` (consumed: divided by ``r^2`` in place), ``r0`` the
+    distances to every landmark; ``near = (g_n, q_n, T_n)``: the near
+    landmarks' ``g``, ``c d / r^3`` and table rows, taken off the sums.
+    Gradient ``2 sum_a g_a (y0 - y_a)``, Hessian ``2 sum_a (g_a I + q_a (y0 -
+    y_a)(y0 - y_a)^T)``, ``g_a = c_a - c_a d_a / r_a``, ``q_a = c_a d_a /
+    r_a^3`` (radial curvature ``c_a`` along ``u_a``, ``g_a`` across).
+    """
+    p = y0.shape[1]
+    g_n, q_n, T_n = near
+    G = (
+        ctab[: 1 + p]
+        - t @ table[:, : 1 + p]
+        - np.einsum("bk,bkj->bj", g_n, T_n[..., : 1 + p])
+    )
+    t /= r0
+    t /= r0
+    R = t @ table - np.einsum("bk,bkj->bj", q_n, T_n)
+    grad = 2.0 * (G[:, :1] * y0 - G[:, 1:])
+    H = _outer_sums(R, y0) + G[:, :1, None] * np.eye(p)
+    return grad, 2.0 * H
+
+
+def _outer_sums(R, y0):
+    """``sum_a w_a (y0 - y_a)(y0 - y_a)^T`` per row from ``R = w @ table``."""
+    p = y0.shape[1]
+    Ry = R[:, 1 : 1 + p]
+    return (
+        R[:, :1, None] * (y0[:, :, None] * y0[:, None, :])
+        - y0[:, :, None] * Ry[:, None, :]
+        - Ry[:, :, None] * y0[:, None, :]
+        + R[:, 1 + p :].reshape(-1, p, p)
+    )
+
+
+def _concave_part(c, cd, r0, y0, table, nb):
+    """``sum_a min(g_a, 0)`` and ``2 sum_a min(g_a, 0) ((y0 - y_a)(y0 - y_a)^T /
+    r_a^2 - I)`` over the far landmarks: the Hessian term that clips the
+    negative tangential curvatures (a PSD correction)."""
+    neg = np.minimum(c - cd / r0, 0.0)
+    np.put_along_axis(neg, nb, 0.0, axis=1)
+    negsum = neg.sum(axis=1)
+    neg /= r0
+    neg /= r0
+    corr = _outer_sums(neg @ table, y0) - negsum[:, None, None] * np.eye(y0.shape[1])
+    return negsum, 2.0 * corr
+
+
+def _place(D, Y_lm, masses, rows=None, chunk_size=256, near=_PLACE_NEAR):
     """Out-of-sample points: argmin of ``f(y) = sum_a c_a (|y - y_a| - d_a)^2``.
 
     Each landmark ``a`` stands for the ``c_a`` samples of its cell, so this is
@@ -111,19 +148,20 @@ def _place(D, Y_lm, masses, rows=None, chunk_size=2048, near=_PLACE_NEAR):
     triangulation in the landmark frame.  The ``near`` landmarks nearest to
     that start keep their exact terms, majorized as in a Guttman transform
     (``O(near)`` per step, :func:`_near_solve`); every other landmark enters
-    by the second-order model of its term about the start of the pass (its
-    gradient ``2 g_a (y - y_a)`` and Hessian ``2 (c_a u u^T + g_a (I - u
-    u^T))``, ``g_a = c_a (1 - d_a / r_a)``, summed by one product with a
-    ``(m, 1 + p + p^2)`` table: ``O(m)`` once per pass).  A pass whose
-    system is not convex or whose result does not lower ``f`` is redone with
-    the negative tangential curvatures clipped (a convex model, shorter
-    steps).  Passes repeat until a point moves less than ``_PLACE_TOL`` of the
-    scale in one (at most ``_PLACE_OUTER``); at a fixed point the model's
-    gradient is the exact one, so the result is a stationary point of ``f``
-    as with plain Guttman iterations (``O(m)`` each, 10-30 of them), in 2-4
-    passes.  Each row on its own: the result does not depend on the chunks
-    (blockwise transforms equal whole ones).  ``rows``: the rows of ``D`` to
-    place (all by default), read chunk by chunk (no copy of ``D``).
+    by the second-order model of its term about the start of the pass
+    (:func:`_far_model`: ``O(m)``, two products with a ``(m, 1 + p + p^2)``
+    table, once per pass).  Where the far terms' negative tangential
+    curvatures (``r_a < d_a``: distances the embedding cannot fit) weigh more
+    than ``_PLACE_CONCAVE`` of the far masses at the start, or a pass's system
+    is not convex or its result does not lower ``f``, they are clipped (a
+    convex model, majorization-like short steps).  Passes repeat until a
+    point moves less than ``_PLACE_TOL`` of the scale in one (at most
+    ``_PLACE_OUTER``); at a fixed point the model's gradient is the exact
+    one, so the result is a stationary point of ``f`` as with plain Guttman
+    iterations (``O(m)`` each, 10-30 of them), in 2-3 passes.  Each row on
+    its own: the result does not depend on the chunks (blockwise transforms
+    equal whole ones).  ``rows``: the rows of ``D`` to place (all by
+    default), read chunk by chunk (no copy of ``D``).
     """
     rows = np.arange(D.shape[0]) if rows is None else np.asarray(rows)
     m, p = Y_lm.shape
@@ -138,9 +176,17 @@ def _place(D, Y_lm, masses, rows=None, chunk_size=2048, near=_PLACE_NEAR):
     table = np.hstack(
         [np.ones((m, 1)), Y_lm, np.einsum("ai,aj->aij", Y_lm, Y_lm).reshape(m, p * p)]
     )
+    ctab = c @ table
     tree = cKDTree(Y_lm) if k < m else None
-    eye = np.eye(p)
-    total, cY, cYY = c.sum(), c @ Y_lm, float(c @ (Y_lm**2).sum(axis=1))
+    total, cY, cYY = c.sum(), ctab[1 : 1 + p], ctab[1 + p :].reshape(p, p).trace()
+    # triangulation (de Silva-Tenenbaum, as _triangulate): the landmark frame
+    # is centred, so the row means of D^2 drop out of D^2 @ pinv(Y_c)^T; one
+    # product gives it and sum_a c_a d_a^2
+    mu = Y_lm.mean(axis=0)
+    Yc = Y_lm - mu
+    P = np.linalg.pinv(Yc).T
+    tri = np.hstack([-0.5 * P, c[:, None]])
+    tri0 = mu + 0.5 * (Yc**2).sum(axis=1) @ P
 
     def dist(y):
         r = cdist(y, Y_lm)
@@ -154,64 +200,57 @@ def _place(D, Y_lm, masses, rows=None, chunk_size=2048, near=_PLACE_NEAR):
     for s in range(0, rows.size, chunk_size):
         d = np.asarray(D[rows[s : s + chunk_size]], dtype=np.float64)
         b = d.shape[0]
-        y = _triangulate(d, Y_lm)
+        cd = d * c
+        d *= d
+        Z = d @ tri
+        y, cdd = tri0 + Z[:, :p], Z[:, p]
         if tree is not None:
             nb = tree.query(y, k=k)[1].reshape(b, k)
         else:
             nb = np.broadcast_to(np.arange(m), (b, m))
         cn = c[nb]
-        cdn = cn * np.take_along_axis(d, nb, axis=1)
-        Yn = Y_lm[nb]  # (b, k, p)
+        cdn = np.take_along_axis(cd, nb, axis=1)
+        Tn = table[nb]  # (b, k, 1 + p + p^2)
+        Yn = Tn[..., 1 : 1 + p]
         cYn = np.einsum("bk,bkp->bp", cn, Yn)
         Cn = cn.sum(axis=1)
-        cd = d * c
-        cdd = np.einsum("ij,ij->i", cd, d)
         r = dist(y)
         f = stress(y, r, cd, cdd)
-        # the rows still moving (and their data) shrink pass by pass
         res = out[s : s + chunk_size]
         res[:] = y
-        idx = np.arange(b)
+        idx = np.arange(b)  # the rows still moving (their data shrink with them)
+        clip = None
         for _ in range(_PLACE_OUTER):
             if idx.size == 0:
                 break
-            y0, r0, nl = y, r, nb
+            y0, r0 = y, r
             args = (Cn, cYn, cdn, Yn)
-            # far model at y0: g_a = c_a - c_a d_a / r_a (tangential curvature,
-            # gradient weights), (c_a - g_a) / r_a^2 (radial minus tangential)
-            cq = cd / r0
-            g = c - cq
-            cq /= r0
-            cq /= r0
-            np.put_along_axis(g, nl, 0.0, axis=1)  # near terms: exact, not modelled
-            np.put_along_axis(cq, nl, 0.0, axis=1)
-            G = g @ table[:, : 1 + p]
-            grad = 2.0 * (G[:, :1] * y0 - G[:, 1:])
-            H = 2.0 * (_outer_sums(cq, table, y0) + G[:, :1, None] * eye)
-            # far terms that the embedding cannot fit (r_a < d_a) have negative
-            # tangential curvature; where they weigh more than
-            # _PLACE_CONCAVE of the far masses, clip it (min(g_a, 0)
-            # (I - u u^T), a PSD term): a convex model, majorization-like
-            # short steps as in Guttman iterations
-            neg = np.minimum(g, 0.0, out=cq)
-            negsum = neg.sum(axis=1)
-            clip = negsum < -_PLACE_CONCAVE * (total - Cn)
+            rn = np.take_along_axis(r0, nb, axis=1)
+            t = cd / r0
+            if clip is None:  # far terms' concavity at the start
+                # sum over the far landmarks of max(c d / r - c, 0) = -min(g, 0)
+                concave = (np.maximum(t, c).sum(axis=1) - total) - np.maximum(
+                    cdn / rn - cn, 0.0
+                ).sum(axis=1)
+                clip = concave > _PLACE_CONCAVE * (total - Cn)
+            near_model = (cn - cdn / rn, cdn / rn**3, Tn)
+            grad, H = _far_model(t, r0, y0, ctab, table, near_model)
             y1 = np.empty_like(y0)
-            for pass_ in (0, 1):
-                todo = np.flatnonzero(clip) if pass_ else np.flatnonzero(~clip)
-                if todo.size == 0:
-                    continue
-                Ht = H[todo]
-                if pass_:
-                    negt = neg[todo]
-                    Ht += 2.0 * (
-                        _outer_sums(negt / r0[todo] ** 2, table, y0[todo])
-                        - negsum[todo, None, None] * eye
-                    )
-                sub = tuple(a[todo] for a in args)
-                y1[todo], lo = _near_solve(y0[todo], grad[todo], Ht, *sub, tol, tiny)
-                if not pass_:  # not convex after all: clipped too
-                    clip[todo[lo <= 0.0]] = True
+            fix = np.flatnonzero(clip)
+            free = np.flatnonzero(~clip)
+            if free.size:
+                sub = tuple(a[free] for a in args)
+                y1[free], lo = _near_solve(
+                    y0[free], grad[free], H[free], *sub, tol, tiny
+                )
+                # not convex after all: clipped too
+                fix = np.union1d(fix, free[lo <= 0.0])
+            if fix.size:
+                _, corr = _concave_part(c, cd[fix], r0[fix], y0[fix], table, nb[fix])
+                sub = tuple(a[fix] for a in args)
+                y1[fix] = _near_solve(
+                    y0[fix], grad[fix], H[fix] + corr, *sub, tol, tiny
+                )[0]
             moved = np.abs(y1 - y0).max(axis=1)
             res[idx] = y1
             # rows that moved less than tol are done; the others need their
@@ -219,25 +258,23 @@ def _place(D, Y_lm, masses, rows=None, chunk_size=2048, near=_PLACE_NEAR):
             live = np.flatnonzero(moved >= tol)
             r1 = dist(y1[live])
             f1 = stress(y1[live], r1, cd[live], cdd[live])
-            # no decrease with the exact model: redo clipped
-            redo = np.flatnonzero(~clip[live] & (f1 > f[live]))
-            if redo.size:
+            isfix = np.zeros(y0.shape[0], dtype=bool)
+            isfix[fix] = True
+            redo = np.flatnonzero(~isfix[live] & (f1 > f[live]))
+            if redo.size:  # no decrease with the exact model: redo clipped
                 rr = live[redo]
-                Hc = H[rr] + 2.0 * (
-                    _outer_sums(neg[rr] / r0[rr] ** 2, table, y0[rr])
-                    - negsum[rr, None, None] * eye
-                )
+                _, corr = _concave_part(c, cd[rr], r0[rr], y0[rr], table, nb[rr])
                 sub = tuple(a[rr] for a in args)
-                y1[rr] = _near_solve(y0[rr], grad[rr], Hc, *sub, tol, tiny)[0]
+                y1[rr] = _near_solve(y0[rr], grad[rr], H[rr] + corr, *sub, tol, tiny)[0]
                 res[idx[rr]] = y1[rr]
                 r1[redo] = dist(y1[rr])
                 f1[redo] = stress(y1[rr], r1[redo], cd[rr], cdd[rr])
-            y, r, f = y1, r1, f1
-            # the live rows' data (y, r, f already are)
-            cd, cdd, nb, Cn, cYn, cdn, Yn, idx = (
-                a[live] for a in (cd, cdd, nb, Cn, cYn, cdn, Yn, idx)
+                isfix[rr] = True
+            y, r, f = y1[live], r1, f1
+            clip = isfix[live]
+            cd, cdd, nb, cn, Cn, cYn, cdn, Tn, Yn, idx = (
+                a[live] for a in (cd, cdd, nb, cn, Cn, cYn, cdn, Tn, Yn, idx)
             )
-            y = y[live]
     return out
 
 
