@@ -20,6 +20,8 @@ Usage::
     python benchmarks/bench_heatgeo.py --large 100000   # manigeo alone
     # this checkout vs round 1, each fit in a fresh process (peak RSS per fit)
     python benchmarks/bench_heatgeo.py --large 10000,100000 --compare-commit c1d64b5
+    # seconds per stage of the embedding fit, this checkout and another commit
+    python benchmarks/bench_heatgeo.py --stages 100000 --compare-commit <commit>
     python benchmarks/bench_heatgeo.py --vs-full 20000  # landmark vs full mode
     python benchmarks/bench_heatgeo.py --coarse-check 20000  # coarse vs exact path
 """
@@ -402,6 +404,108 @@ def _child(kind, n):
     )
 
 
+#: stages of HeatGeodesicEmbedding.fit timed by --stages: (module, attribute,
+#: label); a stage missing from a checkout (another commit) is skipped
+_STAGES = (
+    ("manigeo.heat._geodesic", "_Affinity.fit", "kNN + radius graph, affinity"),
+    ("manigeo.heat._geodesic", "_place_landmarks", "landmark choice"),
+    ("manigeo.heat._coarse", "_CoarseDiffusion.__init__", "coarse graph, spread"),
+    ("manigeo.heat._geodesic", "_select_t_coarse", "t='auto' scan (coarse)"),
+    ("manigeo.heat._coarse", "_CoarseDiffusion.columns", "coarse landmark columns"),
+    ("manigeo.heat._geodesic", "HeatGeometry.fit", "= heat geometry, total"),
+    ("manigeo.heat._geodesic", "HeatGeometry.train_distances", "(n, m) distances"),
+    ("manigeo.embedding._heat_geodesic", "_cell_sizes", "cell sizes"),
+    ("manigeo.embedding._heat_geodesic", "smacof", "landmark SMACOF"),
+    ("manigeo.embedding._heat_geodesic", "_place", "placement"),
+)
+
+
+def _stages_child(n):
+    """Seconds per stage of one embedding fit (wrapped functions): JSON."""
+    import functools
+    import json
+
+    from manigeo import HeatGeodesicEmbedding
+
+    spent = {}
+    for modname, attr, label in _STAGES:
+        try:
+            owner = importlib.import_module(modname)
+            *path, name = attr.split(".")
+            for part in path:
+                owner = getattr(owner, part)
+            func = getattr(owner, name)
+        except (ImportError, AttributeError):
+            continue
+
+        def timed(*a, _f=func, _label=label, **k):
+            t0 = time.perf_counter()
+            try:
+                return _f(*a, **k)
+            finally:
+                spent[_label] = spent.get(_label, 0.0) + time.perf_counter() - t0
+
+        setattr(owner, name, functools.wraps(func)(timed))
+    X, geo = make_swiss_roll(n, noise=0.0, random_state=0)
+    t0 = time.perf_counter()
+    est = HeatGeodesicEmbedding(random_state=0).fit(X)
+    spent["= embedding fit, total"] = time.perf_counter() - t0
+    S = np.sort(np.random.default_rng(1).choice(n, 1000, replace=False))
+    score = _sp(geo(S, S), squareform(pdist(est.embedding_[S])))
+    print(json.dumps({"stages": spent, "spearman": float(score)}))
+
+
+def stages(n, commit=None, repeat=1):
+    """Seconds per stage of the embedding fit at n (Swiss roll, noise 0), each
+    fit in a fresh process; with ``commit`` also that commit's, interleaved,
+    best of ``repeat`` per stage."""
+    import json
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    trees = {"this": here}
+    tmp = None
+    if commit:
+        tmp = tempfile.TemporaryDirectory()
+        arch = subprocess.run(
+            ["git", "-C", here, "archive", commit], capture_output=True, check=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", tmp.name], input=arch, check=True)
+        trees[commit[:7]] = tmp.name
+    best = {name: {} for name in trees}
+    sps = {}
+    for _ in range(repeat):
+        for name, path in trees.items():
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", "stages", "--stages", str(n)],
+                env=dict(os.environ, PYTHONPATH=path),
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            sps[name] = r["spearman"]
+            for k, v in r["stages"].items():
+                best[name][k] = min(v, best[name].get(k, np.inf))
+    labels = [label for _, _, label in _STAGES] + ["= embedding fit, total"]
+    print(f"swiss n={n}: seconds per stage (best of {repeat}, fresh process each)")
+    print("  " + f"{'stage':32s}" + "".join(f"{name:>10s}" for name in trees))
+    for label in labels:
+        vals = [best[name].get(label) for name in trees]
+        if all(v is None for v in vals):
+            continue
+        cells = "".join(f"{v:10.2f}" if v is not None else f"{'-':>10s}" for v in vals)
+        print(f"  {label:32s}{cells}")
+    print(
+        "  " + f"{'embedding Spearman':32s}" + "".join(f"{sps[k]:10.4f}" for k in trees)
+    )
+    if tmp is not None:
+        tmp.cleanup()
+
+
 def _run_child(kind, n, pythonpath):
     import json
     import os
@@ -533,6 +637,9 @@ def main(argv=None):
     )
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
     p.add_argument(
+        "--stages", type=int, default=0, help="seconds per embedding stage at this n"
+    )
+    p.add_argument(
         "--coarse-check", type=int, default=0, help="coarse vs exact path at this n"
     )
     p.add_argument("--coarse-cases", default="scurve,sphere")
@@ -548,9 +655,14 @@ def main(argv=None):
         help="with --heldout: peers to run (and 'digits' for load_digits)",
     )
     a = p.parse_args(argv)
+    if a.child == "stages":
+        _stages_child(a.stages)
+        return
     if a.child:
         _child(a.child, int(a.large))
         return
+    if a.stages:
+        stages(a.stages, a.compare_commit, a.repeat)
     if a.large:
         large(
             [int(v) for v in a.large.split(",")],
@@ -566,7 +678,9 @@ def main(argv=None):
         unseen(seed=a.seed)
     if a.heldout:
         heldout(seed=a.seed, kappa=a.kappa, peers=tuple(a.peers.split(",")))
-    if a.speed or not (a.large or a.heldout or a.unseen or a.vs_full or a.coarse_check):
+    if a.speed or not (
+        a.large or a.heldout or a.unseen or a.vs_full or a.coarse_check or a.stages
+    ):
         speed(tuple(int(v) for v in a.n.split(",")))
 
 

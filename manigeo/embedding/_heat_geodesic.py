@@ -17,6 +17,7 @@ and the non-uniform sphere of ``benchmarks/bench_heatgeo.py --heldout``.
 import numbers
 
 import numpy as np
+from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
 from sklearn.base import (
     BaseEstimator,
@@ -28,15 +29,29 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..heat import HeatGeodesicDistance
-from ._mds import _triangulate, classical_mds
+from ._mds import classical_mds
 from ._smacof import smacof
 
+#: majorization steps of a point against its near landmarks, per pass
 _PLACE_ITER = 30
-#: a point's Guttman iterations stop once it moves less than this fraction of
-#: the landmark embedding's extent (measured on 2-D placements: the result then
-#: differs from the converged one by as much as after 30 iterations, ~2e-3 of
-#: the scale, at about half the iterations)
-_PLACE_TOL = 1e-4
+#: a point's passes stop once one moves it less than this fraction of the
+#: landmark embedding's extent; the passes converge quadratically (Newton on
+#: the far terms), so the result is then within ~1e-5 of the extent of the
+#: converged one (Swiss roll n = 1e4: median 3e-6; plain Guttman steps
+#: stopped at 1e-4 were 4e-4 off)
+_PLACE_TOL = 1e-3
+#: landmarks of a point's exact (majorized) stress terms: the nearest to its
+#: start; the others enter by their second-order model about the point's
+#: position, refreshed once per pass, at most ``_PLACE_OUTER`` passes
+_PLACE_NEAR = 16
+_PLACE_OUTER = 8
+#: the far model's negative tangential curvatures (distances the embedding
+#: cannot fit) are clipped for a point where they exceed this fraction of the
+#: far masses at its start: majorization-like steps, as Guttman iterations
+#: take.  The held-out tree (seeds 0 / 1) embeds at 0.9330 / 0.9514 for any
+#: threshold in 0.02-0.2, at 0.9293 / 0.9478 never clipped (Newton steps to
+#: other stationary points of the placement stress)
+_PLACE_CONCAVE = 0.05
 
 
 def _cell_sizes(D, landmarks):
@@ -51,44 +66,221 @@ def _cell_sizes(D, landmarks):
     return 1.0 + np.bincount(np.argmin(D, axis=1)[rest], minlength=m)
 
 
-def _place(D, Y_lm, masses, rows=None, chunk_size=512):
-    """Out-of-sample points: argmin of ``sum_a c_a (|y - y_a| - d_a)^2``.
+def _near_solve(y0, grad, H, Cn, cYn, cdn, Yn, tol, tiny):
+    """Minimize the near terms (majorized at each step, as in a Guttman
+    transform) plus the far model ``grad . (y - y0) + (y - y0)^T H (y - y0) / 2``.
+
+    Each step solves ``(2 C_n I + H) y = 2 sum_n c_a y_a + 2 sum_n B_a (y - y_a)
+    - grad + H y0`` with ``B_a = c_a d_a / |y - y_a|`` at the current ``y``.
+    Returns the result and the smallest eigenvalue of ``2 C_n I + H``.
+    """
+    p = y0.shape[1]
+    A = H + 2.0 * Cn[:, None, None] * np.eye(p)
+    lo = np.linalg.eigvalsh(A)[:, 0]
+    Ainv = np.linalg.inv(A)
+    const = 2.0 * cYn - grad + np.einsum("bij,bj->bi", H, y0)
+    y = y0.copy()
+    act = np.arange(y.shape[0])
+    for _ in range(_PLACE_ITER):
+        if act.size == 0:
+            break
+        ya = y[act]
+        diff = ya[:, None, :] - Yn[act]
+        rn = np.maximum(np.sqrt(np.einsum("bkp,bkp->bk", diff, diff)), tiny)
+        rhs = const[act] + 2.0 * np.einsum("bk,bkp->bp", cdn[act] / rn, diff)
+        y_new = np.einsum("bij,bj->bi", Ainv[act], rhs)
+        moved = np.abs(y_new - ya).max(axis=1)
+        y[act] = y_new
+        act = act[moved >= 0.1 * tol]
+    return y, lo
+
+
+def _far_model(t, r0, y0, ctab, table, near):
+    """Gradient and Hessian at ``y0`` of the far terms' second-order model.
+
+    ``t = c d / r`` (consumed: divided by ``r^2`` in place), ``r0`` the
+    distances to every landmark; ``near = (g_n, q_n, T_n)``: the near
+    landmarks' ``g``, ``c d / r^3`` and table rows, taken off the sums.
+    Gradient ``2 sum_a g_a (y0 - y_a)``, Hessian ``2 sum_a (g_a I + q_a (y0 -
+    y_a)(y0 - y_a)^T)``, ``g_a = c_a - c_a d_a / r_a``, ``q_a = c_a d_a /
+    r_a^3`` (radial curvature ``c_a`` along ``u_a``, ``g_a`` across).
+    """
+    p = y0.shape[1]
+    g_n, q_n, T_n = near
+    G = (
+        ctab[: 1 + p]
+        - t @ table[:, : 1 + p]
+        - np.einsum("bk,bkj->bj", g_n, T_n[..., : 1 + p])
+    )
+    t /= r0
+    t /= r0
+    R = t @ table - np.einsum("bk,bkj->bj", q_n, T_n)
+    grad = 2.0 * (G[:, :1] * y0 - G[:, 1:])
+    H = _outer_sums(R, y0) + G[:, :1, None] * np.eye(p)
+    return grad, 2.0 * H
+
+
+def _outer_sums(R, y0):
+    """``sum_a w_a (y0 - y_a)(y0 - y_a)^T`` per row from ``R = w @ table``."""
+    p = y0.shape[1]
+    Ry = R[:, 1 : 1 + p]
+    return (
+        R[:, :1, None] * (y0[:, :, None] * y0[:, None, :])
+        - y0[:, :, None] * Ry[:, None, :]
+        - Ry[:, :, None] * y0[:, None, :]
+        + R[:, 1 + p :].reshape(-1, p, p)
+    )
+
+
+def _concave_part(c, cd, r0, y0, table, nb):
+    """``sum_a min(g_a, 0)`` and ``2 sum_a min(g_a, 0) ((y0 - y_a)(y0 - y_a)^T /
+    r_a^2 - I)`` over the far landmarks: the Hessian term that clips the
+    negative tangential curvatures (a PSD correction)."""
+    neg = np.minimum(c - cd / r0, 0.0)
+    np.put_along_axis(neg, nb, 0.0, axis=1)
+    negsum = neg.sum(axis=1)
+    neg /= r0
+    neg /= r0
+    corr = _outer_sums(neg @ table, y0) - negsum[:, None, None] * np.eye(y0.shape[1])
+    return negsum, 2.0 * corr
+
+
+def _place(D, Y_lm, masses, rows=None, chunk_size=256, near=_PLACE_NEAR):
+    """Out-of-sample points: argmin of ``f(y) = sum_a c_a (|y - y_a| - d_a)^2``.
 
     Each landmark ``a`` stands for the ``c_a`` samples of its cell, so this is
     the point's own term of the full-mode stress (all pairs, unit weights) with
     the other samples represented by their landmarks.  Started from
-    triangulation in the landmark frame, then Guttman iterations (cost
-    ``O(n m)`` each), each point until it moves less than ``_PLACE_TOL`` of
-    the scale, at most ``_PLACE_ITER``.  ``rows``: the rows of ``D`` to place
-    (all by default), read chunk by chunk (no copy of ``D``).
+    triangulation in the landmark frame.  The ``near`` landmarks nearest to
+    that start keep their exact terms, majorized as in a Guttman transform
+    (``O(near)`` per step, :func:`_near_solve`); every other landmark enters
+    by the second-order model of its term about the start of the pass
+    (:func:`_far_model`: ``O(m)``, two products with a ``(m, 1 + p + p^2)``
+    table, once per pass).  Where the far terms' negative tangential
+    curvatures (``r_a < d_a``: distances the embedding cannot fit) weigh more
+    than ``_PLACE_CONCAVE`` of the far masses at the start, or a pass's system
+    is not convex or its result does not lower ``f``, they are clipped (a
+    convex model, majorization-like short steps).  Passes repeat until a
+    point moves less than ``_PLACE_TOL`` of the scale in one (at most
+    ``_PLACE_OUTER``); at a fixed point the model's gradient is the exact
+    one, so the result is a stationary point of ``f`` as with plain Guttman
+    iterations (``O(m)`` each, 10-30 of them), in 2-3 passes.  Each row on
+    its own: the result does not depend on the chunks (blockwise transforms
+    equal whole ones).  ``rows``: the rows of ``D`` to place (all by
+    default), read chunk by chunk (no copy of ``D``).
     """
     rows = np.arange(D.shape[0]) if rows is None else np.asarray(rows)
-    out = np.empty((rows.size, Y_lm.shape[1]))
+    m, p = Y_lm.shape
+    out = np.empty((rows.size, p))
     # scale of the fitted landmarks only (never of the block of rows passed
     # in), so a blockwise transform equals the whole one
     scale = max(float(np.ptp(Y_lm, axis=0).max()), 1e-300) if Y_lm.size else 1.0
     tol = _PLACE_TOL * scale
+    tiny = 1e-12 * scale
     c = np.asarray(masses, dtype=np.float64)
-    cY = c @ Y_lm
-    total = c.sum()
+    k = min(int(near), m)
+    table = np.hstack(
+        [np.ones((m, 1)), Y_lm, np.einsum("ai,aj->aij", Y_lm, Y_lm).reshape(m, p * p)]
+    )
+    ctab = c @ table
+    tree = cKDTree(Y_lm) if k < m else None
+    total, cY, cYY = c.sum(), ctab[1 : 1 + p], ctab[1 + p :].reshape(p, p).trace()
+    # triangulation (de Silva-Tenenbaum, as _triangulate): the landmark frame
+    # is centred, so the row means of D^2 drop out of D^2 @ pinv(Y_c)^T; one
+    # product gives it and sum_a c_a d_a^2
+    mu = Y_lm.mean(axis=0)
+    Yc = Y_lm - mu
+    P = np.linalg.pinv(Yc).T
+    tri = np.hstack([-0.5 * P, c[:, None]])
+    tri0 = mu + 0.5 * (Yc**2).sum(axis=1) @ P
+
+    def dist(y):
+        r = cdist(y, Y_lm)
+        return np.maximum(r, tiny, out=r)
+
+    def stress(y, r, cd, cdd):
+        # sum_a c_a (r_a - d_a)^2, the sum of c_a r_a^2 in closed form
+        crr = total * (y**2).sum(axis=1) - 2.0 * y @ cY + cYY
+        return crr - 2.0 * np.einsum("ij,ij->i", r, cd) + cdd
+
     for s in range(0, rows.size, chunk_size):
-        d = D[rows[s : s + chunk_size]]
+        d = np.asarray(D[rows[s : s + chunk_size]], dtype=np.float64)
+        b = d.shape[0]
         cd = d * c
-        y = _triangulate(d, Y_lm)
-        live = np.arange(y.shape[0])  # rows still moving (each row on its own,
-        for _ in range(_PLACE_ITER):  # so the result does not depend on chunks)
-            if live.size == 0:
+        d *= d
+        Z = d @ tri
+        y, cdd = tri0 + Z[:, :p], Z[:, p]
+        if tree is not None:
+            nb = tree.query(y, k=k)[1].reshape(b, k)
+        else:
+            nb = np.broadcast_to(np.arange(m), (b, m))
+        cn = c[nb]
+        cdn = np.take_along_axis(cd, nb, axis=1)
+        Tn = table[nb]  # (b, k, 1 + p + p^2)
+        Yn = Tn[..., 1 : 1 + p]
+        cYn = np.einsum("bk,bkp->bp", cn, Yn)
+        Cn = cn.sum(axis=1)
+        r = dist(y)
+        f = stress(y, r, cd, cdd)
+        res = out[s : s + chunk_size]
+        res[:] = y
+        idx = np.arange(b)  # the rows still moving (their data shrink with them)
+        clip = None
+        for _ in range(_PLACE_OUTER):
+            if idx.size == 0:
                 break
-            yl = y[live]
-            r = cdist(yl, Y_lm)
-            np.maximum(r, 1e-12 * scale, out=r)
-            B = np.divide(cd[live], r, out=r)
-            # Guttman: y <- (sum_a c_a y_a + sum_a B_a (y - y_a)) / sum_a c_a
-            y_new = (cY + B.sum(axis=1)[:, None] * yl - B @ Y_lm) / total
-            moved = np.abs(y_new - yl).max(axis=1)
-            y[live] = y_new
-            live = live[moved >= tol]
-        out[s : s + chunk_size] = y
+            y0, r0 = y, r
+            args = (Cn, cYn, cdn, Yn)
+            rn = np.take_along_axis(r0, nb, axis=1)
+            t = cd / r0
+            if clip is None:  # far terms' concavity at the start
+                # sum over the far landmarks of max(c d / r - c, 0) = -min(g, 0)
+                concave = (np.maximum(t, c).sum(axis=1) - total) - np.maximum(
+                    cdn / rn - cn, 0.0
+                ).sum(axis=1)
+                clip = concave > _PLACE_CONCAVE * (total - Cn)
+            near_model = (cn - cdn / rn, cdn / rn**3, Tn)
+            grad, H = _far_model(t, r0, y0, ctab, table, near_model)
+            y1 = np.empty_like(y0)
+            fix = np.flatnonzero(clip)
+            free = np.flatnonzero(~clip)
+            if free.size:
+                sub = tuple(a[free] for a in args)
+                y1[free], lo = _near_solve(
+                    y0[free], grad[free], H[free], *sub, tol, tiny
+                )
+                # not convex after all: clipped too
+                fix = np.union1d(fix, free[lo <= 0.0])
+            if fix.size:
+                _, corr = _concave_part(c, cd[fix], r0[fix], y0[fix], table, nb[fix])
+                sub = tuple(a[fix] for a in args)
+                y1[fix] = _near_solve(
+                    y0[fix], grad[fix], H[fix] + corr, *sub, tol, tiny
+                )[0]
+            moved = np.abs(y1 - y0).max(axis=1)
+            res[idx] = y1
+            # rows that moved less than tol are done; the others need their
+            # distances at y1 for the next pass, and a decrease of f
+            live = np.flatnonzero(moved >= tol)
+            r1 = dist(y1[live])
+            f1 = stress(y1[live], r1, cd[live], cdd[live])
+            isfix = np.zeros(y0.shape[0], dtype=bool)
+            isfix[fix] = True
+            redo = np.flatnonzero(~isfix[live] & (f1 > f[live]))
+            if redo.size:  # no decrease with the exact model: redo clipped
+                rr = live[redo]
+                _, corr = _concave_part(c, cd[rr], r0[rr], y0[rr], table, nb[rr])
+                sub = tuple(a[rr] for a in args)
+                y1[rr] = _near_solve(y0[rr], grad[rr], H[rr] + corr, *sub, tol, tiny)[0]
+                res[idx[rr]] = y1[rr]
+                r1[redo] = dist(y1[rr])
+                f1[redo] = stress(y1[rr], r1[redo], cd[rr], cdd[rr])
+                isfix[rr] = True
+            y, r, f = y1[live], r1, f1
+            clip = isfix[live]
+            cd, cdd, nb, cn, Cn, cYn, cdn, Tn, Yn, idx = (
+                a[live] for a in (cd, cdd, nb, cn, Cn, cYn, cdn, Tn, Yn, idx)
+            )
     return out
 
 
