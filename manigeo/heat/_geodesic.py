@@ -35,6 +35,7 @@ budget the columns come from a coarse-grained graph instead (see
 :mod:`manigeo.heat._coarse`): same physical ``t``, bounded time and memory.
 """
 
+import itertools
 import numbers
 import warnings
 
@@ -42,6 +43,7 @@ import numpy as np
 import scipy.sparse as sp
 from joblib import Parallel, delayed
 from scipy.sparse import csgraph
+from scipy.spatial import cKDTree
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import check_random_state
 
@@ -133,6 +135,63 @@ def _check_options(n_neighbors, kernel, decay, density, sigma):
 
 # -- affinity -----------------------------------------------------------------------
 
+#: Up to this many features the neighbour searches use SciPy's k-d tree on all
+#: cores (2-4x faster than scikit-learn's at n = 1e5 in 3-D); above it a k-d
+#: tree loses to scikit-learn's brute-force/ball-tree choice.
+_KD_MAX_DIM = 12
+
+
+class _NeighborIndex:
+    """Euclidean k-NN and radius searches over the training samples.
+
+    SciPy's :class:`~scipy.spatial.cKDTree` (``workers=-1``) in low dimension,
+    :class:`sklearn.neighbors.NearestNeighbors` otherwise; both give the same
+    neighbours (up to the order of exact ties) and distances.
+    """
+
+    def __init__(self, X):
+        self.kd = X.shape[1] <= _KD_MAX_DIM
+        if self.kd:
+            self.tree = cKDTree(X)
+            self.X = X
+        else:
+            self.nn = NearestNeighbors().fit(X)
+
+    def kneighbors(self, Q, n_neighbors):
+        """``(dist, ind)`` of the ``n_neighbors`` nearest samples, nearest first."""
+        if not self.kd:
+            return self.nn.kneighbors(Q, n_neighbors=n_neighbors)
+        dist, ind = self.tree.query(Q, k=n_neighbors, workers=-1)
+        if n_neighbors == 1:
+            dist, ind = dist[:, None], ind[:, None]
+        return dist, ind.astype(np.int64, copy=False)
+
+    def radius_pairs(self, Q, radius):
+        """Flat ``(rows, cols, dist)`` of all pairs within ``radius``.
+
+        ``radius``: a float, or one per row of ``Q`` (k-d tree only).
+        """
+        if self.kd:
+            hits = self.tree.query_ball_point(
+                Q, radius, workers=-1, return_sorted=False
+            )
+            lens = np.fromiter(map(len, hits), dtype=np.int64, count=len(hits))
+            rows = np.repeat(np.arange(len(hits)), lens)
+            cols = np.fromiter(
+                itertools.chain.from_iterable(hits),
+                dtype=np.int64,
+                count=int(lens.sum()),
+            )
+            diff = Q[rows] - self.X[cols]
+            dist = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+            return rows, cols, dist
+        rd, ri = self.nn.radius_neighbors(Q, radius=radius)
+        lens = np.fromiter(map(len, ri), dtype=np.int64, count=len(ri))
+        if not lens.sum():
+            return (np.zeros(0, np.int64),) * 2 + (np.zeros(0),)
+        rows = np.repeat(np.arange(len(ri)), lens)
+        return rows, np.concatenate(ri).astype(np.int64), np.concatenate(rd)
+
 
 class _Affinity:
     """The kernel graph of the training points and its out-of-sample extension."""
@@ -151,8 +210,8 @@ class _Affinity:
                 f"n_neighbors={k} must be smaller than the number of samples ({n})"
             )
         self.X_ = X  # a reference, to recognise training samples in weights()
-        self.nn_ = NearestNeighbors(n_neighbors=k + 1).fit(X)
-        dist, ind = self.nn_.kneighbors(X)
+        self.nn_ = _NeighborIndex(X)
+        dist, ind = self.nn_.kneighbors(X, n_neighbors=k + 1)
         # drop each point itself (a duplicate may come first)
         own = ind == np.arange(n)[:, None]
         own[own.sum(axis=1) == 0, -1] = True
@@ -289,6 +348,17 @@ def _candidate_pairs(nn, X, ind, dist, bw, bw_train=None):
     rows = [np.repeat(np.arange(n), k)]
     cols = [ind.ravel()]
     vals = [dist.ravel()]
+    if bw_train is None and nn.kd:
+        # training set: the end with the larger bandwidth finds the pair (the
+        # cut is at most _RADIUS max(bw_i, bw_j)), so each row searches its
+        # own radius (one k-d tree call with per-row radii); _max_sym then
+        # gives both ends the pair
+        r, c, d = nn.radius_pairs(X, _RADIUS * bw)
+        keep = d <= _RADIUS * np.sqrt(bw[r] * bw[c])
+        rows.append(r[keep])
+        cols.append(c[keep])
+        vals.append(d[keep])
+        return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
     reach = np.maximum(bw, train[ind].max(axis=1))
     lo = float(reach.min())
     key = np.floor(np.log(reach / lo) / np.log(1.1)).astype(np.int64)
@@ -296,13 +366,10 @@ def _candidate_pairs(nn, X, ind, dist, bw, bw_train=None):
     starts = np.flatnonzero(np.r_[True, key[order][1:] != key[order][:-1]])
     for members in np.split(order, starts[1:]):
         radius = _RADIUS * float(reach[members].max())
-        rd, ri = nn.radius_neighbors(X[members], radius=radius)
-        lens = np.fromiter((len(r) for r in ri), dtype=np.int64, count=len(ri))
-        if not lens.sum():
+        r, c, d = nn.radius_pairs(X[members], radius)
+        if not r.size:
             continue
-        r = np.repeat(members, lens)
-        c = np.concatenate(ri).astype(np.int64)
-        d = np.concatenate(rd)
+        r = members[r]
         # (cut at the row's own reach too: the result is the same whatever
         # the grouping, e.g. for blocks of rows)
         keep = (d <= _RADIUS * np.sqrt(bw[r] * train[c])) & (d <= _RADIUS * reach[r])
