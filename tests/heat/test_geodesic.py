@@ -375,3 +375,22 @@ def test_floored_bandwidth_fixes_the_sparse_side(monkeypatch):
         out[floor] = (err, spearmanr(D, G[iu]).statistic)
     assert out[True][0] < 0.85 * out[False][0]  # measured 0.077 vs 0.103
     assert out[True][1] > out[False][1]
+
+
+def test_kd_tree_graph_equals_scikit_learn_graph(monkeypatch):
+    """The k-d tree path (one per-row-radius search) builds the same kernel
+    graph and out-of-sample weights as scikit-learn's grouped radius search."""
+    from manigeo.heat import _geodesic as g
+
+    rng = np.random.default_rng(3)
+    # non-uniform 3-D cloud: floored bandwidths differ by a large factor
+    X = np.vstack([rng.normal(size=(300, 3)), 4.0 * rng.normal(size=(100, 3))])
+    Q = rng.normal(size=(20, 3))
+    kd = g._Affinity(8, "gaussian", 40.0, "normalize").fit(X)
+    assert kd.nn_.kd
+    monkeypatch.setattr(g, "_KD_MAX_DIM", 0)
+    ref = g._Affinity(8, "gaussian", 40.0, "normalize").fit(X)
+    assert not ref.nn_.kd
+    assert kd.W_.nnz == ref.W_.nnz
+    assert abs(kd.W_ - ref.W_).max() < 1e-14
+    assert abs(kd.weights(Q) - ref.weights(Q)).max() < 1e-14
