@@ -582,6 +582,74 @@ def check_symmetric(
     return S
 
 
+def spd_eig_tol(p: int, eps: float) -> float:
+    """Relative eigenvalue margin ``λ_min > τ λ_max`` that proves Cholesky succeeds.
+
+    ``τ = 2 (p + 1)² eps``: Cholesky runs to completion in floating point when
+    the smallest eigenvalue of the diagonally scaled matrix exceeds
+    ``p (p + 1) eps / 2`` (Higham, *Accuracy and Stability of Numerical
+    Algorithms*, Thm. 10.7; ``λ_min(D^{-1/2} X D^{-1/2}) >= λ_min / λ_max``),
+    and ``eigh`` is accurate to ``O(p eps λ_max)``.
+
+    Examples
+    --------
+    >>> from manigeo._validation import spd_eig_tol
+    >>> spd_eig_tol(1, 0.25)
+    2.0
+    """
+    return 2.0 * (p + 1) ** 2 * eps
+
+
+def _not_pd(name, wmin, dtype=""):
+    return ValueError(
+        f"{name} is not positive definite{dtype} (smallest eigenvalue {wmin:.3g})"
+    )
+
+
+def _definite_by_eigh(X, lam, name):
+    """The definiteness rule of :func:`check_spd` read from eigenvalues.
+
+    A matrix with ``λ_min > τ λ_max`` (:func:`spd_eig_tol`) is accepted: its
+    Cholesky factorisation succeeds.  The others (none, on all but nearly
+    singular input) are decided by that Cholesky factorisation, the rule of
+    the Cholesky path; one it accepts whose computed smallest eigenvalue is
+    not positive is refused as numerically singular (its eigenvalue
+    functions, ``log`` first, are undefined).
+    """
+    torch_in = is_torch(lam)
+    if torch_in:
+        torch = import_torch()
+        eps = torch.finfo(lam.dtype).eps
+    else:
+        eps = np.finfo(lam.dtype).eps
+    low, top = lam[..., 0], lam[..., -1]
+    ok = low > spd_eig_tol(X.shape[-1], eps) * top
+    if bool(ok.all()):  # one synchronisation on torch
+        return
+    flagged = ~ok
+    Xf, low_f = X[flagged], low[flagged]
+    wmin = float(low_f.min())  # NaN-free: X passed the finiteness check
+    if torch_in:
+        dtype = f" in {X.dtype}"
+        failed = bool((torch.linalg.cholesky_ex(Xf.detach())[1] != 0).any())
+    else:
+        dtype = ""
+        try:
+            np.linalg.cholesky(Xf)
+            failed = False
+        except np.linalg.LinAlgError:
+            failed = True
+    if failed:
+        raise _not_pd(name, wmin, dtype)
+    if not wmin > 0:
+        raise ValueError(
+            f"{name} is numerically singular{dtype}: its Cholesky factorisation "
+            f"exists but its smallest eigenvalue computes as {wmin:.3g} (<= 0), so "
+            "functions of its eigenvalues (logm, powm, ...) are undefined; "
+            "regularise it (e.g. add a small multiple of the identity)"
+        )
+
+
 def check_spd(
     X: Any,
     *,
@@ -590,14 +658,23 @@ def check_spd(
     sym_tol: float = 1e-8,
     copy: bool = True,
     return_cholesky: bool = False,
+    return_eigh: bool = False,
 ) -> Any:
     """Validate a symmetric positive definite matrix or a batch of them.
 
     The symmetry test costs one subtraction pass when the input is exactly
-    symmetric (see :func:`check_symmetric`); positive definiteness is proved
-    by one batched Cholesky factorisation, which a caller that needs it (the
-    log-Cholesky geometry) can take back with ``return_cholesky=True``
-    instead of factorising twice.
+    symmetric (see :func:`check_symmetric`).  Positive definiteness has one
+    rule: **the Cholesky factorisation succeeds** (in float64 for numpy
+    input, in the tensor's dtype for torch).  It is proved by one batched
+    factorisation, which a caller that needs it (the log-Cholesky geometry)
+    takes back with ``return_cholesky=True``; a caller that needs the
+    eigendecomposition instead (the log-Euclidean mean) takes that back with
+    ``return_eigh=True``, and the same rule is then read from the
+    eigenvalues: ``λ_min > τ λ_max`` (:func:`spd_eig_tol`, ``τ = 2 (p+1)²
+    eps``) implies that Cholesky succeeds; the rare matrices below that
+    margin are factorised and decided by Cholesky.  A matrix Cholesky accepts
+    whose computed smallest eigenvalue is still <= 0 is refused on the
+    eigenvalue path only, as numerically singular (ValueError).
 
     Parameters
     ----------
@@ -619,12 +696,18 @@ def check_spd(
         Also return the lower Cholesky factor ``L`` (``X = L Lᵀ``) that proved
         positive definiteness (on torch: computed on ``X`` itself, so it is
         differentiable).
+    return_eigh : bool, default=False
+        Also return the eigenvalues (ascending, all > 0) and eigenvectors of
+        ``X`` that proved positive definiteness (``eigh`` of the returned
+        ``X``).  Exclusive with ``return_cholesky``.
 
     Returns
     -------
     X : ndarray of float64 or Tensor, symmetrized.
     L : ndarray or Tensor of the same shape
         Only with ``return_cholesky=True``.
+    lam, U : ndarray or Tensor of shape (..., p) and (..., p, p)
+        Only with ``return_eigh=True``.
 
     Raises
     ------
@@ -645,7 +728,12 @@ def check_spd(
     >>> L
     array([[2., 0.],
            [0., 3.]])
+    >>> X, lam, U = check_spd(np.diag([4.0, 9.0]), return_eigh=True)
+    >>> lam
+    array([4., 9.])
     """
+    if return_cholesky and return_eigh:
+        raise ValueError("return_cholesky and return_eigh are exclusive")
     if not is_torch(X):
         if sp.issparse(X):
             raise TypeError(f"{name} must be a dense array of SPD matrices, got sparse")
@@ -674,22 +762,29 @@ def check_spd(
     if is_torch(X):
         X = check_symmetric(X, name=name, what="an SPD function", sym_tol=sym_tol)
         torch = import_torch()
+        if return_eigh:
+            lam, U = torch.linalg.eigh(X)
+            _definite_by_eigh(X, lam, name)
+            return X, lam, U
         L, info = torch.linalg.cholesky_ex(X if return_cholesky else X.detach())
         if bool((info != 0).any()):
             w = torch.linalg.eigvalsh(X.detach())
-            raise ValueError(
-                f"{name} is not positive definite in {X.dtype} (smallest "
-                f"eigenvalue {float(w.min()):.3g})"
-            )
+            raise _not_pd(name, float(w.min()), f" in {X.dtype}")
         return (X, L) if return_cholesky else X
     X = check_symmetric(
         X, name=name, what="an SPD function", sym_tol=sym_tol, copy=copy
     )
+    if return_eigh:
+        try:
+            lam, U = np.linalg.eigh(X)
+        except np.linalg.LinAlgError as exc:
+            raise ValueError(
+                f"{name}: the eigendecomposition did not converge ({exc})"
+            ) from None
+        _definite_by_eigh(X, lam, name)
+        return X, lam, U
     try:
         L = np.linalg.cholesky(X)
     except np.linalg.LinAlgError:
-        w = np.linalg.eigvalsh(X)
-        raise ValueError(
-            f"{name} is not positive definite (smallest eigenvalue {w.min():.3g})"
-        ) from None
+        raise _not_pd(name, np.linalg.eigvalsh(X).min()) from None
     return (X, L) if return_cholesky else X
