@@ -465,6 +465,7 @@ def check_symmetric(
     sym_tol: float = 1e-8,
     scale_floor: float = 0.0,
     copy: bool = True,
+    factor_only: bool = False,
 ) -> Any:
     """Validate real symmetric matrices ``(..., p, p)`` on their own backend.
 
@@ -489,6 +490,15 @@ def check_symmetric(
     copy : bool, default=True
         With ``copy=False``, an exactly symmetric floating input is returned
         as is (for callers that only read it).
+    factor_only : bool, default=False
+        For callers that only factorise the result (``eigh``, Cholesky: they
+        read one triangle).  With ``copy=False``, an input whose asymmetry is
+        round-off, ``max|X - Xᵀ| <= 4 eps max|X|``, is also returned as is
+        instead of symmetrised: the triangle read and the symmetric part
+        differ by less than the backward error of the factorisation
+        (``O(p eps ‖X‖₂)``), so the result is as accurate, and the
+        symmetrisation pass is saved.  Larger asymmetries within ``sym_tol``
+        are still symmetrised.
 
     Returns
     -------
@@ -541,6 +551,7 @@ def check_symmetric(
     if (X.numel() if is_torch(X) else X.size) == 0:
         return X
     tol = _sym_tol(eps, sym_tol)
+    as_is = factor_only and not copy
     if is_torch(X):
         Xd, XTd = X.detach(), XT.detach()  # the checks stay out of the graph
         dmax = (Xd - XTd).amax()  # max|X - Xᵀ| (antisymmetric); NaN propagates
@@ -550,23 +561,34 @@ def check_symmetric(
                 ~torch.isfinite(amax),
                 dmax > tol * amax.clamp_min(scale_floor),
                 dmax == 0,
+                dmax <= 4 * eps * amax,
             ]
-        ).tolist()  # one synchronisation for the three tests
-        nonfinite, asym, exact = bool(flags[0]), bool(flags[1]), bool(flags[2])
-        if exact and not nonfinite and not X.requires_grad:
+        ).tolist()  # one synchronisation for the four tests
+        nonfinite, asym, exact, roundoff = (bool(f) for f in flags)
+        if not nonfinite and not X.requires_grad and (exact or (as_is and roundoff)):
             # (in a graph, 0.5 (X + Xᵀ) keeps gradients symmetric)
             return X.clone() if copy else X
     else:
         # X - Xᵀ is antisymmetric, so max|X - Xᵀ| = max(X - Xᵀ), and a NaN
-        # or inf anywhere makes it NaN: exactly symmetric finite input (the
-        # common case) costs this one pass and is its own symmetric part
-        with np.errstate(invalid="ignore"):  # inf - inf: NaN, reported below
+        # or inf anywhere makes it NaN or inf: exactly symmetric finite input
+        # (the common case) costs this one pass and is its own symmetric part
+        with np.errstate(invalid="ignore", over="ignore"):
             dmax = (X - XT).max()
         if dmax == 0.0:
             return X.copy() if copy else X
-        amax = max(X.max(), -X.min())  # max|X| without a |X| temporary
-        nonfinite = not np.isfinite(amax)
-        asym = (not nonfinite) and dmax > tol * max(amax, scale_floor)
+        nonfinite = not np.isfinite(dmax) and not np.isfinite(X).all()
+        asym = True
+        if not nonfinite:
+            # max|X| is at least the largest diagonal entry (equal for
+            # semi-definite matrices): a test passed with the diagonal is
+            # passed with max|X|, which is computed only when it is not
+            dscale = np.abs(np.diagonal(X, axis1=-2, axis2=-1)).max()
+            if as_is and dmax <= 4 * eps * dscale:
+                return X
+            asym = not dmax <= tol * max(dscale, scale_floor)
+            if asym:
+                amax = max(X.max(), -X.min())  # max|X| without a |X| temporary
+                asym = not dmax <= tol * max(amax, scale_floor)
     if nonfinite:
         raise ValueError(f"{name} contains NaN or infinite values")
     if asym:
@@ -659,6 +681,7 @@ def check_spd(
     copy: bool = True,
     return_cholesky: bool = False,
     return_eigh: bool = False,
+    factor_only: bool = False,
 ) -> Any:
     """Validate a symmetric positive definite matrix or a batch of them.
 
@@ -700,6 +723,10 @@ def check_spd(
         Also return the eigenvalues (ascending, all > 0) and eigenvectors of
         ``X`` that proved positive definiteness (``eigh`` of the returned
         ``X``).  Exclusive with ``return_cholesky``.
+    factor_only : bool, default=False
+        With ``copy=False``: the caller only uses the returned factor, so an
+        input symmetric to round-off is factorised as is (see
+        :func:`check_symmetric`) and returned unsymmetrised.
 
     Returns
     -------
@@ -759,8 +786,9 @@ def check_spd(
         )
     if (X.numel() if is_torch(X) else X.size) == 0:
         raise ValueError(f"{name} is empty (shape {tuple(X.shape)})")
+    kw = {"sym_tol": sym_tol, "copy": copy, "factor_only": factor_only}
     if is_torch(X):
-        X = check_symmetric(X, name=name, what="an SPD function", sym_tol=sym_tol)
+        X = check_symmetric(X, name=name, what="an SPD function", **kw)
         torch = import_torch()
         if return_eigh:
             lam, U = torch.linalg.eigh(X)
@@ -771,9 +799,7 @@ def check_spd(
             w = torch.linalg.eigvalsh(X.detach())
             raise _not_pd(name, float(w.min()), f" in {X.dtype}")
         return (X, L) if return_cholesky else X
-    X = check_symmetric(
-        X, name=name, what="an SPD function", sym_tol=sym_tol, copy=copy
-    )
+    X = check_symmetric(X, name=name, what="an SPD function", **kw)
     if return_eigh:
         try:
             lam, U = np.linalg.eigh(X)

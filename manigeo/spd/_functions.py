@@ -23,6 +23,9 @@ def _prepare(*items, factors=None):
     ``items``: ``(value, name, kind, ndim)`` with kind "spd", "spd-chol"
     (SPD, and keep the Cholesky factor of the validation), "spd-eigh" (SPD,
     and keep the ``(eigenvalues, eigenvectors)`` of the validation) or "sym".
+    The value of a "spd-chol" or "spd-eigh" item is for its shape only: when
+    it is symmetric to round-off it is returned unsymmetrised (the factor is
+    what the caller uses; see ``check_symmetric(factor_only=True)``).
     Returns the converted arrays and a function restoring the output dtype;
     the factors of "spd-chol" and "spd-eigh" items are appended to the list
     ``factors`` (None where the factor is not in float64: it is recomputed
@@ -35,13 +38,23 @@ def _prepare(*items, factors=None):
             value = check_spd(value, name=name, ndim=ndim, copy=False)
         elif kind == "spd-chol":
             value, L = check_spd(
-                value, name=name, ndim=ndim, copy=False, return_cholesky=True
+                value,
+                name=name,
+                ndim=ndim,
+                copy=False,
+                return_cholesky=True,
+                factor_only=True,
             )
             f64 = not is_torch(L) or L.dtype == import_torch().float64
             factors.append(L if f64 else None)
         elif kind == "spd-eigh":
             value, lam, U = check_spd(
-                value, name=name, ndim=ndim, copy=False, return_eigh=True
+                value,
+                name=name,
+                ndim=ndim,
+                copy=False,
+                return_eigh=True,
+                factor_only=True,
             )
             factors.append((lam, U))
         else:
@@ -308,8 +321,7 @@ def mean(
     if m.name == "logcholesky" and m.theta == 1.0:
         kind = "spd-chol"
     elif m.name == "logeuclid" and (
-        not is_torch(X)
-        or (X.dtype == import_torch().float64 and not X.requires_grad)
+        not is_torch(X) or (X.dtype == import_torch().float64 and not X.requires_grad)
     ):
         kind = "spd-eigh"
     items = [(X, "X", kind, (3,))]
@@ -326,8 +338,10 @@ def mean(
     if not tol >= 0:
         raise ValueError(f"tol must be >= 0, got {tol}")
     kw = {}
-    if kind == "spd-chol" and factors[0] is not None and is_torch(factors[0]) == (
-        is_torch(X)
+    if (
+        kind == "spd-chol"
+        and factors[0] is not None
+        and is_torch(factors[0]) == (is_torch(X))
     ):
         kw = {"cholesky": factors[0]}
     elif kind == "spd-eigh" and is_torch(factors[0][0]) == is_torch(X):
