@@ -29,6 +29,7 @@ __all__ = [
     "TORCH_EXTRA",
     "any_true",
     "as_weights",
+    "chol_lower_torch",
     "cholesky",
     "congruence_inv_chol",
     "diag_embed",
@@ -207,12 +208,28 @@ def strict_tril(X):
     return X.tril(-1) if is_torch(X) else np.tril(X, -1)
 
 
+def chol_lower_torch(X, *, ex: bool = False):
+    """Lower Cholesky factor of a torch batch, row-major (C-contiguous).
+
+    torch's LAPACK results are column-major per matrix: the upper factor's
+    memory is the lower factor in row-major order, so ``cholesky(upper=True)
+    .mT`` is the lower factor with no copy (the lower factor itself would
+    make every later batch-wide product or reshape strided or copied).
+    ``ex``: return ``(L, info)`` from ``cholesky_ex`` (no error raised).
+    """
+    torch = import_torch()
+    if ex:
+        U, info = torch.linalg.cholesky_ex(X, upper=True)
+        return U.mT, info
+    return torch.linalg.cholesky(X, upper=True).mT
+
+
 def cholesky(X, *, name: str = "X"):
     """Lower Cholesky factor of a batch; a ValueError (not a LinAlgError) if not PD."""
     if is_torch(X):
         torch = import_torch()
         try:
-            return torch.linalg.cholesky(X)
+            return chol_lower_torch(X)
         except torch.linalg.LinAlgError:
             raise ValueError(
                 f"{name} is not positive definite in {X.dtype} (Cholesky failed); "
@@ -282,7 +299,8 @@ def fro2(X):
     ``X * X`` was 5x slower on 200 x 30 x 30 stacks); torch: one reduction.
     """
     if is_torch(X):
-        return (X * X).sum((-2, -1))
+        # no temporary of the size of X (allocations dominate on CPU)
+        return import_torch().linalg.vector_norm(X, dim=(-2, -1)).square()
     X = np.asarray(X)
     if X.ndim == 2:
         X = X.reshape(1, -1)

@@ -19,7 +19,7 @@ from sklearn.utils import (
     check_random_state,  # noqa: F401  (re-exported)
 )
 
-from ._backend import import_torch, is_torch
+from ._backend import chol_lower_torch, import_torch, is_torch
 
 #: Default ceiling for any dense array manigeo builds on its own initiative
 #: (an n x n distance or kernel matrix).  Functions take ``max_dense_bytes=`` to
@@ -466,6 +466,17 @@ def _max_asymmetry(X, XT, chunk=65536):
     """
     p2 = X.shape[-1] * X.shape[-2]
     c = max(1, chunk // p2)
+    if is_torch(X):  # detached; the maxima stay on the device (no sync)
+        torch = import_torch()
+        if X.ndim != 3 or c >= X.shape[0]:
+            return (X - XT).amax()
+        buf = torch.empty((c,) + tuple(X.shape[1:]), dtype=X.dtype, device=X.device)
+        maxima = []
+        for s in range(0, X.shape[0], c):
+            b = buf[: min(c, X.shape[0] - s)]
+            torch.sub(X[s : s + c], XT[s : s + c], out=b)
+            maxima.append(b.amax())
+        return torch.stack(maxima).amax()  # NaN propagates
     with np.errstate(invalid="ignore", over="ignore"):
         if X.ndim != 3 or c >= X.shape[0]:
             return (X - XT).max()
@@ -578,20 +589,27 @@ def check_symmetric(
     as_is = factor_only and not copy
     if is_torch(X):
         Xd, XTd = X.detach(), XT.detach()  # the checks stay out of the graph
-        dmax = (Xd - XTd).amax()  # max|X - Xᵀ| (antisymmetric); NaN propagates
-        amax = torch.maximum(Xd.amax(), -Xd.amin())
+        # max|X - Xᵀ| (antisymmetric); a NaN or inf anywhere makes it NaN/inf
+        dmax = _max_asymmetry(Xd, XTd)
+        # scale: the largest diagonal entry first (see the numpy branch)
+        dscale = Xd.diagonal(dim1=-2, dim2=-1).abs().amax()
         flags = torch.stack(
             [
-                ~torch.isfinite(amax),
-                dmax > tol * amax.clamp_min(scale_floor),
+                ~torch.isfinite(dmax),
+                dmax > tol * dscale.clamp_min(scale_floor),
                 dmax == 0,
-                dmax <= 4 * eps * amax,
+                dmax <= 4 * eps * dscale,
             ]
         ).tolist()  # one synchronisation for the four tests
         nonfinite, asym, exact, roundoff = (bool(f) for f in flags)
+        if nonfinite:  # or an overflow of X - Xᵀ on finite input
+            nonfinite = not bool(torch.isfinite(Xd).all())
         if not nonfinite and not X.requires_grad and (exact or (as_is and roundoff)):
             # (in a graph, 0.5 (X + Xᵀ) keeps gradients symmetric)
             return X.clone() if copy else X
+        if asym and not nonfinite:  # confirm with max|X| >= max|diag X|
+            amax = float(torch.maximum(Xd.amax(), -Xd.amin()))
+            asym = not float(dmax) <= tol * max(amax, scale_floor)
     else:
         # X - Xᵀ is antisymmetric, so max|X - Xᵀ| = max(X - Xᵀ), and a NaN
         # or inf anywhere makes it NaN or inf: exactly symmetric finite input
@@ -620,10 +638,8 @@ def check_symmetric(
             "defined for symmetric matrices only: pass (X + X^T) / 2 if the "
             "asymmetry is round-off"
         )
-    if is_torch(X):
-        return 0.5 * (X + XT)
     S = X + XT
-    S *= 0.5
+    S *= 0.5  # in place on our own temporary (also under autograd)
     return S
 
 
@@ -676,7 +692,7 @@ def _definite_by_eigh(X, lam, name):
     wmin = float(low_f.min())  # NaN-free: X passed the finiteness check
     if torch_in:
         dtype = f" in {X.dtype}"
-        failed = bool((torch.linalg.cholesky_ex(Xf.detach())[1] != 0).any())
+        failed = bool((chol_lower_torch(Xf.detach(), ex=True)[1] != 0).any())
     else:
         dtype = ""
         try:
@@ -817,7 +833,7 @@ def check_spd(
             lam, U = torch.linalg.eigh(X)
             _definite_by_eigh(X, lam, name)
             return X, lam, U
-        L, info = torch.linalg.cholesky_ex(X if return_cholesky else X.detach())
+        L, info = chol_lower_torch(X if return_cholesky else X.detach(), ex=True)
         if bool((info != 0).any()):
             w = torch.linalg.eigvalsh(X.detach())
             raise _not_pd(name, float(w.min()), f" in {X.dtype}")

@@ -808,10 +808,12 @@ class LogCholesky(_SPDMetric):
             d = np.log(np.diagonal(L, axis1=-2, axis2=-1))
             K.flat[:: K.shape[-1] + 1] = np.exp(w @ d)
             return K @ K.T, info  # syrk: exactly symmetric
-        K = B.strict_tril(B.weighted_sum(L, w))
-        d = B.exp(B.weighted_sum(B.log(B.diagonal(L)), w))
-        K = K + B.diag_embed(d)
-        return K @ B.mT(K), info
+        # torch: the same few ops (each costs a dispatch); out of place in a
+        # graph only
+        K = B.weighted_sum(L, w)  # lower triangular: L is
+        d = (w @ L.diagonal(dim1=-2, dim2=-1).log()).exp()
+        K = _with_diagonal(K, d, own=True)
+        return K @ K.mT, info
 
     # group: log-Cholesky coordinates of P^θ with addition
     def to_group(self, P):

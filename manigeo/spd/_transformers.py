@@ -36,7 +36,8 @@ def _check_3d(estimator, X, reset, cholesky=False):
     """
     if is_torch(X):
         torch = import_torch()
-        X, L = check_spd(X, name="X", ndim=(3,), return_cholesky=True)
+        # only read, as on numpy (copy=False there too)
+        X, L = check_spd(X, name="X", ndim=(3,), copy=False, return_cholesky=True)
         check_matrix_size(estimator, X, reset=reset)
         dtype = X.dtype
         L = L if L.dtype == torch.float64 else None
