@@ -811,7 +811,10 @@ class LogCholesky(_SPDMetric):
         # torch: the same few ops (each costs a dispatch); out of place in a
         # graph only
         K = B.weighted_sum(L, w)  # lower triangular: L is
-        d = (w @ L.diagonal(dim1=-2, dim2=-1).log()).exp()
+        dL = L.diagonal(dim1=-2, dim2=-1)
+        # (log of the strided diagonal view: 2x slower than of a copy)
+        dL = dL.log() if L.requires_grad else dL.contiguous().log_()
+        d = (w @ dL).exp()
         K = _with_diagonal(K, d, own=True)
         return K @ K.mT, info
 
