@@ -680,13 +680,16 @@ class LogEuclidean(_SPDMetric):
     def _mean_from_eigh(lam, U, w):
         """``expm(sum_i w_i U_i log(Λ_i) U_iᵀ)`` from one batched ``eigh`` (λ > 0).
 
-        numpy: the sum is one symmetric rank-``n p`` update (BLAS ``syrk``,
-        half the flops of a GEMM): with the shift ``c = max(0, -min log λ)``,
+        numpy: the sum is a symmetric rank-``n p`` update (BLAS ``syrk``, half
+        the flops of a GEMM): with the shift ``c = max(0, -min log λ)``,
         ``sum_i w_i U_i (log Λ_i + c) U_iᵀ = S Sᵀ`` with ``S = [U_i (w_i (log
         Λ_i + c))^{1/2}]_i`` (p, n p), and the sum of the logs is ``S Sᵀ - c I``
-        (weights sum to 1).  ``S`` is written in one pass from ``U`` (the
-        transposition and the scaling together); ``S @ S.T`` runs as ``syrk``
-        in numpy and comes back exactly symmetric.  torch: one GEMM.
+        (weights sum to 1).  ``S`` is written block by block into one reused
+        cache-sized buffer (the transposition and the scaling in one pass);
+        ``S_b @ S_b.T`` runs as ``syrk`` in numpy and is exactly symmetric.
+        The final ``expm`` of the exactly symmetric ``p x p`` sum is one
+        ``eigh`` and one ``syrk`` (overflow refused as in :func:`expm`).
+        torch: one GEMM and :func:`expm`.
         """
         info = {"n_iter": 0, "grad_norm": 0.0}
         if is_torch(lam):
@@ -697,12 +700,26 @@ class LogEuclidean(_SPDMetric):
         s += c
         s *= w[:, None]
         np.sqrt(s, out=s)
-        S = np.empty((p, n, p))
-        np.multiply(U.transpose(1, 0, 2), s[None], out=S)  # S[r,i,k] = U_i[r,k] s_ik
-        S = S.reshape(p, n * p)
-        J = S @ S.T
+        Ut = U.transpose(1, 0, 2)  # (p, n, p) view: Ut[r, i, k] = U_i[r, k]
+        b = max(1, min(n, 65536 // (p * p)))  # matrices per block
+        buf = np.empty((p, b, p))
+        J = None
+        for i in range(0, n, b):
+            m = min(b, n - i)
+            S = buf[:, :m]
+            np.multiply(Ut[:, i : i + m], s[None, i : i + m], out=S)
+            S = np.ascontiguousarray(S).reshape(p, m * p)  # a view if m == b
+            if J is None:
+                J = S @ S.T
+            else:
+                J += S @ S.T
         J.flat[:: p + 1] -= c
-        return expm(J), info
+        # expm of the exactly symmetric J: V exp(μ) Vᵀ = (V e^{μ/2})(V e^{μ/2})ᵀ
+        mu, V = np.linalg.eigh(J)
+        if not mu[-1] < np.log(np.finfo(np.float64).max):
+            expm(J)  # raises the overflow error of expm
+        V *= np.exp(0.5 * mu)
+        return V @ V.T, info
 
     # group: (Sym(n), +) through log; θ has no effect
     def to_group(self, P):
