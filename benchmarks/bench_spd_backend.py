@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 import torch
-from threadpoolctl import threadpool_limits
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from manigeo import spd
 from manigeo.spd import SPDRecenter, SPDStandardScaler
@@ -61,6 +61,10 @@ def main():
     print(f"{'operation':38s} {'numpy [ms]':>11s} {'torch [ms]':>11s} {'ratio':>6s}")
     ratios = {}
     with threadpool_limits(1):
+        blas = ", ".join(
+            f"{i['internal_api']} {i['num_threads']}" for i in threadpool_info()
+        )
+        print(f"threads: torch {torch.get_num_threads()}; numpy/BLAS pools: {blas}")
         for n, p, cond in cases:
             X = random_spd(rng, n, p, cond)
             M = spd.mean(X, "logeuclid")
