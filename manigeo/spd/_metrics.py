@@ -290,6 +290,10 @@ class AffineInvariant(_SPDMetric):
     # group actions: congruence ``M^{-1/2} C M^{-1/2}`` on deformed matrices
     def group_translate(self, C, G, inverse=False):
         S = invsqrtm(G) if inverse else sqrtm(G)
+        if is_torch(C) and C.ndim == 3 and S.ndim == 2:
+            # two batch-wide GEMMs (torch expands ``(p, p) @ (n, p, p)`` into
+            # a batched product); differentiable, the same values to round-off
+            return B.sym(_congruence(S, C))
         return B.sym(S @ C @ S)
 
     def group_stretch(self, C, s):
