@@ -358,7 +358,7 @@ def karcher_affine(
             J = B.weighted_sum(logm(_congruence(Si, X)), w)
         else:
             J = B.weighted_sum(logm(Si @ X @ Si), w)
-        gnorm = float(B.fro2(J)) ** 0.5
+        gnorm = float(B.fro2(J.detach() if is_torch(J) else J)) ** 0.5
         # the step is applied even on the last iteration: J is already paid
         # for, and the update shrinks the error below tol
         M = B.sym(S @ expm(nu * J) @ S)
@@ -581,7 +581,7 @@ def karcher_newton(X, w, *, tol=1e-10, max_iter=50, init=None, warn=True):
         Ut2 = _stack_t(U)
         lv = B.log(lam)
         J = _spectral_sum(Ut2, lv, w)
-        gnorm = float(B.fro2(J)) ** 0.5
+        gnorm = float(B.fro2(J.detach() if is_torch(J) else J)) ** 0.5
         floor = _rounding_floor(lam, w) + whiten_floor
         if gnorm < best[0]:
             best = (gnorm, F)
