@@ -10,7 +10,14 @@ means, scalers).  The means run at their defaults (``tol=1e-10``) on sets with
 condition numbers up to 1e4 (``--cond``); the scalers are ``fit_transform`` of
 ``SPDStandardScaler`` and of ``SPDRecenter`` with two groups.  Usage::
 
-    python benchmarks/bench_spd_backend.py [--repeat 5] [--cond 1e4]
+    python benchmarks/bench_spd_backend.py [--repeat 5] [--cond 1e4] [--blocked]
+
+The millisecond rows are sensitive to the allocator: torch's large
+temporaries take fresh pages from glibc (about 1000 minor page faults per
+log-Cholesky ``fit_transform`` of 200 x 30 x 30, numpy's about 3), which
+depends on the allocation history (alternating with numpy hides part of
+it, ``--blocked`` shows it); ``MALLOC_ARENA_MAX=1`` in the environment
+removes it for both.
 """
 
 import argparse
@@ -30,23 +37,28 @@ def random_spd(rng, n, p, cond):
     return (Q * w[:, None, :]) @ np.swapaxes(Q, -1, -2)
 
 
-def best_pair(f, g, repeat, budget=0.5):
+def best_pair(f, g, repeat, budget=0.5, blocked=False):
     """Best-of-k times of f and g, run alternately (load drifts hit both).
 
     ``k`` is at least ``repeat`` and grows for fast operations until about
     ``budget`` seconds are spent on each (at most 200 runs): a best-of-5 of a
-    2 ms call on a loaded machine is mostly noise.
+    2 ms call on a loaded machine is mostly noise.  ``blocked``: all ``k``
+    runs of f, then all of g (a torch-only or numpy-only loop, as in a
+    pipeline: the allocator state is each backend's own).
     """
     t0 = time.perf_counter()
     f(), g()
     once = max(time.perf_counter() - t0, 1e-6) / 2
     k = int(min(200, max(repeat, budget / once)))
     tf, tg = [], []
-    for _ in range(k):
-        for fn, times in ((f, tf), (g, tg)):
-            t0 = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - t0)
+    if blocked:
+        order = [(f, tf)] * k + [(g, tg)] * k
+    else:
+        order = [(fn, times) for _ in range(k) for fn, times in ((f, tf), (g, tg))]
+    for fn, times in order:
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
     return min(tf), min(tg)
 
 
@@ -54,6 +66,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--cond", type=float, default=1e4)
+    ap.add_argument(
+        "--blocked",
+        action="store_true",
+        help="time each backend in its own loop instead of alternating calls",
+    )
     args = ap.parse_args()
     torch.set_num_threads(1)
     rng = np.random.default_rng(0)
@@ -100,7 +117,10 @@ def main():
             for name, op in ops.items():
                 op(X, M), op(Xt, Mt)  # warm-up
                 tn, tt = best_pair(
-                    lambda op=op: op(X, M), lambda op=op: op(Xt, Mt), args.repeat
+                    lambda op=op: op(X, M),
+                    lambda op=op: op(Xt, Mt),
+                    args.repeat,
+                    blocked=args.blocked,
                 )
                 group = name.split()[0].replace("recenter", "scaler")
                 group = group if group in ("distance", "mean", "scaler") else "matfun"
