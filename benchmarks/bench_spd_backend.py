@@ -12,15 +12,19 @@ condition numbers up to 1e4 (``--cond``); the scalers are ``fit_transform`` of
 
     python benchmarks/bench_spd_backend.py [--repeat 5] [--cond 1e4] [--blocked]
 
-The millisecond rows are sensitive to the allocator: torch's large
-temporaries take fresh pages from glibc (about 1000 minor page faults per
-log-Cholesky ``fit_transform`` of 200 x 30 x 30, numpy's about 3), which
-depends on the allocation history (alternating with numpy hides part of
-it, ``--blocked`` shows it); ``MALLOC_ARENA_MAX=1`` in the environment
-removes it for both.
+The last two columns are the minor page faults per call (fresh memory
+pages touched).  The millisecond rows are sensitive to the allocator:
+torch's large temporaries often get fresh pages from glibc where numpy's
+reuse freed ones (in a back-to-back loop of log-Cholesky ``fit_transform``
+on 200 x 30 x 30: about 1000 faults per call for torch, 3 for numpy, and
+2.4x the time), and how often depends on the allocation history, so those
+rows move between runs; ``MALLOC_ARENA_MAX=1`` in the environment removed
+the difference in the runs measured.  ``--blocked`` is noisier on a loaded
+machine (a load drift hits one backend only).
 """
 
 import argparse
+import resource
 import time
 
 import numpy as np
@@ -51,15 +55,18 @@ def best_pair(f, g, repeat, budget=0.5, blocked=False):
     once = max(time.perf_counter() - t0, 1e-6) / 2
     k = int(min(200, max(repeat, budget / once)))
     tf, tg = [], []
+    faults = {id(tf): 0, id(tg): 0}
     if blocked:
         order = [(f, tf)] * k + [(g, tg)] * k
     else:
         order = [(fn, times) for _ in range(k) for fn, times in ((f, tf), (g, tg))]
     for fn, times in order:
+        r0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
-    return min(tf), min(tg)
+        faults[id(times)] += resource.getrusage(resource.RUSAGE_SELF).ru_minflt - r0
+    return min(tf), min(tg), faults[id(tf)] / k, faults[id(tg)] / k
 
 
 def main():
@@ -75,7 +82,10 @@ def main():
     torch.set_num_threads(1)
     rng = np.random.default_rng(0)
     cases = [(200, 30, args.cond), (50, 64, args.cond)]
-    print(f"{'operation':38s} {'numpy [ms]':>11s} {'torch [ms]':>11s} {'ratio':>6s}")
+    print(
+        f"{'operation':38s} {'numpy [ms]':>11s} {'torch [ms]':>11s} {'ratio':>6s} "
+        f"{'faults/call numpy, torch':>17s}"
+    )
     ratios = {}
     with threadpool_limits(1):
         blas = ", ".join(
@@ -116,7 +126,7 @@ def main():
             }
             for name, op in ops.items():
                 op(X, M), op(Xt, Mt)  # warm-up
-                tn, tt = best_pair(
+                tn, tt, fn_, ft_ = best_pair(
                     lambda op=op: op(X, M),
                     lambda op=op: op(Xt, Mt),
                     args.repeat,
@@ -126,7 +136,10 @@ def main():
                 group = group if group in ("distance", "mean", "scaler") else "matfun"
                 ratios.setdefault(group, []).append(tt / tn)
                 label = f"{name} {n}x{p}x{p}"
-                print(f"{label:38s} {1e3 * tn:11.2f} {1e3 * tt:11.2f} {tt / tn:6.2f}")
+                print(
+                    f"{label:38s} {1e3 * tn:11.2f} {1e3 * tt:11.2f} {tt / tn:6.2f} "
+                    f"{fn_:8.0f} {ft_:8.0f}"
+                )
     everything = np.concatenate([np.array(r) for r in ratios.values()])
     for group, r in list(ratios.items()) + [("all", everything)]:
         r = np.array(r)
