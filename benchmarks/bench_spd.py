@@ -14,6 +14,11 @@ this script at the returned matrices with one formula for both:
 * Bures–Wasserstein: ``‖sum_i w_i Log_M(X_i)‖_F`` with the BW logarithm
   (pyRiemann's ``crit`` of ``mean_wasserstein``).
 
+For the closed forms (log-Euclidean, log-Cholesky) a second line times the
+factorisation both libraries compute (``numpy.linalg.eigh`` of the batch,
+``numpy.linalg.cholesky``) in the same interleaved loop and prints what each
+library spends beyond it (validation, reduction, final map).
+
 Rows "matched" run manigeo with ``tol`` set to the gradient norm pyRiemann
 reached at its defaults (same stopping criterion for AIM), so the ratio is
 at matched final gradient norm; rows "tol 1e-10" run both at ``tol=1e-10``
@@ -33,7 +38,7 @@ it are rounding noise for both libraries.
 
 Usage::
 
-    PYTHONPATH=. python benchmarks/bench_spd.py [--sets 200x30 50x64 50x128]
+    PYTHONPATH=. python benchmarks/bench_spd.py [--sets 1000x8 200x30 50x64 50x128]
         [--seeds 0 1 2] [--max-cond 1e8] [--repeat 3] [--threads 1]
         [--skip-torch]
         [--means affine bures-wasserstein logeuclid logcholesky]
@@ -142,10 +147,11 @@ def bench_set(seed, spec, args, rows, torch, mean, get_metric):
     X = hard_set(np.random.default_rng([seed, n, p]), n, p, args.max_cond)
     Xt = torch.tensor(X)
 
-    def row(label, ours, peer, grad, torch_fn=None, spec=spec):
+    def row(label, ours, peer, grad, torch_fn=None, spec=spec, factor=None):
         if not label.startswith(tuple(args.means)):
             return
         fns = [ours, peer] + ([torch_fn] if torch_fn else [])
+        fns += [factor] if factor else []
         # fast (closed-form) rows get more runs: best-of-3 of a 2 ms call on a
         # loaded machine is mostly noise
         t0 = time.perf_counter()
@@ -163,6 +169,16 @@ def bench_set(seed, spec, args, rows, torch, mean, get_metric):
             f"{r[7] / r[3]:11.2f}",
             flush=True,
         )
+        if factor:
+            # profile of a closed form: the factorisation both libraries
+            # compute, and what each spends beyond it
+            tf = times[-1]
+            print(
+                f"{'':>4} {'':>9} {'  factorisation alone':26} {tf:9.4f}"
+                f"   manigeo +{1e3 * (r[3] - tf):.2f} ms, "
+                f"pyRiemann +{1e3 * (r[5] - tf):.2f} ms",
+                flush=True,
+            )
 
     tf = None if args.skip_torch else (lambda: mean(Xt, "affine"))
     # AIM at pyRiemann's defaults, manigeo stopped at the same gradient
@@ -205,6 +221,7 @@ def bench_set(seed, spec, args, rows, torch, mean, get_metric):
         lambda: mean_logeuclid(X),
         None,
         tf,
+        factor=lambda: np.linalg.eigh(X),
     )
     tf = None if args.skip_torch else (lambda: mean(Xt, "logcholesky"))
     row(
@@ -213,6 +230,7 @@ def bench_set(seed, spec, args, rows, torch, mean, get_metric):
         lambda: mean_logchol(X),
         None,
         tf,
+        factor=lambda: np.linalg.cholesky(X),
     )
 
 

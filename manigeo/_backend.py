@@ -29,6 +29,7 @@ __all__ = [
     "TORCH_EXTRA",
     "any_true",
     "as_weights",
+    "chol_lower_torch",
     "cholesky",
     "congruence_inv_chol",
     "diag_embed",
@@ -185,8 +186,10 @@ def eye_like(X):
 
 
 def diagonal(X):
-    """Diagonals of a batch of matrices, shape ``(..., p)``."""
-    return get_namespace(X).linalg.diagonal(X)
+    """Diagonals of a batch of matrices, shape ``(..., p)`` (a view)."""
+    if is_torch(X):
+        return X.diagonal(dim1=-2, dim2=-1)
+    return np.diagonal(X, axis1=-2, axis2=-1)
 
 
 def diag_embed(d):
@@ -205,12 +208,28 @@ def strict_tril(X):
     return X.tril(-1) if is_torch(X) else np.tril(X, -1)
 
 
+def chol_lower_torch(X, *, ex: bool = False):
+    """Lower Cholesky factor of a torch batch, row-major (C-contiguous).
+
+    torch's LAPACK results are column-major per matrix: the upper factor's
+    memory is the lower factor in row-major order, so ``cholesky(upper=True)
+    .mT`` is the lower factor with no copy (the lower factor itself would
+    make every later batch-wide product or reshape strided or copied).
+    ``ex``: return ``(L, info)`` from ``cholesky_ex`` (no error raised).
+    """
+    torch = import_torch()
+    if ex:
+        U, info = torch.linalg.cholesky_ex(X, upper=True)
+        return U.mT, info
+    return torch.linalg.cholesky(X, upper=True).mT
+
+
 def cholesky(X, *, name: str = "X"):
     """Lower Cholesky factor of a batch; a ValueError (not a LinAlgError) if not PD."""
     if is_torch(X):
         torch = import_torch()
         try:
-            return torch.linalg.cholesky(X)
+            return chol_lower_torch(X)
         except torch.linalg.LinAlgError:
             raise ValueError(
                 f"{name} is not positive definite in {X.dtype} (Cholesky failed); "
@@ -260,22 +279,34 @@ def congruence_inv_chol(L, X):
 
 def log(x):
     """Elementwise natural logarithm."""
-    return get_namespace(x).log(x)
+    return x.log() if is_torch(x) else np.log(x)
 
 
 def exp(x):
     """Elementwise exponential."""
-    return get_namespace(x).exp(x)
+    return x.exp() if is_torch(x) else np.exp(x)
 
 
 def sqrt(x):
     """Elementwise square root."""
-    return get_namespace(x).sqrt(x)
+    return x.sqrt() if is_torch(x) else np.sqrt(x)
 
 
 def fro2(X):
-    """Squared Frobenius norm over the last two axes."""
-    return (X * X).sum(-1).sum(-1) if is_torch(X) else np.sum(X * X, axis=(-1, -2))
+    """Squared Frobenius norm over the last two axes.
+
+    numpy: one ``einsum`` over the flattened matrices (a two-axis ``sum`` of
+    ``X * X`` was 5x slower on 200 x 30 x 30 stacks); torch: one reduction.
+    """
+    if is_torch(X):
+        # no temporary of the size of X (allocations dominate on CPU)
+        return import_torch().linalg.vector_norm(X, dim=(-2, -1)).square()
+    X = np.asarray(X)
+    if X.ndim == 2:
+        X = X.reshape(1, -1)
+        return np.einsum("ij,ij->i", X, X)[0]
+    F = X.reshape(X.shape[:-2] + (-1,))
+    return np.einsum("...i,...i->...", F, F)
 
 
 def trace(X):
@@ -286,7 +317,8 @@ def trace(X):
 def weighted_sum(X, weights):
     """``sum_i w_i X_i`` over the first axis (weights already normalised)."""
     if is_torch(X):
-        return import_torch().tensordot(weights, X, dims=1)
+        # one GEMV on the flattened stack
+        return (weights @ X.reshape(X.shape[0], -1)).reshape(X.shape[1:])
     return np.tensordot(weights, X, axes=(0, 0))
 
 
@@ -399,7 +431,9 @@ def _spectral_torch_fn():
                 w, U, fw, dfw, dpw if dpw is not None else w.new_empty(0)
             )
             F = (U * fw[..., None, :]) @ U.mT
-            return 0.5 * (F + F.mT)  # exactly symmetric: sums of F stay symmetric
+            # exactly symmetric (sums of F stay symmetric); the halving in
+            # place: one fresh batch fewer, the same values as 0.5 * (F + Fᵀ)
+            return (F + F.mT).mul_(0.5)
 
         @staticmethod
         @once_differentiable

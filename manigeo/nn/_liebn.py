@@ -6,15 +6,53 @@ are the methods of the :mod:`manigeo.spd` metric objects, shared with
 :class:`manigeo.SPDStandardScaler` and :class:`manigeo.SPDRecenter`.
 """
 
+import math
 import warnings
 
 from sklearn.exceptions import ConvergenceWarning
 
-from manigeo._backend import import_torch, sym
+from manigeo._backend import import_torch, spectral_function, sym
 from manigeo._validation import check_spd
-from manigeo.spd import expm, get_metric
+from manigeo.spd import get_metric
 
 torch = import_torch()  # an ImportError naming the manigeo[torch] extra
+
+
+def _exp_floored(w, p):
+    """``exp`` of eigenvalues floored at ``max w - log(1 / (100 n eps))``."""
+    eps = torch.finfo(w.dtype).eps
+    c = math.log(1.0 / (100.0 * w.shape[-1] * eps))
+    low = w.detach().amax(-1, keepdim=True) - c
+    e = torch.maximum(w, low).exp()
+    return e, torch.where(w >= low, e, torch.zeros_like(e)), None
+
+
+def _spd_bias(L):
+    """``expm(sym(L))`` with condition number at most ``1 / (100 n eps)``.
+
+    SPD by construction in floating point: the eigenvalues of ``sym(L)`` more
+    than ``log(1 / (100 n eps))`` below the largest are floored there (their
+    gradient is zero), so the smallest eigenvalue of the result exceeds the
+    ``O(n eps ‖B‖)`` round-off of forming ``U e^Λ Uᵀ`` (and of any later
+    ``eigh``/Cholesky of it) a hundredfold.  Without the floor an optimiser
+    step that sends an eigenvalue of ``L`` to -67 (``e^-67 ≈ 1e-29``) gives
+    a matrix whose computed smallest eigenvalue has the sign of round-off.
+    Elsewhere identical to :func:`manigeo.spd.expm`.
+    """
+    S = sym(L)
+    if not bool(torch.isfinite(S.detach()).all()):
+        raise ValueError("bias_log contains NaN or infinite values")
+    return spectral_function(S, _exp_floored, floor=1.0, check=_bias_overflow)
+
+
+def _bias_overflow(w, fw):
+    if not bool(torch.isfinite(fw).all()):
+        raise ValueError(
+            f"the bias expm(bias_log) overflows in {fw.dtype} (largest eigenvalue "
+            f"of bias_log {float(w.max()):.4g}); lower the learning rate"
+        )
+
+
 nn = torch.nn
 
 _LAYER_METRICS = ("affine", "logeuclid", "logcholesky")
@@ -80,7 +118,8 @@ class LieBatchNormSPD(nn.Module):
     Attributes
     ----------
     bias_log : Parameter of shape (n, n)
-        The bias is ``B = expm(sym(bias_log))``: it stays SPD under any update.
+        The bias is ``B = expm(sym(bias_log))``, its condition number capped
+        at ``1 / (100 n eps)``: it stays SPD in floating point under any update.
     log_scale : Parameter of shape ()
         The scale is ``s = exp(log_scale)`` (positive).
     running_mean : Tensor of shape (n, n)
@@ -162,8 +201,8 @@ class LieBatchNormSPD(nn.Module):
     # ----------------------------------------------------------- parameters
     @property
     def bias(self) -> torch.Tensor:
-        """The SPD bias ``B = expm(sym(bias_log))``."""
-        return expm(sym(self.bias_log))
+        """The SPD bias ``B = expm(sym(bias_log))`` (see :func:`_spd_bias`)."""
+        return _spd_bias(self.bias_log)
 
     @property
     def scale(self) -> torch.Tensor:
@@ -262,7 +301,7 @@ class LieBatchNormSPD(nn.Module):
             var = self.running_var.to(work)
         factor = self.log_scale.to(work).exp() / torch.sqrt(var + self.eps)
         Cs = g.group_stretch(Cc, factor)
-        bias = expm(sym(self.bias_log.to(work)))
+        bias = _spd_bias(self.bias_log.to(work))
         Y = g.from_group(g.group_translate(Cs, g.to_group(bias)))
         return Y.to(dtype).reshape(shape)
 

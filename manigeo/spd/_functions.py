@@ -21,11 +21,15 @@ def _prepare(*items, factors=None):
     """Validate and bring inputs to one backend/device in float64.
 
     ``items``: ``(value, name, kind, ndim)`` with kind "spd", "spd-chol"
-    (SPD, and keep the Cholesky factor of the validation) or "sym".
+    (SPD, and keep the Cholesky factor of the validation), "spd-eigh" (SPD,
+    and keep the ``(eigenvalues, eigenvectors)`` of the validation) or "sym".
+    The value of a "spd-chol" or "spd-eigh" item is for its shape only: when
+    it is symmetric to round-off it is returned unsymmetrised (the factor is
+    what the caller uses; see ``check_symmetric(factor_only=True)``).
     Returns the converted arrays and a function restoring the output dtype;
-    the factors of "spd-chol" items are appended to the list ``factors``
-    (None where the factor is not in float64: it is recomputed after the
-    conversion).
+    the factors of "spd-chol" and "spd-eigh" items are appended to the list
+    ``factors`` (None where the factor is not in float64: it is recomputed
+    after the conversion).
     """
     tensors = [v for v, *_ in items if is_torch(v)]
     out = []
@@ -34,10 +38,25 @@ def _prepare(*items, factors=None):
             value = check_spd(value, name=name, ndim=ndim, copy=False)
         elif kind == "spd-chol":
             value, L = check_spd(
-                value, name=name, ndim=ndim, copy=False, return_cholesky=True
+                value,
+                name=name,
+                ndim=ndim,
+                copy=False,
+                return_cholesky=True,
+                factor_only=True,
             )
             f64 = not is_torch(L) or L.dtype == import_torch().float64
             factors.append(L if f64 else None)
+        elif kind == "spd-eigh":
+            value, lam, U = check_spd(
+                value,
+                name=name,
+                ndim=ndim,
+                copy=False,
+                return_eigh=True,
+                factor_only=True,
+            )
+            factors.append((lam, U))
         else:
             value = check_symmetric(
                 value, name=name, what="a tangent vector", scale_floor=1.0
@@ -294,9 +313,18 @@ def mean(
            [0., 2.]])
     """
     m = get_metric(metric, theta, alpha, beta)
-    # the log-Cholesky mean is the Cholesky factor of the validation, averaged
-    chol = m.name == "logcholesky" and m.theta == 1.0
-    items = [(X, "X", "spd-chol" if chol else "spd", (3,))]
+    # the closed-form means reuse the factorisation that proved definiteness:
+    # log-Cholesky averages the Cholesky factors, log-Euclidean the logs from
+    # the eigendecomposition (torch: float64 tensors outside autograd only;
+    # a float32 tensor is validated in float32 and averaged in float64)
+    kind = "spd"
+    if m.name == "logcholesky" and m.theta == 1.0:
+        kind = "spd-chol"
+    elif m.name == "logeuclid" and (
+        not is_torch(X) or (X.dtype == import_torch().float64 and not X.requires_grad)
+    ):
+        kind = "spd-eigh"
+    items = [(X, "X", kind, (3,))]
     if init is not None:
         items.append((init, "init", "spd", (2,)))
     factors = []
@@ -309,8 +337,15 @@ def mean(
         raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}")
     if not tol >= 0:
         raise ValueError(f"tol must be >= 0, got {tol}")
-    L = factors[0] if chol else None
-    kw = {"cholesky": L} if L is not None and is_torch(L) == is_torch(X) else {}
+    kw = {}
+    if (
+        kind == "spd-chol"
+        and factors[0] is not None
+        and is_torch(factors[0]) == (is_torch(X))
+    ):
+        kw = {"cholesky": factors[0]}
+    elif kind == "spd-eigh" and is_torch(factors[0][0]) == is_torch(X):
+        kw = {"eigh": factors[0]}
     return restore(
         m.mean(X, weights=weights, tol=tol, max_iter=max_iter, init=init, **kw)
     )

@@ -120,7 +120,17 @@ def _spectral(X, name, p=None):
     if is_torch(p) and not is_torch(X):
         torch = import_torch()
         X = torch.as_tensor(np.asarray(X), device=p.device, dtype=p.dtype)
-    X = check_symmetric(X, name="X", what=f"{name}m", scale_floor=floor, copy=False)
+    # round-off asymmetry is left to eigh (it reads one triangle, numpy and
+    # torch alike); torch in a graph (layers, training trajectories) keeps
+    # the symmetric part so that gradients stay symmetric
+    X = check_symmetric(
+        X,
+        name="X",
+        what=f"{name}m",
+        scale_floor=floor,
+        copy=False,
+        factor_only=not (is_torch(X) and X.requires_grad),
+    )
     if name == "pow":
         if is_torch(X):
             p = import_torch().as_tensor(p, dtype=X.dtype, device=X.device)

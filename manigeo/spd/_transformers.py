@@ -11,7 +11,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from manigeo._backend import import_torch, is_torch, to_numpy
 from manigeo._validation import check_matrix_size, check_spd
-from manigeo.spd._metrics import canonical_name, get_metric, logchol_coords
+from manigeo.spd._metrics import (
+    canonical_name,
+    get_metric,
+    logchol_coords,
+    logchol_from_coords,
+)
 
 # metrics with a group structure whose action moves any point to the identity
 GROUP_METRICS = ("affine", "logeuclid", "logcholesky")
@@ -36,7 +41,8 @@ def _check_3d(estimator, X, reset, cholesky=False):
     """
     if is_torch(X):
         torch = import_torch()
-        X, L = check_spd(X, name="X", ndim=(3,), return_cholesky=True)
+        # only read, as on numpy (copy=False there too)
+        X, L = check_spd(X, name="X", ndim=(3,), copy=False, return_cholesky=True)
         check_matrix_size(estimator, X, reset=reset)
         dtype = X.dtype
         L = L if L.dtype == torch.float64 else None
@@ -111,10 +117,15 @@ class _SPDTransformerBase(TransformerMixin, BaseEstimator):
             # closed forms: the Fréchet mean is the mean of the group
             # coordinates (log or log-Cholesky), computed once for both
             lcm = m.name == "logcholesky" and m.theta == 1.0 and cholesky is not None
-            Cx = logchol_coords(X, cholesky) if lcm else m.to_group(X)
+            # the validation's Cholesky factors are fresh arrays: overwritten
+            # with the coordinates; the coordinates (always a fresh array)
+            # are centred in place: no copies, the same values as
+            # ``group_translate`` (``Cx - Mc``)
+            Cx = logchol_coords(X, cholesky, own=True) if lcm else m.to_group(X)
             Mc = m.group_mean(Cx)
             M, n_iter = m.from_group(Mc), 0
-            C = m.group_translate(Cx, Mc, inverse=True)
+            Cx -= Mc
+            C = Cx
         disp = float(m.group_sqnorm(C).mean())
         if scale:
             if not disp > m.group_noise(Mc):
@@ -282,7 +293,16 @@ class SPDStandardScaler(_SPDTransformerBase):
         """
         m, restore, C = self._fit_checked(X)
         s = self.scale_
-        return restore(m.from_group(C if s == 1.0 else m.group_stretch(C, s)))
+        if m.name == "affine":
+            return restore(m.from_group(C if s == 1.0 else m.group_stretch(C, s)))
+        # closed-form metrics: C is a fresh array of coordinates, stretched
+        # in place (``group_stretch`` is ``C * s``: the same values), and the
+        # log-Cholesky coordinates are lower triangular already (no tril copy)
+        if s != 1.0:
+            C *= s
+        if m.name == "logcholesky":
+            return restore(m.undeform(logchol_from_coords(C, lower_own=True)))
+        return restore(m.from_group(C))
 
     def transform(self, X: Any) -> Any:
         """Centre at the identity and rescale.

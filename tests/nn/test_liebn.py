@@ -321,3 +321,25 @@ def test_float32_is_computed_in_float64_at_high_condition_number(metric):
     # only the output rounding separates them
     err = np.abs(Y32.detach().double().numpy() - Y64.detach().numpy()).max()
     assert err <= 1e-6 * np.abs(Y64.detach().numpy()).max()
+
+
+def test_bias_spd_by_construction_at_extreme_spread():
+    # an eigenvalue of bias_log at -67 (e^-67 ~ 1e-29, below the round-off of
+    # forming the matrix): the bias is floored to condition 1 / (100 n eps)
+    # and its computed eigenvalues stay positive whatever the rotation
+    bn = _layer("affine", 1.0, p=4)
+    g = torch.Generator().manual_seed(0)
+    for _ in range(5):
+        Q, _ = torch.linalg.qr(torch.randn(4, 4, generator=g, dtype=torch.float64))
+        w = torch.tensor([-67.0, -18.0, -13.7, -13.0], dtype=torch.float64)
+        with torch.no_grad():
+            bn.bias_log.copy_((Q * w) @ Q.mT)
+        lam = torch.linalg.eigvalsh(bn.bias.detach())
+        assert lam.min() > 0
+        cap = 1.0 / (100 * 4 * torch.finfo(torch.float64).eps)
+        assert lam.max() / lam.min() == pytest.approx(cap, rel=1e-2)
+    # within the cap the bias is expm(sym(bias_log)) to round-off
+    with torch.no_grad():
+        bn.bias_log.copy_(0.3 * torch.randn(4, 4, generator=g, dtype=torch.float64))
+    want = torch.linalg.matrix_exp(0.5 * (bn.bias_log + bn.bias_log.mT))
+    torch.testing.assert_close(bn.bias.detach(), want, rtol=1e-12, atol=0)

@@ -126,3 +126,82 @@ def test_newton_stops_at_the_whitening_rounding_level(rng):
     assert info["n_iter"] <= 3
     assert info["rounding_floor"] >= 1e-9
     assert spd.distance(M, A) < 1e-6
+
+
+def _rel(A, B):
+    """Largest per-matrix relative Frobenius difference."""
+    num = np.linalg.norm(A - B, axis=(-2, -1))
+    return float(np.max(num / np.linalg.norm(B, axis=(-2, -1))))
+
+
+@pytest.mark.parametrize("metric", ["logeuclid", "logcholesky"])
+@pytest.mark.parametrize("theta", [1.0, 0.5])
+def test_scaler_in_place_centring_torch_equals_numpy_input_untouched(
+    rng, metric, theta
+):
+    # the closed-form scalers overwrite the validation's Cholesky factors and
+    # centre / stretch the coordinates in place: the same values as the
+    # group actions, on both backends, and the input is never written
+    X = random_spd(rng, 15, 5, cond=1e4)
+    X0 = X.copy()
+    Xt = torch.tensor(X)
+    Xt0 = Xt.clone()
+    for with_std in (True, False):
+        kw = {"metric": metric, "theta": theta, "with_std": with_std}
+        Yn = SPDStandardScaler(**kw).fit_transform(X)
+        Yt = SPDStandardScaler(**kw).fit_transform(Xt)
+        assert isinstance(Yt, torch.Tensor)
+        assert _rel(Yt.numpy(), Yn) <= 1e-12
+        # the long way: centre with the group action, stretch, map back
+        m = get_metric(metric, theta)
+        sc = SPDStandardScaler(**kw).fit(X)
+        C = m.group_translate(m.to_group(X), m.to_group(sc.mean_), inverse=True)
+        ref = m.from_group(m.group_stretch(C, sc.scale_))
+        assert _rel(Yn, ref) <= 1e-12
+    np.testing.assert_array_equal(X, X0)
+    assert torch.equal(Xt, Xt0)
+
+
+def test_fixed_step_karcher_flow_torch_equals_numpy(rng):
+    # torch outside a graph whitens with two batch-wide GEMMs; in a graph
+    # (layers) with the plain products: the same steps to round-off
+    from manigeo.spd._metrics import karcher_affine
+
+    X = random_spd(rng, 20, 6, cond=1e6)
+    w = np.full(20, 1 / 20)
+    Mn, info_n = karcher_affine(X, w, tol=0.0, max_iter=5)
+    Mt, info_t = karcher_affine(torch.tensor(X), torch.tensor(w), tol=0.0, max_iter=5)
+    Xg = torch.tensor(X, requires_grad=True)
+    Mg, _ = karcher_affine(Xg, torch.tensor(w), tol=0.0, max_iter=5)
+    assert _rel(Mt.numpy(), Mn) <= 1e-12
+    assert _rel(Mg.detach().numpy(), Mn) <= 1e-12
+    assert info_t["grad_norm"] == pytest.approx(info_n["grad_norm"], rel=1e-9)
+    Mg.sum().backward()
+    assert torch.isfinite(Xg.grad).all()
+
+
+@pytest.mark.parametrize("theta", [1.0, 0.5])
+def test_affine_group_translate_torch_batch_equals_numpy(rng, theta):
+    # torch batches are translated with two batch-wide GEMMs; numpy with the
+    # stacked products: the same values, and gradients still flow
+    X = random_spd(rng, 12, 5, cond=1e4)
+    M = random_spd(rng, 1, 5, cond=1e2)[0]
+    g = get_metric("affine", theta)
+    for inverse in (True, False):
+        Cn, Mn = g.to_group(X), g.to_group(M)
+        want = g.group_translate(Cn, Mn, inverse=inverse)
+        Xt = torch.tensor(X, requires_grad=True)
+        got = g.group_translate(g.to_group(Xt), g.to_group(torch.tensor(M)), inverse)
+        assert _rel(got.detach().numpy(), want) <= 1e-12
+        np.testing.assert_array_equal(got.detach().numpy(), got.detach().mT.numpy())
+        got.sum().backward()
+        assert torch.isfinite(Xt.grad).all()
+    np.testing.assert_allclose(
+        _recenter(X), _recenter(torch.tensor(X)).numpy(), rtol=1e-9, atol=1e-11
+    )
+
+
+def _recenter(X):
+    from manigeo.spd import SPDRecenter
+
+    return SPDRecenter(rescale=True).fit_transform(X, groups=np.arange(len(X)) % 2)
