@@ -455,14 +455,12 @@ def _stages_child(n):
     print(json.dumps({"stages": spent, "spearman": float(score)}))
 
 
-def stages(n, commit=None, repeat=1):
-    """Seconds per stage of the embedding fit at n (Swiss roll, noise 0), each
-    fit in a fresh process; with ``commit`` also that commit's, interleaved,
-    best of ``repeat`` per stage."""
-    import json
+def _checkouts(commit=None):
+    """``({name: source tree}, tempdir)``: this checkout, and with ``commit``
+    that commit's code extracted by ``git archive`` into a temporary directory
+    (kept alive by the returned handle)."""
     import os
     import subprocess
-    import sys
     import tempfile
 
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -475,6 +473,19 @@ def stages(n, commit=None, repeat=1):
         ).stdout
         subprocess.run(["tar", "-x", "-C", tmp.name], input=arch, check=True)
         trees[commit[:7]] = tmp.name
+    return trees, tmp
+
+
+def stages(n, commit=None, repeat=1):
+    """Seconds per stage of the embedding fit at n (Swiss roll, noise 0), each
+    fit in a fresh process; with ``commit`` also that commit's, interleaved,
+    best of ``repeat`` per stage."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    trees, tmp = _checkouts(commit)
     best = {name: {} for name in trees}
     sps = {}
     for _ in range(repeat):
@@ -530,20 +541,8 @@ def large(ns, commit=None, repeat=1, kinds=("distance", "embedding")):
     a temporary directory), interleaved with this checkout's, best of
     ``repeat``; ratio = that commit's seconds / this checkout's.
     """
-    import os
-    import subprocess
-    import tempfile
 
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    trees = {"this": here}
-    tmp = None
-    if commit:
-        tmp = tempfile.TemporaryDirectory()
-        arch = subprocess.run(
-            ["git", "-C", here, "archive", commit], capture_output=True, check=True
-        ).stdout
-        subprocess.run(["tar", "-x", "-C", tmp.name], input=arch, check=True)
-        trees[commit[:7]] = tmp.name
+    trees, tmp = _checkouts(commit)
     for n in ns:
         for kind in kinds:
             best = {}
