@@ -29,7 +29,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..heat import HeatGeodesicDistance
-from ._mds import classical_mds
+from ._mds import _triangulation_frame, classical_mds
 from ._smacof import smacof
 
 #: majorization steps of a point against its near landmarks, per pass
@@ -133,16 +133,26 @@ def _outer_sums(R, y0):
 
 
 def _concave_part(c, cd, r0, y0, table, nb):
-    """``sum_a min(g_a, 0)`` and ``2 sum_a min(g_a, 0) ((y0 - y_a)(y0 - y_a)^T /
-    r_a^2 - I)`` over the far landmarks: the Hessian term that clips the
-    negative tangential curvatures (a PSD correction)."""
+    """``2 sum_a min(g_a, 0) ((y0 - y_a)(y0 - y_a)^T / r_a^2 - I)`` over the far
+    landmarks: the Hessian term that clips the negative tangential curvatures
+    (a PSD correction)."""
     neg = np.minimum(c - cd / r0, 0.0)
     np.put_along_axis(neg, nb, 0.0, axis=1)
     negsum = neg.sum(axis=1)
     neg /= r0
     neg /= r0
     corr = _outer_sums(neg @ table, y0) - negsum[:, None, None] * np.eye(y0.shape[1])
-    return negsum, 2.0 * corr
+    return 2.0 * corr
+
+
+def _clipped_solve(ix, y0, grad, H, near, far, tol, tiny):
+    """:func:`_near_solve` of the rows ``ix`` with the far terms' negative
+    curvatures clipped (``far = (c, cd, r0, table, nb)``, :func:`_concave_part`;
+    ``near = (Cn, cYn, cdn, Yn)``)."""
+    c, cd, r0, table, nb = far
+    corr = _concave_part(c, cd[ix], r0[ix], y0[ix], table, nb[ix])
+    sub = tuple(a[ix] for a in near)
+    return _near_solve(y0[ix], grad[ix], H[ix] + corr, *sub, tol, tiny)[0]
 
 
 def _place(D, Y_lm, masses, rows=None, chunk_size=256, near=_PLACE_NEAR):
@@ -185,14 +195,10 @@ def _place(D, Y_lm, masses, rows=None, chunk_size=256, near=_PLACE_NEAR):
     ctab = c @ table
     tree = cKDTree(Y_lm) if k < m else None
     total, cY, cYY = c.sum(), ctab[1 : 1 + p], ctab[1 + p :].reshape(p, p).trace()
-    # triangulation (de Silva-Tenenbaum, as _triangulate): the landmark frame
-    # is centred, so the row means of D^2 drop out of D^2 @ pinv(Y_c)^T; one
-    # product gives it and sum_a c_a d_a^2
-    mu = Y_lm.mean(axis=0)
-    Yc = Y_lm - mu
-    P = np.linalg.pinv(Yc).T
+    # triangulation (de Silva-Tenenbaum, as _triangulate) and sum_a c_a d_a^2
+    # from one product with D^2
+    P, tri0 = _triangulation_frame(Y_lm)
     tri = np.hstack([-0.5 * P, c[:, None]])
-    tri0 = mu + 0.5 * (Yc**2).sum(axis=1) @ P
 
     def dist(y):
         r = cdist(y, Y_lm)
@@ -251,12 +257,9 @@ def _place(D, Y_lm, masses, rows=None, chunk_size=256, near=_PLACE_NEAR):
                 )
                 # not convex after all: clipped too
                 fix = np.union1d(fix, free[lo <= 0.0])
+            far = (c, cd, r0, table, nb)
             if fix.size:
-                _, corr = _concave_part(c, cd[fix], r0[fix], y0[fix], table, nb[fix])
-                sub = tuple(a[fix] for a in args)
-                y1[fix] = _near_solve(
-                    y0[fix], grad[fix], H[fix] + corr, *sub, tol, tiny
-                )[0]
+                y1[fix] = _clipped_solve(fix, y0, grad, H, args, far, tol, tiny)
             moved = np.abs(y1 - y0).max(axis=1)
             res[idx] = y1
             # rows that moved less than tol are done; the others need their
@@ -269,9 +272,7 @@ def _place(D, Y_lm, masses, rows=None, chunk_size=256, near=_PLACE_NEAR):
             redo = np.flatnonzero(~isfix[live] & (f1 > f[live]))
             if redo.size:  # no decrease with the exact model: redo clipped
                 rr = live[redo]
-                _, corr = _concave_part(c, cd[rr], r0[rr], y0[rr], table, nb[rr])
-                sub = tuple(a[rr] for a in args)
-                y1[rr] = _near_solve(y0[rr], grad[rr], H[rr] + corr, *sub, tol, tiny)[0]
+                y1[rr] = _clipped_solve(rr, y0, grad, H, args, far, tol, tiny)
                 res[idx[rr]] = y1[rr]
                 r1[redo] = dist(y1[rr])
                 f1[redo] = stress(y1[rr], r1[redo], cd[rr], cdd[rr])

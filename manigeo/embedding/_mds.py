@@ -193,10 +193,21 @@ def _triangulate(D, Y_lm, sq_norms=None):
     -------
     Y : ndarray of shape (n, k)
     """
+    P, offset = _triangulation_frame(Y_lm, sq_norms)
+    return offset - 0.5 * (D**2) @ P
+
+
+def _triangulation_frame(Y_lm, sq_norms=None):
+    """``(P, offset)`` of :func:`_triangulate`: ``y = offset - 0.5 (d^2) @ P``.
+
+    ``P = pinv(Y_lm - mu)ᵀ``; its columns sum to zero (the frame is centred),
+    so centring the equations over the landmarks drops out, and
+    ``offset = mu + 0.5 sq_norms @ P``.  For callers that fold the product
+    with ``d^2`` into one of their own.
+    """
     mu = Y_lm.mean(axis=0)
     Yc = Y_lm - mu
     if sq_norms is None:
         sq_norms = (Yc**2).sum(axis=1)
-    r = D**2 - sq_norms[None, :]
-    r -= r.mean(axis=1, keepdims=True)
-    return -0.5 * r @ np.linalg.pinv(Yc).T + mu
+    P = np.linalg.pinv(Yc).T
+    return P, mu + 0.5 * sq_norms @ P
