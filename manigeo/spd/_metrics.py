@@ -166,20 +166,34 @@ class _SPDMetric:
         self._no_group()
         return self.deform(P)
 
-    def from_group(self, C):
+    # ``own=True`` (group methods): ``C`` is a fresh array of coordinates from
+    # :meth:`to_group` and the group actions, owned by the caller outside any
+    # autograd graph; the metric may overwrite it instead of copying (the
+    # same values).  Metrics whose actions are not elementwise ignore it.
+
+    def from_group(self, C, *, own=False):
         """SPD matrices from group coordinates (inverse of :meth:`to_group`)."""
         self._no_group()
         return self.undeform(C)
 
-    def group_translate(self, C, G, inverse=False):
+    def group_translate(self, C, G, inverse=False, *, own=False):
         """Left translation ``L_G C`` in coordinates (``L_{G^{-1}} C`` if inverse)."""
         self._no_group()
-        return C - G if inverse else C + G
+        if not own:
+            return C - G if inverse else C + G
+        if inverse:
+            C -= G
+        else:
+            C += G
+        return C
 
-    def group_stretch(self, C, s):
+    def group_stretch(self, C, s, *, own=False):
         """``Exp_E(s Log_E C)`` in coordinates: distances to ``I`` times ``|s|``."""
         self._no_group()
-        return C * s
+        if not own:
+            return C * s
+        C *= s
+        return C
 
     def group_sqnorm(self, C):
         """Squared distance of coordinates ``C`` to the identity, ``d²(·, I)``."""
@@ -288,7 +302,7 @@ class AffineInvariant(_SPDMetric):
         return karcher_newton(X, w, tol=tol, max_iter=max_iter, init=init)
 
     # group actions: congruence ``M^{-1/2} C M^{-1/2}`` on deformed matrices
-    def group_translate(self, C, G, inverse=False):
+    def group_translate(self, C, G, inverse=False, *, own=False):
         S = invsqrtm(G) if inverse else sqrtm(G)
         if is_torch(C) and C.ndim == 3 and S.ndim == 2:
             # two batch-wide GEMMs (torch expands ``(p, p) @ (n, p, p)`` into
@@ -296,7 +310,7 @@ class AffineInvariant(_SPDMetric):
             return B.sym(_congruence(S, C))
         return B.sym(S @ C @ S)
 
-    def group_stretch(self, C, s):
+    def group_stretch(self, C, s, *, own=False):
         return powm(C, s)
 
     def _sqnorm(self, C):
@@ -742,7 +756,7 @@ class LogEuclidean(_SPDMetric):
     def to_group(self, P):
         return logm(P)
 
-    def from_group(self, C):
+    def from_group(self, C, *, own=False):
         return expm(C)
 
     def group_sqnorm(self, C):
@@ -865,8 +879,9 @@ class LogCholesky(_SPDMetric):
     def to_group(self, P):
         return logchol_coords(self.deform(P))
 
-    def from_group(self, C):
-        return self.undeform(logchol_from_coords(C))
+    def from_group(self, C, *, own=False):
+        # coordinates are lower triangular: an owned array needs no tril copy
+        return self.undeform(logchol_from_coords(C, lower_own=own))
 
 
 class BuresWasserstein(_SPDMetric):

@@ -11,12 +11,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from manigeo._backend import import_torch, is_torch, to_numpy
 from manigeo._validation import check_matrix_size, check_spd
-from manigeo.spd._metrics import (
-    canonical_name,
-    get_metric,
-    logchol_coords,
-    logchol_from_coords,
-)
+from manigeo.spd._metrics import canonical_name, get_metric, logchol_coords
 
 # metrics with a group structure whose action moves any point to the identity
 GROUP_METRICS = ("affine", "logeuclid", "logcholesky")
@@ -119,13 +114,11 @@ class _SPDTransformerBase(TransformerMixin, BaseEstimator):
             lcm = m.name == "logcholesky" and m.theta == 1.0 and cholesky is not None
             # the validation's Cholesky factors are fresh arrays: overwritten
             # with the coordinates; the coordinates (always a fresh array)
-            # are centred in place: no copies, the same values as
-            # ``group_translate`` (``Cx - Mc``)
+            # are centred in place (no copies)
             Cx = logchol_coords(X, cholesky, own=True) if lcm else m.to_group(X)
             Mc = m.group_mean(Cx)
             M, n_iter = m.from_group(Mc), 0
-            Cx -= Mc
-            C = Cx
+            C = m.group_translate(Cx, Mc, inverse=True, own=True)
         disp = float(m.group_sqnorm(C).mean())
         if scale:
             if not disp > m.group_noise(Mc):
@@ -293,16 +286,10 @@ class SPDStandardScaler(_SPDTransformerBase):
         """
         m, restore, C = self._fit_checked(X)
         s = self.scale_
-        if m.name == "affine":
-            return restore(m.from_group(C if s == 1.0 else m.group_stretch(C, s)))
-        # closed-form metrics: C is a fresh array of coordinates, stretched
-        # in place (``group_stretch`` is ``C * s``: the same values), and the
-        # log-Cholesky coordinates are lower triangular already (no tril copy)
+        # C: fresh coordinates of the fit, stretched and mapped back in place
         if s != 1.0:
-            C *= s
-        if m.name == "logcholesky":
-            return restore(m.undeform(logchol_from_coords(C, lower_own=True)))
-        return restore(m.from_group(C))
+            C = m.group_stretch(C, s, own=True)
+        return restore(m.from_group(C, own=True))
 
     def transform(self, X: Any) -> Any:
         """Centre at the identity and rescale.
