@@ -76,12 +76,20 @@ class _CoarseDiffusion:
     slow : ndarray of shape (n,) or None
         Time change of the fine walk (its measure is ``deg * slow``); the
         lumped walk's measure is the cells' sums of it.
+    lengths : sparse (n, n) or None
+        The graph of ``W`` with Euclidean edge lengths (same pattern), if the
+        affinity built it; None: computed here.
     """
 
-    def __init__(self, X, W, n_cells, rng, farthest, slow=None):
+    def __init__(self, X, W, n_cells, rng, farthest, slow=None, lengths=None):
         n = X.shape[0]
         W = sp.csr_array(W)
-        G = _edge_lengths(X, W)
+        same = (
+            lengths is not None
+            and lengths.nnz == W.nnz
+            and np.all(W.data != 0)  # _edge_lengths drops explicit zeros
+        )
+        G = lengths if same else _edge_lengths(X, W)
         centres = _cell_centres(X, W, n_cells, rng, farthest)
         m = centres.size
         _, _, src = csgraph.dijkstra(
@@ -96,7 +104,7 @@ class _CoarseDiffusion:
             cell[lost] = nn.kneighbors(X[lost], return_distance=False)[:, 0]
         A = sp.csr_array((np.ones(n), (np.arange(n), cell)), shape=(n, m))
         deg = np.asarray(W.sum(axis=1)).ravel()
-        Wc = sp.csr_array(A.T @ W @ A)
+        Wc = _lump(W, cell, m)
         dc = np.maximum(np.asarray(Wc.sum(axis=1)).ravel(), _TINY)
         Y = np.asarray(A.T @ (deg[:, None] * X)) / dc[:, None]
         Cc = sp.coo_array(Wc)
@@ -284,22 +292,38 @@ def _msd_slope(W, Z, deg, steps=_MSD_STEPS):
     return _slope(curve, *steps)
 
 
+def _lump(W, cell, m):
+    """``A^T W A`` (``A`` the (n, m) indicator of ``cell``): the cell graph,
+    self-loops kept; one weighted count over cell pairs (dense ``m x m``)."""
+    if m * m > 16 * 10**6:
+        A = sp.csr_array((np.ones(cell.size), (np.arange(cell.size), cell)))
+        return sp.csr_array(A.T @ W @ A)
+    W = sp.csr_array(W)
+    key = cell[np.repeat(np.arange(W.shape[0]), np.diff(W.indptr))] * m
+    key += cell[W.indices]
+    dense = np.bincount(key, weights=W.data, minlength=m * m).reshape(m, m)
+    return sp.csr_array(dense)
+
+
 def _spread(X, cell, Y, adj, h, chunk_size=65536):
     """Row-stochastic (n, n_cells): own cell and its coarse neighbours, Gaussian."""
     n, m = X.shape[0], Y.shape[0]
     nb = sp.csr_array(adj + sp.eye_array(m, format="csr"))
     counts = np.diff(nb.indptr)[cell]
+    # row i holds the sorted neighbours of its cell: the CSR directly
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    first = indptr[:-1]
     rows = np.repeat(np.arange(n), counts)
-    starts = np.repeat(nb.indptr[cell], counts)
-    offs = np.arange(rows.size) - np.repeat(np.cumsum(counts) - counts, counts)
-    cols = nb.indices[starts + offs]
+    cols = nb.indices[np.arange(rows.size) + np.repeat(nb.indptr[cell] - first, counts)]
     d2 = np.empty(rows.size)  # squared distances to the candidate centroids
     for s in range(0, rows.size, chunk_size):
         sl = slice(s, s + chunk_size)
         d2[sl] = ((X[rows[sl]] - Y[cols[sl]]) ** 2).sum(axis=1)
     # relative to each sample's nearest candidate: never all zero after exp
-    first = np.cumsum(counts) - counts
     w = np.exp(-(d2 - np.repeat(np.minimum.reduceat(d2, first), counts)) / h**2)
-    S = sp.csr_array((w, (rows, cols)), shape=(n, m))
+    S = sp.csr_array((w, cols, indptr), shape=(n, m))
     rs = np.asarray(S.sum(axis=1)).ravel()
-    return sp.csr_array(sp.diags_array(1.0 / rs) @ S)
+    S.data *= (1.0 / rs)[rows]
+    S.eliminate_zeros()  # far candidates whose weight underflows
+    return S

@@ -228,6 +228,8 @@ class _Affinity:
             )
         self.eps_ = eps
         self.slow_ = None
+        # the graph with Euclidean edge lengths, where built with the kernel
+        self.lengths_ = None
         if self.kernel == "alpha":
             W = sp.csr_array(alpha_decay_kernel(X, k, decay=self.decay))
         else:
@@ -238,7 +240,9 @@ class _Affinity:
             self.bw_ = np.maximum(floor, np.full(n, eps))
             dim = _intrinsic_dim(dist)
             if self.nn_.kd:
-                W = _kd_kernel_graph(self.nn_, X, ind, dist, self.kdist_, self.bw_, dim)
+                W, self.lengths_ = _kd_kernel_graph(
+                    self.nn_, X, ind, dist, self.kdist_, self.bw_, dim
+                )
             else:
                 rows, cols, vals = _candidate_pairs(self.nn_, X, ind, dist, self.bw_)
                 W = _gaussian_weights(
@@ -392,7 +396,9 @@ def _kd_kernel_graph(nn, X, ind, dist, kdist, bw, dim):
     * the k-NN pairs that fail the cut are added.
 
     Every distance comes from :func:`_pair_dist` (the same value from both
-    ends), so the three parts split the pairs exactly.
+    ends), so the three parts split the pairs exactly.  Returns ``W`` and the
+    same graph with the Euclidean edge lengths (floored at 1e-12, as
+    :func:`~manigeo.heat._graph._edge_lengths`).
     """
     n, k = ind.shape
     radius = _pair_radius(bw, kdist, dim)
@@ -427,8 +433,17 @@ def _kd_kernel_graph(nn, X, ind, dist, kdist, bw, dim):
     w /= bw[a] * bw[b]
     np.negative(w, out=w)
     np.exp(w, out=w)
-    U = sp.csr_array((w, (a, b)), shape=(n, n))
-    return sp.csr_array(U + U.T)
+    if not np.all(w > 0):  # underflow: no edge (as a sparse sum would drop it)
+        a, b, d, w = (v[w > 0] for v in (a, b, d, w))
+    # the symmetric pattern once, with pair numbers (1-based: never a zero)
+    U = sp.csr_array((np.arange(1.0, a.size + 1.0), (a, b)), shape=(n, n))
+    U = sp.csr_array(U + U.T)
+    pair = U.data.astype(np.int64) - 1
+    W = sp.csr_array((w[pair], U.indices, U.indptr), shape=(n, n))
+    lengths = sp.csr_array(
+        (np.maximum(d[pair], 1e-12), U.indices, U.indptr), shape=(n, n)
+    )
+    return W, lengths
 
 
 def _unique_pairs(a, b, d, n):
@@ -664,12 +679,28 @@ def farthest_points(X, m, *, random_state=None):
     rng = check_random_state(random_state)
     chosen = np.empty(m, dtype=np.int64)
     chosen[0] = rng.randint(n)
-    d = np.linalg.norm(X - X[chosen[0]], axis=1)
+    # squared distances (same order), one coordinate at a time into two
+    # buffers: no (n, n_features) temporary per step
+    cols = np.ascontiguousarray(X.T)
+    d2, new, tmp = np.empty(n), np.empty(n), np.empty(n)
+    _sq_dist(cols, chosen[0], d2, tmp)
     for i in range(1, m):
-        j = int(np.argmax(d))
+        j = int(np.argmax(d2))
         chosen[i] = j
-        np.minimum(d, np.linalg.norm(X - X[j], axis=1), out=d)
+        np.minimum(d2, _sq_dist(cols, j, new, tmp), out=d2)
     return np.sort(chosen)
+
+
+def _sq_dist(cols, j, out, tmp):
+    """Squared distances of every sample to sample ``j`` into ``out``
+    (``cols``: the coordinates, ``X.T``; ``tmp``: a buffer)."""
+    np.subtract(cols[0], cols[0, j], out=out)
+    out *= out
+    for c in cols[1:]:
+        np.subtract(c, c[j], out=tmp)
+        tmp *= tmp
+        out += tmp
+    return out
 
 
 class _Diffusion:
@@ -951,8 +982,9 @@ class HeatGeometry:
         return self
 
     def _fit_coarse(self, X, W, rng, probes, landmarks):
+        aff = self.affinity_
         coarse = _CoarseDiffusion(
-            X, W, _n_cells(len(X)), rng, farthest_points, self.affinity_.slow_
+            X, W, _n_cells(len(X)), rng, farthest_points, aff.slow_, aff.lengths_
         )
         self.n_cells_ = coarse.n_cells
         if self.verbose:
