@@ -48,12 +48,15 @@ _MSD_STEPS = (2, 10)
 _MAX_LAG = 50
 
 
-def _cell_centres(X, W, n_cells, rng, farthest):
-    """Evenly spread centres; at least one in every connected component."""
+def _cell_centres(X, W, n_cells, rng, farthest, components=None):
+    """Evenly spread centres; at least one in every connected component
+    (``components``: ``(n_components, labels)`` of ``W`` if known)."""
     n = X.shape[0]
     sub = np.sort(rng.choice(n, min(n, _SUBSAMPLE * n_cells), replace=False))
     centres = sub[farthest(X[sub], min(n_cells, sub.size), random_state=rng)]
-    n_comp, labels = csgraph.connected_components(W, directed=False)
+    if components is None:
+        components = csgraph.connected_components(W, directed=False)
+    n_comp, labels = components
     if n_comp > 1:
         missing = np.setdiff1d(np.arange(n_comp), labels[centres])
         first = np.unique(labels, return_index=True)[1]
@@ -79,9 +82,13 @@ class _CoarseDiffusion:
     lengths : sparse (n, n) or None
         The graph of ``W`` with Euclidean edge lengths (same pattern), if the
         affinity built it; None: computed here.
+    components : tuple or None
+        ``(n_components, labels)`` of ``W`` if known; None: computed here.
     """
 
-    def __init__(self, X, W, n_cells, rng, farthest, slow=None, lengths=None):
+    def __init__(
+        self, X, W, n_cells, rng, farthest, slow=None, lengths=None, components=None
+    ):
         n = X.shape[0]
         W = sp.csr_array(W)
         same = (
@@ -90,7 +97,7 @@ class _CoarseDiffusion:
             and np.all(W.data != 0)  # _edge_lengths drops explicit zeros
         )
         G = lengths if same else _edge_lengths(X, W)
-        centres = _cell_centres(X, W, n_cells, rng, farthest)
+        centres = _cell_centres(X, W, n_cells, rng, farthest, components)
         m = centres.size
         _, _, src = csgraph.dijkstra(
             G, directed=False, indices=centres, min_only=True, return_predecessors=True
@@ -270,13 +277,18 @@ def _msd_curve(W, Z, deg):
     ``E_pi |z_2j - z_0|^2 = 2 (|Z|_pi^2 - |P^j Z|_pi^2)``: ``j`` products for
     step ``2j``.
     """
-    P = sp.csr_array(sp.diags_array(1.0 / np.maximum(deg, _TINY)) @ W)
+    W = sp.csr_array(W)
+    ideg = (1.0 / np.maximum(deg, _TINY))[:, None]
     w = deg / deg.sum()
-    V = Z - w @ Z
-    norm0 = float(w @ (V**2).sum(axis=1))
+    V = np.ascontiguousarray(Z - w @ Z)
+    sq = V * V
+    norm0 = float(np.sum(w @ sq))
     while True:
-        V = P @ V
-        yield 2.0 * (norm0 - float(w @ (V**2).sum(axis=1)))
+        # P V = D^-1 (W V): no scaled copy of W; pi-norms by one gemv
+        V = W @ V
+        V *= ideg
+        np.multiply(V, V, out=sq)
+        yield 2.0 * (norm0 - float(np.sum(w @ sq)))
 
 
 def _slope(curve, k1, k2):

@@ -267,7 +267,14 @@ class _Affinity:
             scale *= iq[W.indices]
             W.data *= scale
         self.W_ = W
+        self._components = None
         return self
+
+    def components(self):
+        """``(n_components, labels)`` of the graph (computed once)."""
+        if getattr(self, "_components", None) is None:
+            self._components = csgraph.connected_components(self.W_, directed=False)
+        return self._components
 
     def _q_factor(self, bw):
         """Factor of the degrees of the floored kernel (1 where it is not floored).
@@ -929,7 +936,7 @@ class HeatGeometry:
         aff = _Affinity(self.n_neighbors, self.kernel, self.decay, self.density)
         self.affinity_ = aff.fit(X)
         W = aff.W_
-        n_comp = csgraph.connected_components(W, directed=False)[0]
+        n_comp = aff.components()[0]
         self.n_graph_components_ = n_comp
         if n_comp > 1:
             warnings.warn(
@@ -978,13 +985,22 @@ class HeatGeometry:
                 _, K = next(diff.columns(landmarks, [t], self.verbose))
                 self.columns_ = K
                 self.diag_ = _estimate_diag(K, landmarks)
+        # fit-time graph facts, not fitted state (the lengths: nnz floats)
+        self.affinity_.lengths_ = self.affinity_._components = None
         self.n_train_ = n
         return self
 
     def _fit_coarse(self, X, W, rng, probes, landmarks):
         aff = self.affinity_
         coarse = _CoarseDiffusion(
-            X, W, _n_cells(len(X)), rng, farthest_points, aff.slow_, aff.lengths_
+            X,
+            W,
+            _n_cells(len(X)),
+            rng,
+            farthest_points,
+            aff.slow_,
+            lengths=aff.lengths_,
+            components=aff.components(),
         )
         self.n_cells_ = coarse.n_cells
         if self.verbose:
