@@ -394,3 +394,75 @@ def test_kd_tree_graph_equals_scikit_learn_graph(monkeypatch):
     assert kd.W_.nnz == ref.W_.nnz
     assert abs(kd.W_ - ref.W_).max() < 1e-14
     assert abs(kd.weights(Q) - ref.weights(Q)).max() < 1e-14
+
+
+def _brute_force_graph(X, k, density):
+    """The kernel graph from its definition on all pairs (cdist): the k-NN
+    pairs and the pairs within 1.4 sqrt(bw_i bw_j), exp(-d^2 / (bw_i bw_j))."""
+    from scipy.spatial.distance import cdist
+
+    n = X.shape[0]
+    E = cdist(X, X)
+    np.fill_diagonal(E, np.inf)
+    order = np.argsort(E, axis=1, kind="stable")[:, :k]
+    kth = E[np.arange(n), order[:, -1]]
+    eps = np.median(kth)
+    bw = np.maximum(kth, eps) if density == "normalize" else np.full(n, eps)
+    on = E <= 1.4 * np.sqrt(np.outer(bw, bw))
+    knn = np.zeros((n, n), dtype=bool)
+    knn[np.repeat(np.arange(n), k), order.ravel()] = True
+    on |= knn | knn.T
+    np.fill_diagonal(on, False)
+    K = np.where(on, np.exp(-(np.where(on, E, 0.0) ** 2) / np.outer(bw, bw)), 0.0)
+    on &= K > 0  # a weight that underflows is no edge
+    return on, K, np.where(on, E, 0.0)
+
+
+@pytest.mark.parametrize("quantiles", [(0.3,), (1.0,), None])
+@pytest.mark.parametrize("density", ["normalize", "keep"])
+def test_kd_tree_graph_equals_brute_force(monkeypatch, quantiles, density):
+    """Every pair of the definition is an edge, none other, with its weight and
+    length; whether the all-pairs search reaches few of the rows' radii (0.3:
+    most rows search their own) or all of them (1.0), or the cost model picks."""
+    from manigeo.heat import _geodesic as g
+
+    if quantiles is not None:
+        monkeypatch.setattr(g, "_PAIR_QUANTILES", quantiles)
+    rng = np.random.default_rng(7)
+    # dense blob, sparse halo and a far sparse clump: bandwidths 1x to ~10x eps,
+    # k-NN pairs that fail the radius cut
+    X = np.vstack(
+        [
+            0.3 * rng.normal(size=(250, 3)),
+            3.0 * rng.normal(size=(60, 3)),
+            [8.0, 0.0, 0.0] + rng.normal(size=(15, 3)),
+        ]
+    )
+    aff = g._Affinity(7, "gaussian", 40.0, density).fit(X)
+    assert aff.nn_.kd
+    on, K, E = _brute_force_graph(X, 7, density)
+    W = aff.W_.toarray()
+    np.testing.assert_array_equal(W > 0, on)
+    q = 1.0 + K.sum(axis=1)
+    if density == "normalize":
+        q *= (aff.bw_ / aff.eps_) ** (1.0 - aff.dim_ / 2)
+        K = K / np.outer(q, q)
+    np.testing.assert_allclose(W, K, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(aff.q_, q, rtol=1e-12)
+    np.testing.assert_allclose(aff.lengths_.toarray(), E, rtol=1e-12, atol=0)
+    assert aff.W_.has_canonical_format and abs(aff.W_ - aff.W_.T).max() == 0
+
+
+def test_farthest_points_equals_greedy_reference():
+    """Same choices as the plain greedy sweep on Euclidean distances."""
+    from scipy.spatial.distance import cdist
+
+    rng = np.random.default_rng(2)
+    for X in (rng.normal(size=(400, 3)), rng.normal(size=(300, 20))):
+        got = farthest_points(X, 40, random_state=5)
+        first = np.random.RandomState(5).randint(len(X))
+        chosen, d = [first], cdist(X, X[[first]])[:, 0]
+        for _ in range(39):
+            chosen.append(int(np.argmax(d)))
+            d = np.minimum(d, cdist(X, X[[chosen[-1]]])[:, 0])
+        np.testing.assert_array_equal(got, np.sort(chosen))
