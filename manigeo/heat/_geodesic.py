@@ -381,7 +381,9 @@ def _pair_dist(X, i, j, chunk_size=1 << 18):
     """Euclidean distances of the pairs ``(i, j)`` (symmetric to the bit)."""
     out = np.empty(i.size)
     for s in range(0, i.size, chunk_size):
-        diff = X[i[s : s + chunk_size]] - X[j[s : s + chunk_size]]
+        # np.take of whole rows: twice as fast as fancy indexing here
+        diff = np.take(X, i[s : s + chunk_size], axis=0)
+        diff -= np.take(X, j[s : s + chunk_size], axis=0)
         out[s : s + chunk_size] = np.einsum("ij,ij->i", diff, diff)
     return np.sqrt(out, out=out)
 
@@ -446,10 +448,10 @@ def _kd_kernel_graph(nn, X, ind, dist, kdist, bw, dim):
     U = sp.csr_array((np.arange(1.0, a.size + 1.0), (a, b)), shape=(n, n))
     U = sp.csr_array(U + U.T)
     pair = U.data.astype(np.int64) - 1
-    W = sp.csr_array((w[pair], U.indices, U.indptr), shape=(n, n))
-    lengths = sp.csr_array(
-        (np.maximum(d[pair], 1e-12), U.indices, U.indptr), shape=(n, n)
-    )
+    W = sp.csr_array((np.take(w, pair), U.indices, U.indptr), shape=(n, n))
+    length = np.take(d, pair)
+    np.maximum(length, 1e-12, out=length)
+    lengths = sp.csr_array((length, U.indices, U.indptr), shape=(n, n))
     return W, lengths
 
 
