@@ -276,6 +276,12 @@ class _Affinity:
             self._components = csgraph.connected_components(self.W_, directed=False)
         return self._components
 
+    def release_fit_graph(self):
+        """Drop the fit-time graph facts (edge lengths: nnz floats; components),
+        which are not fitted state."""
+        self.lengths_ = None
+        self._components = None
+
     def _q_factor(self, bw):
         """Factor of the degrees of the floored kernel (1 where it is not floored).
 
@@ -471,24 +477,14 @@ def _candidate_pairs(nn, X, ind, dist, bw, bw_train=None):
     a factor 1.1, one search per group) and the pairs are cut at the exact
     radius and at the row's own reach.  On the training set a pair missed from
     one end is found from the other (the end with the larger bandwidth
-    searches far enough).
+    searches far enough); there the k-d tree builds the graph with
+    :func:`_kd_kernel_graph` instead (same graph).
     """
     n, k = ind.shape
     train = bw if bw_train is None else bw_train
     rows = [np.repeat(np.arange(n), k)]
     cols = [ind.ravel()]
     vals = [dist.ravel()]
-    if bw_train is None and nn.kd:
-        # training set: the end with the larger bandwidth finds the pair (the
-        # cut is at most _RADIUS max(bw_i, bw_j)), so each row searches its
-        # own radius (one k-d tree call with per-row radii); _max_sym then
-        # gives both ends the pair
-        r, c, d = nn.radius_pairs(X, _RADIUS * bw)
-        keep = d <= _RADIUS * np.sqrt(bw[r] * bw[c])
-        rows.append(r[keep])
-        cols.append(c[keep])
-        vals.append(d[keep])
-        return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
     reach = np.maximum(bw, train[ind].max(axis=1))
     lo = float(reach.min())
     key = np.floor(np.log(reach / lo) / np.log(1.1)).astype(np.int64)
@@ -987,8 +983,7 @@ class HeatGeometry:
                 _, K = next(diff.columns(landmarks, [t], self.verbose))
                 self.columns_ = K
                 self.diag_ = _estimate_diag(K, landmarks)
-        # fit-time graph facts, not fitted state (the lengths: nnz floats)
-        self.affinity_.lengths_ = self.affinity_._components = None
+        self.affinity_.release_fit_graph()
         self.n_train_ = n
         return self
 
