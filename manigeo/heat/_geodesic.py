@@ -473,8 +473,9 @@ def _candidate_pairs(nn, X, ind, dist, bw, bw_train=None):
     ``ind``, ``dist``: the k nearest training samples of the rows of ``X``;
     ``bw``: the rows' bandwidths; ``bw_train``: the training samples' (None:
     ``X`` is the training set).  Row ``i`` searches the radius ``_RADIUS
-    max(bw_i, bw_j over its k neighbours)`` (rows grouped by that radius within
-    a factor 1.1, one search per group) and the pairs are cut at the exact
+    max(bw_i, bw_j over its k neighbours)`` (k-d tree: one search with a radius
+    per row; else rows grouped by that radius within a factor 1.1, one search
+    per group) and the pairs are cut at the exact
     radius and at the row's own reach.  On the training set a pair missed from
     one end is found from the other (the end with the larger bandwidth
     searches far enough); there the k-d tree builds the graph with
@@ -486,12 +487,19 @@ def _candidate_pairs(nn, X, ind, dist, bw, bw_train=None):
     cols = [ind.ravel()]
     vals = [dist.ravel()]
     reach = np.maximum(bw, train[ind].max(axis=1))
-    lo = float(reach.min())
-    key = np.floor(np.log(reach / lo) / np.log(1.1)).astype(np.int64)
-    order = np.argsort(key, kind="stable")
-    starts = np.flatnonzero(np.r_[True, key[order][1:] != key[order][:-1]])
-    for members in np.split(order, starts[1:]):
-        radius = _RADIUS * float(reach[members].max())
+    if nn.kd:
+        # the k-d tree takes one radius per row: one search
+        groups = [(np.arange(n), _RADIUS * reach)]
+    else:
+        lo = float(reach.min())
+        key = np.floor(np.log(reach / lo) / np.log(1.1)).astype(np.int64)
+        order = np.argsort(key, kind="stable")
+        starts = np.flatnonzero(np.r_[True, key[order][1:] != key[order][:-1]])
+        groups = [
+            (members, _RADIUS * float(reach[members].max()))
+            for members in np.split(order, starts[1:])
+        ]
+    for members, radius in groups:
         r, c, d = nn.radius_pairs(X[members], radius)
         if not r.size:
             continue
