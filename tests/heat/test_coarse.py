@@ -184,3 +184,35 @@ def test_msd_curve_matches_brute_force():
         Pk = np.linalg.matrix_power(P, 2 * j)
         direct = (deg / deg.sum()) @ (Pk * D2).sum(1)
         assert next(gen) == pytest.approx(direct, rel=1e-10)
+
+
+def test_coarse_graph_from_affinity_lengths_equals_recomputed(sphere):
+    """The affinity's edge lengths and components give the cells, coarse graph
+    and spread of the ones recomputed from X; the lumped graph is A^T W A."""
+    import scipy.sparse as sp
+
+    from manigeo.heat._coarse import _CoarseDiffusion, _lump
+    from manigeo.heat._graph import _edge_lengths
+
+    X, _ = sphere
+    aff = geodesic._Affinity(10, "gaussian", 40.0, "normalize").fit(X)
+    G = _edge_lengths(X, aff.W_)
+    np.testing.assert_array_equal(aff.lengths_.indptr, G.indptr)
+    np.testing.assert_array_equal(aff.lengths_.indices, G.indices)
+    np.testing.assert_allclose(aff.lengths_.data, G.data, rtol=1e-14)
+    args = (X, aff.W_, 100, None, geodesic.farthest_points, aff.slow_)
+    a = _CoarseDiffusion(*args[:3], np.random.RandomState(0), *args[4:])
+    b = _CoarseDiffusion(
+        *args[:3],
+        np.random.RandomState(0),
+        *args[4:],
+        lengths=aff.lengths_,
+        components=aff.components(),
+    )
+    np.testing.assert_array_equal(a.cell, b.cell)
+    assert abs(a.spread - b.spread).max() < 1e-14
+    assert abs(a.L - b.L).max() < 1e-14
+    m = a.n_cells
+    A = sp.csr_array((np.ones(len(X)), (np.arange(len(X)), a.cell)), shape=(len(X), m))
+    ref = (A.T @ aff.W_ @ A).toarray()
+    np.testing.assert_allclose(_lump(aff.W_, a.cell, m).toarray(), ref, rtol=1e-12)
