@@ -333,7 +333,9 @@ def _spread(X, cell, Y, adj, h, chunk_size=65536):
     d2 = np.empty(rows.size)  # squared distances to the candidate centroids
     for s in range(0, rows.size, chunk_size):
         sl = slice(s, s + chunk_size)
-        d2[sl] = ((X[rows[sl]] - Y[cols[sl]]) ** 2).sum(axis=1)
+        diff = np.take(X, rows[sl], axis=0)
+        diff -= np.take(Y, cols[sl], axis=0)
+        d2[sl] = (diff**2).sum(axis=1)
     # relative to each sample's nearest candidate: never all zero after exp
     w = np.exp(-(d2 - np.repeat(np.minimum.reduceat(d2, first), counts)) / h**2)
     S = sp.csr_array((w, cols, indptr), shape=(n, m))
