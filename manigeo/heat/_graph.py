@@ -1,4 +1,9 @@
-"""Graph helpers shared by the exact and the coarse heat paths."""
+"""Graph helpers shared by the exact and the coarse heat paths.
+
+The graphs here are symmetric (kernel graphs and their coarse versions), so
+SciPy's searches run as directed ones: the same result without the transposed
+copy an undirected search builds.
+"""
 
 import numpy as np
 import scipy.sparse as sp
@@ -8,25 +13,28 @@ from scipy.sparse import csgraph
 def _edge_lengths(X, W):
     """The graph of ``W`` with Euclidean edge lengths (floored at 1e-12)."""
     G = sp.csr_array(W, copy=True)
-    r, c = G.nonzero()
-    return sp.csr_array(
-        (np.maximum(np.linalg.norm(X[r] - X[c], axis=1), 1e-12), (r, c)),
-        shape=G.shape,
-    )
+    G.eliminate_zeros()
+    G.sum_duplicates()
+    rows = np.repeat(np.arange(G.shape[0]), np.diff(G.indptr))
+    diff = np.take(X, rows, axis=0)
+    diff -= np.take(X, G.indices, axis=0)
+    length = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+    G.data = np.maximum(length, 1e-12)
+    return G
 
 
 def _hop_diameter(A):
     """Double-sweep BFS lower bound of the hop diameter over all components
-    (exact on trees)."""
-    n_comp, labels = csgraph.connected_components(A, directed=False)
+    (exact on trees); ``A`` symmetric."""
+    n_comp, labels = csgraph.connected_components(A, directed=True, connection="strong")
     first = np.unique(labels, return_index=True)[1]
     best = 0
     for s in first:
         order = csgraph.breadth_first_order(
-            A, int(s), directed=False, return_predecessors=False
+            A, int(s), directed=True, return_predecessors=False
         )
         d = csgraph.shortest_path(
-            A, unweighted=True, indices=[int(order[-1])], directed=False
+            A, unweighted=True, indices=[int(order[-1])], directed=True
         )
         fin = d[np.isfinite(d)]
         best = max(best, int(fin.max()) if fin.size else 0)
