@@ -55,7 +55,8 @@ def _cell_centres(X, W, n_cells, rng, farthest, components=None):
     sub = np.sort(rng.choice(n, min(n, _SUBSAMPLE * n_cells), replace=False))
     centres = sub[farthest(X[sub], min(n_cells, sub.size), random_state=rng)]
     if components is None:
-        components = csgraph.connected_components(W, directed=False)
+        # W is symmetric: strong components, no transposed copy
+        components = csgraph.connected_components(W, directed=True, connection="strong")
     n_comp, labels = components
     if n_comp > 1:
         missing = np.setdiff1d(np.arange(n_comp), labels[centres])
@@ -310,7 +311,9 @@ def _lump(W, cell, m):
     """``A^T W A`` (``A`` the (n, m) indicator of ``cell``): the cell graph,
     self-loops kept; one weighted count over cell pairs (dense ``m x m``)."""
     if m * m > 16 * 10**6:
-        A = sp.csr_array((np.ones(cell.size), (np.arange(cell.size), cell)))
+        A = sp.csr_array(
+            (np.ones(cell.size), (np.arange(cell.size), cell)), shape=(cell.size, m)
+        )
         return sp.csr_array(A.T @ W @ A)
     W = sp.csr_array(W)
     key = cell[np.repeat(np.arange(W.shape[0]), np.diff(W.indptr))] * m
