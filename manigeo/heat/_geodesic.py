@@ -141,6 +141,12 @@ def _check_options(n_neighbors, kernel, decay, density, sigma):
 _KD_MAX_DIM = 12
 
 
+def _workers(n_queries):
+    """All cores for a large batch of k-d tree queries; one for a small batch
+    (starting threads costs more than it saves)."""
+    return -1 if n_queries >= 4096 else 1
+
+
 class _NeighborIndex:
     """Euclidean k-NN and radius searches over the training samples.
 
@@ -161,7 +167,7 @@ class _NeighborIndex:
         """``(dist, ind)`` of the ``n_neighbors`` nearest samples, nearest first."""
         if not self.kd:
             return self.nn.kneighbors(Q, n_neighbors=n_neighbors)
-        dist, ind = self.tree.query(Q, k=n_neighbors, workers=-1)
+        dist, ind = self.tree.query(Q, k=n_neighbors, workers=_workers(len(Q)))
         if n_neighbors == 1:
             dist, ind = dist[:, None], ind[:, None]
         return dist, ind.astype(np.int64, copy=False)
@@ -173,7 +179,7 @@ class _NeighborIndex:
         """
         if self.kd:
             hits = self.tree.query_ball_point(
-                Q, radius, workers=-1, return_sorted=False
+                Q, radius, workers=_workers(len(Q)), return_sorted=False
             )
             lens = np.fromiter(map(len, hits), dtype=np.int64, count=len(hits))
             rows = np.repeat(np.arange(len(hits)), lens)
