@@ -75,8 +75,22 @@ def _square_sym(H):
     H = np.asfortranarray(H)
     syrk = blas.dsyrk if H.dtype == np.float64 else blas.ssyrk
     S = syrk(1.0, H, trans=0, lower=0)  # upper triangle of H H^T
-    iu = np.tril_indices(S.shape[0], -1)
-    S[iu] = S.T[iu]
+    return _mirror_upper(S)
+
+
+def _mirror_upper(S, block=128):
+    """Copy the upper triangle of the square ``S`` onto its lower one, in place.
+
+    By column blocks (slice copies; the index arrays of the whole triangle cost
+    10x more at ``n = 1000``).
+    """
+    n = S.shape[0]
+    for i in range(0, n, block):
+        j = min(i + block, n)
+        D = S[i:j, i:j]
+        low = np.tril_indices(j - i, -1)
+        D[low] = D.T[low]
+        S[j:, i:j] = S[i:j, j:].T
     return S
 
 
@@ -94,8 +108,7 @@ def _taylor_base(L, t0, c, tol=1e-17, min_terms=30):
     scale = 1.0
     while True:
         k += 1
-        term = M @ term
-        term *= t0 / k
+        term = (M * (t0 / k)) @ term  # the scalar on the sparse factor: no pass
         out += term
         scale *= x / k
         if (k >= min_terms and scale * x / (k + 1) < tol) or k > 400:
@@ -278,6 +291,12 @@ def heat_columns(L, block, times, *, n_terms=None, c=None):
     return _columns(L, B, times, n_terms=n_terms, c=c)
 
 
+#: terms summed by one product in :func:`_columns` (at most this many, and
+#: at most ``_CHUNK_BYTES`` of stacked terms)
+_CHUNK_TERMS = 32
+_CHUNK_BYTES = 32 * 2**20
+
+
 def _columns(L, block, times, *, n_terms=None, c=None, progress=None):
     """:func:`heat_columns` of validated input (a generator).
 
@@ -301,19 +320,29 @@ def _columns(L, block, times, *, n_terms=None, c=None, progress=None):
     x = times * c
     logx = np.log(np.maximum(x, 1e-300))
     P = np.array(block, dtype=np.float64, order="C")
-    out = [np.zeros_like(P) for _ in times]
+    shape, size = P.shape, P.size
+    # the terms are summed in chunks, all pending times at once: one product
+    # (Poisson weights x stacked terms) instead of an axpy per time and term
+    chunk = int(max(1, min(_CHUNK_TERMS, _CHUNK_BYTES // max(8 * size, 1))))
+    stack = np.empty((chunk, size))
+    acc = np.zeros((len(times), size))
     done = np.zeros(len(times), dtype=bool)
+    ks = []
     k = 0
     while True:
-        logw = -x + k * logx - gammaln(k + 1.0)
-        for i in np.flatnonzero(~done):
-            w = np.exp(logw[i])
-            if w > 0:
-                out[i] += w * P
-            if k >= n_terms[i]:
+        stack[len(ks)] = P.ravel()
+        ks.append(k)
+        finishing = ~done & (n_terms <= k)
+        if len(ks) == chunk or finishing.any():
+            idx = np.flatnonzero(~done)
+            kk = np.asarray(ks, dtype=np.float64)
+            logw = kk[None, :] * logx[idx, None] - x[idx, None] - gammaln(kk + 1.0)
+            acc[idx] += np.exp(logw) @ stack[: len(ks)]
+            ks = []
+            for i in np.flatnonzero(finishing):
                 done[i] = True
-                yield float(times[i]), out[i]
-                out[i] = None
+                # a view: rows of acc are never written once done
+                yield float(times[i]), acc[i].reshape(shape)
         if done.all():
             return
         k += 1
