@@ -231,26 +231,46 @@ class _CoarseDiffusion:
         (computed by the caller on demand, never stored).
         """
         S = self.spread
-        n = S.shape[0]
         M = np.asarray(S[landmarks] @ Kc).T  # K_c symmetric
-        diag = np.empty(n)
-        for s in range(0, n, chunk_size):
-            diag[s : s + chunk_size] = _quadratic_rows(S[s : s + chunk_size], Kc)
-        return np.ascontiguousarray(M), diag
+        return np.ascontiguousarray(M), _quadratic_rows(S, Kc, chunk_size)
 
 
-def _quadratic_rows(S, K):
-    """``s_i^T K s_i`` for every row of the sparse ``S``: pairs of its nonzeros."""
+def _quadratic_rows(S, K, chunk_size=16384):
+    """``s_i^T K s_i`` for every row of the sparse ``S``.
+
+    Rows with the same support (the spread of one cell: its samples share
+    their cell's neighbourhood) share the block ``K[J, J]``: the blocks are
+    gathered once per support, and each row costs a small dense quadratic
+    form (one gather of ``nnz^2`` values per *support*, not per row).
+    """
     S = sp.csr_array(S)
     n = S.shape[0]
-    c = np.diff(S.indptr)
-    row = np.repeat(np.arange(n), c)
-    cnt = c[row]
-    first = np.repeat(np.arange(S.nnz), cnt)
-    start = np.repeat(np.cumsum(cnt) - cnt, cnt)
-    second = S.indptr[row[first]] + (np.arange(first.size) - start)
-    vals = S.data[first] * S.data[second] * K[S.indices[first], S.indices[second]]
-    return np.bincount(row[first], weights=vals, minlength=n)
+    cnt = np.diff(S.indptr)
+    m = int(cnt.max()) if n and S.nnz else 0
+    if m == 0:
+        return np.zeros(n)
+    # padded supports (index 0, weight 0) and weights, one row per sample
+    flat = np.arange(S.nnz) + np.repeat(m * np.arange(n) - S.indptr[:-1], cnt)
+    idx = np.zeros(n * m, dtype=np.int64)
+    idx[flat] = S.indices
+    idx = idx.reshape(n, m)
+    w = np.zeros(n * m)
+    w[flat] = S.data
+    w = w.reshape(n, m)
+    # distinct supports (lexicographic sort of the rows)
+    order = np.lexsort(idx.T[::-1])
+    ranked = idx[order]
+    new = np.r_[True, np.any(ranked[1:] != ranked[:-1], axis=1)]
+    supports = ranked[new]
+    which = np.empty(n, dtype=np.int64)
+    which[order] = np.cumsum(new) - 1
+    blocks = K[supports[:, :, None], supports[:, None, :]]
+    out = np.empty(n)
+    for s in range(0, n, chunk_size):
+        ws = w[s : s + chunk_size]
+        kw = np.matmul(blocks[which[s : s + chunk_size]], ws[:, :, None])
+        out[s : s + chunk_size] = np.einsum("ij,ij->i", kw[:, :, 0], ws)
+    return out
 
 
 def _heat_at(L, taus, reach):
