@@ -295,6 +295,7 @@ def heat_columns(L, block, times, *, n_terms=None, c=None):
 #: at most ``_CHUNK_BYTES`` of stacked terms)
 _CHUNK_TERMS = 32
 _CHUNK_BYTES = 32 * 2**20
+_CHUNK_MIN = 4
 
 
 def _columns(L, block, times, *, n_terms=None, c=None, progress=None):
@@ -322,27 +323,34 @@ def _columns(L, block, times, *, n_terms=None, c=None, progress=None):
     P = np.array(block, dtype=np.float64, order="C")
     shape, size = P.shape, P.size
     # the terms are summed in chunks, all pending times at once: one product
-    # (Poisson weights x stacked terms) instead of an axpy per time and term
-    chunk = int(max(1, min(_CHUNK_TERMS, _CHUNK_BYTES // max(8 * size, 1))))
-    stack = np.empty((chunk, size))
+    # (Poisson weights x stacked terms) instead of an axpy per time and term;
+    # blocks too large for a chunk of _CHUNK_MIN terms: one axpy in place
+    chunk = int(min(_CHUNK_TERMS, _CHUNK_BYTES // max(8 * size, 1)))
+    stack = np.empty((chunk, size)) if chunk >= _CHUNK_MIN else None
     acc = np.zeros((len(times), size))
     done = np.zeros(len(times), dtype=bool)
     ks = []
     k = 0
     while True:
-        stack[len(ks)] = P.ravel()
-        ks.append(k)
         finishing = ~done & (n_terms <= k)
-        if len(ks) == chunk or finishing.any():
-            idx = np.flatnonzero(~done)
-            kk = np.asarray(ks, dtype=np.float64)
-            logw = kk[None, :] * logx[idx, None] - x[idx, None] - gammaln(kk + 1.0)
-            acc[idx] += np.exp(logw) @ stack[: len(ks)]
-            ks = []
-            for i in np.flatnonzero(finishing):
-                done[i] = True
-                # a view: rows of acc are never written once done
-                yield float(times[i]), acc[i].reshape(shape)
+        if stack is None:
+            for i in np.flatnonzero(~done):
+                w = float(np.exp(k * logx[i] - x[i] - gammaln(k + 1.0)))
+                if w > 0:
+                    blas.daxpy(P.ravel(), acc[i], a=w)
+        else:
+            stack[len(ks)] = P.ravel()
+            ks.append(k)
+            if len(ks) == chunk or finishing.any():
+                idx = np.flatnonzero(~done)
+                kk = np.asarray(ks, dtype=np.float64)
+                logw = kk * logx[idx, None] - x[idx, None] - gammaln(kk + 1.0)
+                acc[idx] += np.exp(logw) @ stack[: len(ks)]
+                ks = []
+        for i in np.flatnonzero(finishing):
+            done[i] = True
+            # a view: rows of acc are never written once done
+            yield float(times[i]), acc[i].reshape(shape)
         if done.all():
             return
         k += 1
