@@ -101,18 +101,20 @@ def _taylor_base(L, t0, c, tol=1e-17, min_terms=30):
     M.data[M.data < 0] = 0.0  # round-off only: off-diagonals of a Laplacian are <= 0
     M.eliminate_zeros()
     x = t0 * c
-    term = np.eye(n)
-    out = term.copy()
-    k = 0
     # terms t0^k M^k / k! have norm <= x^k / k!; stop once the tail is negligible
-    scale = 1.0
+    k, scale = 0, 1.0
     while True:
         k += 1
-        term = (M * (t0 / k)) @ term  # the scalar on the sparse factor: no pass
-        out += term
         scale *= x / k
         if (k >= min_terms and scale * x / (k + 1) < tol) or k > 400:
             break
+    # Horner, I + A (I + A/2 (... (I + A/k))): one sparse product and a
+    # diagonal update per term (no dense sum of terms), every step non-negative
+    out = np.eye(n)
+    diag = np.arange(n)
+    for j in range(k, 0, -1):
+        out = (M * (t0 / j)) @ out  # the scalar on the sparse factor: no pass
+        out[diag, diag] += 1.0
     out *= np.exp(-t0 * c)
     return out
 
