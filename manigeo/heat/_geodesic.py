@@ -904,14 +904,20 @@ def _select_t_coarse(coarse, sigma, probes, verbose=False):
 
     The reference paths are shortest paths between the probes' cells on the
     coarse graph (centroid edge lengths); the times are the same physical times
-    as the exact path's (see :mod:`manigeo.heat._coarse`).
+    as the exact path's (see :mod:`manigeo.heat._coarse`).  Each time is scored
+    on the probes' pair kernel alone (``n_probes`` diffused columns, see
+    :meth:`_CoarseDiffusion.probe_kernels`); the dense cell kernel is computed
+    once, at the chosen t, exactly as for that t given explicitly.  Measured
+    (Swiss roll, ``n = 1e5``, 13 times): 3-4x faster than a dense kernel per
+    time, same scores (to 1e-15 from t = 8 on; at t = 1, 2 the dense chain's
+    truncated series lost far entries: 1.8e-5, 1.6e-8).
     """
     G = coarse.reference_paths(probes)
-    items = (
-        (t, coarse.pair_kernel(Kc, probes, probes), Kc)
-        for t, Kc in coarse.kernels(T_GRID_COARSE)
-    )
-    return _scan_times(items, G, sigma, verbose, " (coarse)")
+    items = ((t, Kp, None) for t, Kp in coarse.probe_kernels(probes, T_GRID_COARSE))
+    best_t, scores, _ = _scan_times(items, G, sigma, verbose, " (coarse)")
+    # the dense cell kernel only at the chosen t (the same as a fixed t's)
+    _, Kc = next(coarse.kernels([best_t]))
+    return best_t, scores, Kc
 
 
 # -- the geometry (shared by the functional and the estimators) --------------------

@@ -159,3 +159,35 @@ def test_bad_laplacian():
         heat_kernel(np.array([[1.0, -1.0], [0.0, 1.0]]), 1.0)
     with pytest.raises(ValueError, match="dense"):
         heat_kernel(sp.eye_array(4, format="csr"), 1.0, max_dense_bytes=8)
+
+
+@pytest.mark.parametrize("n", [1, 5, 130, 300])
+def test_square_sym_is_the_product(n):
+    """One SYRK and a blocked mirror: the exact symmetric square."""
+    from manigeo.heat._squaring import _square_sym
+
+    A = np.random.default_rng(n).random((n, n))
+    A = A + A.T
+    S = _square_sym(A)
+    np.testing.assert_allclose(S, A @ A, rtol=1e-12)
+    assert np.array_equal(S, S.T)
+
+
+def test_columns_chunks_and_times(graph, monkeypatch):
+    """The series summed in chunks of 5 or 32 terms or term by term gives the
+    same columns (in place axpys for large blocks), for times yielded in any
+    order of completion."""
+    import manigeo.heat._squaring as squaring
+
+    L = laplacian(graph, kind="symmetric")
+    B = np.eye(L.shape[0])[:, :7]
+    times = [0.5, 2.0, 8.0, 8.0]
+    terms = [60, 25, 80, 90]  # not increasing: 2.0 completes first
+    lam, V = np.linalg.eigh(L.toarray())
+    ref = {t: (V * np.exp(-t * lam)) @ V[:7].T for t in times}
+    for chunk_bytes in (1, 8 * B.size * 5, squaring._CHUNK_BYTES):
+        monkeypatch.setattr(squaring, "_CHUNK_BYTES", chunk_bytes)
+        got = list(squaring._columns(L, B, times, n_terms=terms))
+        assert [t for t, _ in got] == [2.0, 0.5, 8.0, 8.0]
+        for t, H in got:
+            np.testing.assert_allclose(H, ref[t], rtol=1e-10, atol=1e-14)
