@@ -295,8 +295,9 @@ def _place(D, Y_lm, masses, rows=None, chunk_size=_PLACE_BLOCK, near=_PLACE_NEAR
             # rows that moved less than tol are done; the others need their
             # distances at y1 for the next pass, and a decrease of f
             live = np.flatnonzero(moved >= tol)
+            cd_live = cd[live]  # the next pass's (one copy of the block)
             r1 = dist(y1[live])
-            f1 = stress(y1[live], r1, cd[live], cdd[live])
+            f1 = stress(y1[live], r1, cd_live, cdd[live])
             isfix = np.zeros(y0.shape[0], dtype=bool)
             isfix[fix] = True
             redo = np.flatnonzero(~isfix[live] & (f1 > f[live]))
@@ -305,12 +306,13 @@ def _place(D, Y_lm, masses, rows=None, chunk_size=_PLACE_BLOCK, near=_PLACE_NEAR
                 y1[rr] = _clipped_solve(rr, y0, grad, H, args, far, tol, tiny)
                 res[idx[rr]] = y1[rr]
                 r1[redo] = dist(y1[rr])
-                f1[redo] = stress(y1[rr], r1[redo], cd[rr], cdd[rr])
+                f1[redo] = stress(y1[rr], r1[redo], cd_live[redo], cdd[rr])
                 isfix[rr] = True
             y, r, f = y1[live], r1, f1
             clip = isfix[live]
-            cd, cdd, nb, cn, Cn, cYn, cdn, Tn, Yn, idx = (
-                a[live] for a in (cd, cdd, nb, cn, Cn, cYn, cdn, Tn, Yn, idx)
+            cd = cd_live
+            cdd, nb, cn, Cn, cYn, cdn, Tn, Yn, idx = (
+                a[live] for a in (cdd, nb, cn, Cn, cYn, cdn, Tn, Yn, idx)
             )
     return out
 
