@@ -949,12 +949,15 @@ class HeatGeometry:
         for s, K, scaled in self._scaled_blocks(rows, chunk_size):
             r = rows[s : s + K.shape[0]]
             if scaled:
-                np.minimum(K, 1.0, out=K)
                 # a landmark's own column is at distance 0 (K' = 1)
                 p = pos[r]
                 hit = np.flatnonzero(p >= 0)
                 K[hit, p[hit]] = 1.0
-                out[s : s + K.shape[0]] = np.argmax(K, axis=1)
+                best = np.argmax(K, axis=1)
+                # K' >= 1 is distance 0: the first such column, as argmin
+                zero = np.flatnonzero(K[np.arange(K.shape[0]), best] >= 1.0)
+                best[zero] = np.argmax(K[zero] >= 1.0, axis=1)
+                out[s : s + K.shape[0]] = best
             else:
                 p = pos[r]
                 hit = np.flatnonzero(p >= 0)
