@@ -98,15 +98,19 @@ def _near_solve(y0, grad, H, Cn, cYn, cdn, Yn, tol, tiny):
     return y, lo
 
 
-def _eig_inv(A):
-    """Smallest eigenvalues and inverses of symmetric ``(b, p, p)`` matrices;
-    for ``p = 2`` in closed form (a batched LAPACK call per chunk cost more
-    than the arithmetic; a singular one gets a non-finite inverse where LAPACK
-    raises, and its smallest eigenvalue 0: the callers discard that solve)."""
+def _eig_inv(A, inverse=True):
+    """Smallest eigenvalues and (``inverse``) inverses of symmetric ``(b, p,
+    p)`` matrices; for ``p = 2`` in closed form (a batched LAPACK call per
+    chunk cost more than the arithmetic; a singular one gets a non-finite
+    inverse where LAPACK raises, and its smallest eigenvalue 0: the callers
+    discard that solve)."""
     if A.shape[1] != 2:
-        return np.linalg.eigvalsh(A)[:, 0], np.linalg.inv(A)
+        lo = np.linalg.eigvalsh(A)[:, 0]
+        return (lo, np.linalg.inv(A)) if inverse else lo
     a, b, d = A[:, 0, 0], A[:, 1, 0], A[:, 1, 1]
     lo = 0.5 * (a + d) - np.hypot(0.5 * (a - d), b)
+    if not inverse:
+        return lo
     with np.errstate(divide="ignore", invalid="ignore"):
         f = 1.0 / (a * d - b * b)
     Ainv = np.empty_like(A)
@@ -277,19 +281,16 @@ def _place(D, Y_lm, masses, rows=None, chunk_size=_PLACE_BLOCK, near=_PLACE_NEAR
                 clip = concave > _PLACE_CONCAVE * (total - Cn)
             near_model = (cn - cdn / rn, cdn / rn**3, Tn)
             grad, H = _far_model(t, r0, y0, ctab, table, near_model)
-            y1 = np.empty_like(y0)
-            fix = np.flatnonzero(clip)
-            free = np.flatnonzero(~clip)
-            if free.size:
-                sub = tuple(a[free] for a in args)
-                y1[free], lo = _near_solve(
-                    y0[free], grad[free], H[free], *sub, tol, tiny
-                )
-                # not convex after all: clipped too
-                fix = np.union1d(fix, free[lo <= 0.0])
+            # the rows whose exact model is not convex are clipped too; one
+            # solve for all rows (each on its own)
+            lo = _eig_inv(H + 2.0 * Cn[:, None, None] * np.eye(p), inverse=False)
+            fix = np.flatnonzero(clip | (lo <= 0.0))
             far = (c, cd, r0, table, nb)
+            Hs = H
             if fix.size:
-                y1[fix] = _clipped_solve(fix, y0, grad, H, args, far, tol, tiny)
+                Hs = H.copy()
+                Hs[fix] += _concave_part(c, cd[fix], r0[fix], y0[fix], table, nb[fix])
+            y1 = _near_solve(y0, grad, Hs, *args, tol, tiny)[0]
             moved = np.abs(y1 - y0).max(axis=1)
             res[idx] = y1
             # rows that moved less than tol are done; the others need their
