@@ -59,6 +59,9 @@ from ._graph import _edge_lengths, _hop_diameter
 from ._squaring import _check_real, _columns, _doubling, poisson_terms
 
 _TINY = 1e-300
+#: rows per block of the (n, m) distances: 1 MB at 500 landmarks, so the
+#: kernel product, log and scaling stay in cache and the result is written once
+_ROW_BLOCK = 256
 #: radius of the fixed-bandwidth graph, in units of the bandwidth.  Measured
 #: (distance Spearman, 600 sources): 2.0 short-circuits the noisy Swiss roll
 #: (noise 0.5: 0.75-0.99), 1.0 under-smooths the noisy vMF sphere (0.96-0.97);
@@ -659,6 +662,18 @@ def _varadhan_inplace(K, log_rows, log_cols, t, sigma):
     return np.sqrt(K, out=K)
 
 
+def _varadhan_scaled(K, t, out=None):
+    """``sqrt(-4t log min(K, 1))`` of the scaled kernel values ``K = K_t(i, j) /
+    sqrt(K_t(i, i) K_t(j, j))^sigma`` (all ``>= _TINY``), in place in ``K``
+    but for the square root (into ``out``): :func:`varadhan_distance` with the
+    diagonal terms folded into ``K`` (four passes; ``K`` of a cache-sized
+    block, ``out`` written once)."""
+    np.minimum(K, 1.0, out=K)
+    np.log(K, out=K)
+    K *= -4.0 * t
+    return np.sqrt(K, out=K if out is None else out)
+
+
 def _check_kernel_values(K, name, ndim, size=None):
     """Finite real heat-kernel values of the given ndim (and length)."""
     check_numeric_dtype(K, name=name)
@@ -1058,28 +1073,122 @@ class HeatGeometry:
             return np.asarray(P @ self.columns_)
         return np.asarray(sp.csr_array(P @ self.spread_) @ self.coarse_columns_)
 
-    def train_distances(self, rows=None, chunk_size=4096):
-        """(n_rows, m) distances from training samples (all) to every landmark."""
-        lm = self.landmark_index
+    def train_distances(self, rows=None, chunk_size=_ROW_BLOCK):
+        """(n_rows, m) distances from training samples (all) to every landmark.
+
+        Written block by block from :meth:`distance_blocks` (cache-sized
+        blocks: the result is the only large array).
+        """
         rows = np.arange(self.n_train_) if rows is None else np.asarray(rows)
-        out = np.empty((rows.size, len(lm)))
-        logdiag = np.log(np.maximum(self.diag_, _TINY))
-        for s in range(0, rows.size, chunk_size):
-            r = rows[s : s + chunk_size]
-            # _rows returns a new array (integer indexing or a product)
-            out[s : s + chunk_size] = _varadhan_inplace(
-                np.asarray(self._rows(r), dtype=np.float64),
-                logdiag[r],
-                logdiag[lm],
-                self.t_,
-                self.sigma,
-            )
-        # a landmark is at distance 0 from itself
+        out = np.empty((rows.size, len(self.landmark_index)))
+        # the blocks are views of out: consuming them fills it
+        for _ in self.distance_blocks(rows, chunk_size, out=out):
+            pass
+        return out
+
+    def distance_blocks(self, rows=None, chunk_size=_ROW_BLOCK, out=None):
+        """Blocks ``(start, D)`` of the distances of ``rows`` (all training
+        samples by default) to every landmark, in order: ``D`` holds those of
+        ``rows[start : start + len(D)]``, at most ``chunk_size`` of them, a
+        new array (a view of ``out``, when given, at those rows).
+
+        The kernel values are scaled by the diagonal factors
+        (:meth:`_scaled_blocks`), then :func:`_varadhan_scaled`: four passes
+        over a cache-sized block, the last one writing the result.
+        """
+        rows = np.arange(self.n_train_) if rows is None else np.asarray(rows)
+        lm = self.landmark_index
         pos = np.full(self.n_train_, -1)
         pos[lm] = np.arange(len(lm))
-        hit = np.flatnonzero(pos[rows] >= 0)
-        out[hit, pos[rows[hit]]] = 0.0
+        for s, K, scaled in self._scaled_blocks(rows, chunk_size):
+            D = K if out is None else out[s : s + K.shape[0]]
+            if scaled:
+                _varadhan_scaled(K, self.t_, out=D)
+            elif out is not None:
+                D[:] = K
+            # a landmark is at distance 0 from itself
+            p = pos[rows[s : s + K.shape[0]]]
+            hit = np.flatnonzero(p >= 0)
+            D[hit, p[hit]] = 0.0
+            yield s, D
+
+    def nearest_landmarks(self, rows=None, chunk_size=_ROW_BLOCK):
+        """Index (among the landmarks) of the landmark nearest to each of
+        ``rows`` (all training samples by default): the row-wise argmin of
+        :meth:`train_distances`, taken as the argmax of ``min(K', 1)`` (the
+        distance decreases with it) without the log and square root."""
+        rows = np.arange(self.n_train_) if rows is None else np.asarray(rows)
+        out = np.empty(rows.size, dtype=np.intp)
+        pos = np.full(self.n_train_, -1)
+        lm = self.landmark_index
+        pos[lm] = np.arange(len(lm))
+        for s, K, scaled in self._scaled_blocks(rows, chunk_size):
+            r = rows[s : s + K.shape[0]]
+            if scaled:
+                # a landmark's own column is at distance 0 (K' = 1)
+                p = pos[r]
+                hit = np.flatnonzero(p >= 0)
+                K[hit, p[hit]] = 1.0
+                best = np.argmax(K, axis=1)
+                # K' >= 1 is distance 0: the first such column, as argmin
+                zero = np.flatnonzero(K[np.arange(K.shape[0]), best] >= 1.0)
+                best[zero] = np.argmax(K[zero] >= 1.0, axis=1)
+                out[s : s + K.shape[0]] = best
+            else:
+                p = pos[r]
+                hit = np.flatnonzero(p >= 0)
+                K[hit, p[hit]] = 0.0
+                out[s : s + K.shape[0]] = np.argmin(K, axis=1)
         return out
+
+    def _scaled_blocks(self, rows, chunk_size=_ROW_BLOCK):
+        """Blocks ``(start, K', True)`` of ``K'_ij = K_t(i, j) / sqrt(K_t(i, i)
+        K_t(j, j))^sigma`` (rows ``rows``, every landmark ``j``), new arrays of
+        at most ``chunk_size`` rows: ``d_ij^2 = -4t log min(K'_ij, 1)``.
+
+        The factors are folded into the landmark columns (once) and the rows
+        (the spread weights on the coarse path).  A block with a kernel value
+        under ``_TINY`` (disconnected graph: clipped) or a scaled value out of
+        range comes as ``(start, D, False)``: the distances themselves, by the
+        log-domain formula (:func:`_varadhan_inplace`).  Either way they are
+        :func:`varadhan_distance`'s.
+        """
+        lm = self.landmark_index
+        logdiag = np.log(np.maximum(self.diag_, _TINY))
+        lr = (-0.5 * self.sigma) * logdiag
+        lc = lr[lm]
+        # the factors exp(lr) exp(lc) do not overflow (an underflow of K' is
+        # caught below)
+        safe = lr.max() + lc.max() < 600.0
+        if safe:
+            a, b = np.exp(lr), np.exp(lc)
+            bmax = b.max()
+        coarse = self.columns_ is None
+        if coarse:
+            S = self.spread_
+            C = self.coarse_columns_ * b if safe else self.coarse_columns_
+        for s in range(0, rows.size, chunk_size):
+            r = rows[s : s + chunk_size]
+            if coarse:
+                Sr = S[r]
+                if safe:
+                    Sr.data *= np.repeat(a[r], np.diff(Sr.indptr))
+                K = np.asarray(Sr @ C)
+            else:
+                K = np.asarray(self.columns_[r], dtype=np.float64)
+                if safe:
+                    K *= a[r, None]
+                    K *= b
+            # K_ij >= _TINY (not clipped) and K'_ij >= _TINY for every entry
+            ok = safe and bool(
+                np.all(K.min(axis=1) >= _TINY * np.maximum(1.0, a[r] * bmax))
+            )
+            if ok:
+                yield s, K, True
+            else:
+                K = np.asarray(self._rows(r), dtype=np.float64)
+                _varadhan_inplace(K, logdiag[r], logdiag[lm], self.t_, self.sigma)
+                yield s, K, False
 
     def landmark_distances(self):
         D = self.train_distances(self.landmark_index)

@@ -238,3 +238,20 @@ def test_near_landmark_placement_matches_full_stress_minimum(warp, tol):
     np.testing.assert_allclose(
         _place(D, Y_lm, c, near=8, chunk_size=7), got, atol=1e-12
     )
+
+
+def test_fit_places_distance_blocks_as_the_whole_matrix(roll):
+    # fit never holds the (n, m) distances: cell sizes from the kernel's
+    # argmax and placement block by block must equal those of the matrix
+    from manigeo.embedding._heat_geodesic import _place
+
+    X, _ = roll
+    est = HeatGeodesicEmbedding(n_neighbors=6, n_landmarks=100, t=16.0).fit(X[:600])
+    D = est.distance_.geometry_.train_distances()
+    lm = est.landmarks_
+    rest = np.setdiff1d(np.arange(600), lm)
+    sizes = 1.0 + np.bincount(np.argmin(D[rest], axis=1), minlength=lm.size)
+    np.testing.assert_array_equal(est.landmark_weights_, sizes)
+    Y = _place(D, est.landmark_embedding_, sizes, rows=rest)
+    np.testing.assert_allclose(est.embedding_[rest], Y, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(est.embedding_[lm], est.landmark_embedding_)

@@ -166,7 +166,10 @@ def test_train_distances_equal_varadhan_distance(sphere, monkeypatch):
         K = geom._rows(rows)
         ref = varadhan_distance(K, geom.diag_[rows], geom.diag_[L], 8.0, 1.0)
         ref[np.isin(rows, L), np.searchsorted(L, rows[np.isin(rows, L)])] = 0.0
-        np.testing.assert_allclose(geom.train_distances(rows), ref, rtol=1e-12)
+        # equal to round-off: the log of the scaled kernel and the difference
+        # of logs round apart by ~1e-16 of log K, relatively more as d -> 0
+        got = geom.train_distances(rows)
+        np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-14 * ref.max())
 
 
 def test_msd_curve_matches_brute_force():
@@ -293,3 +296,41 @@ def test_quadratic_rows_brute_force():
     )
     assert (S != before).nnz == 0  # input untouched
     assert _quadratic_rows(sp.csr_array((3, m)), K).tolist() == [0.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize("coarse", [False, True])
+def test_blocks_and_nearest_landmarks_match_train_distances(
+    sphere, monkeypatch, coarse
+):
+    """distance_blocks (any block size) and nearest_landmarks are the rows and
+    row-wise argmin of train_distances, also where sigma = 0 clips distances
+    to 0 (several zeros in a row: the first one, as argmin) and where a kernel
+    value under _TINY takes the log-domain fallback."""
+    X, _ = sphere
+    _force(monkeypatch, 250, coarse=coarse)
+    for sigma in (1.0, 0.0):
+        geom = _fit(X, t=8.0, sigma=sigma).geometry_
+        rows = np.arange(3, X.shape[0], 5)
+        D = geom.train_distances(rows)
+        blocks = list(geom.distance_blocks(rows, chunk_size=37))
+        assert [s for s, _ in blocks] == list(range(0, rows.size, 37))
+        np.testing.assert_array_equal(np.vstack([b for _, b in blocks]), D)
+        near = geom.nearest_landmarks(rows, chunk_size=37)
+        np.testing.assert_array_equal(near, np.argmin(D, axis=1))
+        if sigma == 0.0:  # clipped zeros besides the landmarks' own
+            assert ((D == 0).sum(axis=1) > 1).any()
+    # kernel values under _TINY (clipped): the log-domain fallback blocks give
+    # varadhan_distance's clipped values, the others the scaled ones
+    from manigeo.heat import varadhan_distance
+
+    K = geom._rows(rows)
+    monkeypatch.setattr(geodesic, "_TINY", float(np.quantile(K, 2e-4)))
+    scaled = [f for *_, f in geom._scaled_blocks(rows, 37)]
+    assert any(scaled) and not all(scaled)  # both kinds of block
+    L = geom.landmarks_
+    ref = varadhan_distance(K, geom.diag_[rows], geom.diag_[L], 8.0, 0.0)
+    ref[np.isin(rows, L), np.searchsorted(L, rows[np.isin(rows, L)])] = 0.0
+    got = geom.train_distances(rows, chunk_size=37)
+    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-14 * ref.max())
+    near = geom.nearest_landmarks(rows, chunk_size=37)
+    np.testing.assert_array_equal(near, np.argmin(got, axis=1))
