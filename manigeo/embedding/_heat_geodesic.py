@@ -66,7 +66,7 @@ def _cell_sizes(geometry, m):
     """
     rest = np.ones(geometry.n_train_, dtype=bool)
     rest[geometry.landmark_index] = False
-    near = geometry.nearest_landmarks(np.flatnonzero(rest))
+    near = geometry.nearest_landmarks(geometry.cell_order(np.flatnonzero(rest)))
     return 1.0 + np.bincount(near, minlength=m)
 
 
@@ -511,7 +511,8 @@ class HeatGeodesicEmbedding(
             self.embedding_ = Y
         else:
             emb = np.empty((X.shape[0], self.n_components))
-            rest = np.setdiff1d(np.arange(X.shape[0]), lm)
+            # in cell order on the coarse path (each row is placed on its own)
+            rest = geom.cell_order(np.setdiff1d(np.arange(X.shape[0]), lm))
             emb[lm] = Y
             # the distances of the other samples block by block, each placed
             # as it comes (the (n, m) distances are never held)

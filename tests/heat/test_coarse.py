@@ -334,3 +334,37 @@ def test_blocks_and_nearest_landmarks_match_train_distances(
     np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-14 * ref.max())
     near = geom.nearest_landmarks(rows, chunk_size=37)
     np.testing.assert_array_equal(near, np.argmin(got, axis=1))
+
+
+def test_spread_product_per_cell_equals_sparse_product(sphere, monkeypatch):
+    """The coarse kernel rows by one dense product per cell equal the sparse
+    product ``diag(a) S[r] @ C`` (rows in cell order, shuffled, with repeats,
+    scaled or not, spread entries dropped by underflow), and train_distances
+    in cell order equals the sparse path's."""
+    X, _ = sphere
+    _force(monkeypatch, 60)
+    geom = _fit(X, t=8.0).geometry_
+    assert geom.path_ == "coarse"
+    rng = np.random.default_rng(0)
+    n = X.shape[0]
+    C = geom.coarse_columns_
+    a = rng.random(n) + 0.5
+    # a spread row with an entry removed (as eliminate_zeros does on underflow)
+    S = geom.spread_.copy()
+    i = int(np.flatnonzero(np.diff(S.indptr) > 2)[0])
+    S.data[S.indptr[i]] = 0.0
+    S.eliminate_zeros()
+    S = sp.csr_array(S.multiply(1.0 / S.sum(axis=1)[:, None]))
+    geom.spread_, geom._cell_weights = S, None
+    ordered = geom.cell_order(np.arange(n))
+    assert np.all(np.diff(geom.cell_[ordered]) >= 0)
+    monkeypatch.setattr(geodesic, "_CELL_ROWS", 1)
+    for r in (ordered, rng.permutation(n)[:300], np.r_[ordered[:50], ordered[:50]]):
+        for scale in (None, a):
+            ref = (S[r] @ C) if scale is None else (scale[r, None] * (S[r] @ C))
+            got = geom._spread_product(r, C, scale)
+            np.testing.assert_allclose(got, ref, rtol=1e-13, atol=1e-15 * ref.max())
+    dense = geom.train_distances()
+    monkeypatch.setattr(geodesic, "_CELL_ROWS", 10**9)  # always the sparse product
+    sparse = geom.train_distances()
+    np.testing.assert_allclose(dense, sparse, rtol=1e-11, atol=1e-12 * sparse.max())
