@@ -16,7 +16,9 @@ one spectral-function implementation with a Daleckii–Krein backward
 
 from __future__ import annotations
 
+import os
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -29,11 +31,14 @@ __all__ = [
     "TORCH_EXTRA",
     "any_true",
     "as_weights",
+    "batch_workers",
     "chol_lower_torch",
     "cholesky",
+    "cholesky_lower",
     "congruence_inv_chol",
     "diag_embed",
     "diagonal",
+    "eigh",
     "exp",
     "eye_like",
     "fro2",
@@ -208,7 +213,231 @@ def strict_tril(X):
     return X.tril(-1) if is_torch(X) else np.tril(X, -1)
 
 
-def chol_lower_torch(X, *, ex: bool = False):
+# --------------------------------------------- batch-split factorisations
+# numpy's stacked ``eigh`` / ``cholesky`` gufuncs and torch's CPU batched
+# ``linalg.eigh`` / ``cholesky_ex`` factorise the matrices of a batch one after
+# another on one thread (for p <= ~128 the BLAS calls inside barely thread),
+# and both release the GIL.  A large batch is therefore split into contiguous
+# chunks factorised concurrently on a small thread pool: the calling thread
+# takes the first chunk, the pool the others.  Each matrix goes through the
+# same LAPACK call as in the unsplit batch, written in place into one output,
+# so the results are the same bit for bit.  The number of threads follows the
+# library's own setting: numpy's BLAS thread count (``threadpoolctl``;
+# ``threadpool_limits(1)`` turns the split off) and ``torch.get_num_threads()``
+# (``torch.set_num_threads(1)`` turns it off), capped at ``_MAX_WORKERS``;
+# a chunk is split off only when it holds at least ``_MIN_CHUNK_S`` seconds of
+# estimated work (thread hand-off costs tens of microseconds).
+
+_MAX_WORKERS = 8
+_MIN_CHUNK_S = 2e-4
+#: rough per-matrix cost model ``c0 + c3 p^3`` in seconds (one core, LAPACK)
+_COST = {"eigh": (1e-6, 2.5e-9), "cholesky": (1e-7, 1e-10)}
+_POOL: dict[str, Any] = {}
+_POOL_LOCK = threading.Lock()
+
+
+def _blas_threads() -> int:
+    """numpy's current BLAS thread count (1 when it cannot be read)."""
+    ctl = _POOL.get("ctl")
+    if ctl is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+
+            ctl = [
+                lib
+                for lib in ThreadpoolController().lib_controllers
+                if lib.user_api == "blas"
+            ]
+        except Exception:  # threadpoolctl missing or failing: no split
+            ctl = []
+        _POOL["ctl"] = ctl
+    if not ctl:
+        return 1
+    try:
+        return max(1, min(int(lib.get_num_threads()) for lib in ctl))
+    except Exception:
+        return 1
+
+
+def batch_workers(X: Any, kind: str = "eigh") -> int:
+    """Number of threads a batched factorisation of ``X`` is split over.
+
+    1 for a single matrix, a batch whose estimated cost is below two chunks of
+    ``_MIN_CHUNK_S``, a torch tensor off the CPU or in an autograd graph, or
+    when the library is limited to one thread (``threadpoolctl``'s
+    ``threadpool_limits(1)`` for numpy, ``torch.set_num_threads(1)``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from manigeo._backend import batch_workers
+    >>> batch_workers(np.eye(3))
+    1
+    """
+    if X.ndim != 3 or X.shape[0] < 2:
+        return 1
+    n, p = X.shape[0], X.shape[-1]
+    c0, c3 = _COST[kind]
+    chunks = int(n * (c0 + c3 * p**3) / _MIN_CHUNK_S)
+    if chunks < 2:
+        return 1
+    if is_torch(X):
+        torch = import_torch()
+        if X.device.type != "cpu" or (X.requires_grad and torch.is_grad_enabled()):
+            return 1
+        threads = torch.get_num_threads()
+    else:
+        threads = _blas_threads()
+    return max(1, min(threads, _MAX_WORKERS, chunks, n))
+
+
+def _pool():
+    """The shared thread pool (re-created in a forked child)."""
+    pid = os.getpid()
+    with _POOL_LOCK:
+        if _POOL.get("pid") != pid:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _POOL["pool"] = ThreadPoolExecutor(
+                _MAX_WORKERS - 1, thread_name_prefix="manigeo-batch"
+            )
+            _POOL["pid"] = pid
+        return _POOL["pool"]
+
+
+def _run_chunks(work: Callable[[int, int], Any], n: int, k: int) -> list:
+    """``work(start, stop)`` on ``k`` contiguous chunks of ``range(n)``.
+
+    The first chunk runs in the calling thread; every chunk is waited for
+    before an exception of one is re-raised (no chunk is left writing into
+    an output the caller may discard).
+    """
+    bounds = [n * i // k for i in range(k + 1)]
+    pool = _pool()
+    futures = [pool.submit(work, bounds[i], bounds[i + 1]) for i in range(1, k)]
+    results, error = [], None
+    try:
+        results.append(work(bounds[0], bounds[1]))
+    except BaseException as exc:  # re-raised after the other chunks end
+        error = exc
+    for f in futures:
+        try:
+            results.append(f.result())
+        except BaseException as exc:
+            error = error if error is not None else exc
+    if error is not None:
+        raise error
+    return results
+
+
+def _raise_eigh(err, flag):
+    raise np.linalg.LinAlgError("Eigenvalues did not converge")
+
+
+def _raise_chol(err, flag):
+    raise np.linalg.LinAlgError("Matrix is not positive definite")
+
+
+def _umath_linalg():
+    """numpy's stacked LAPACK gufuncs (they take ``out=``), or None."""
+    if "ul" not in _POOL:
+        try:
+            from numpy.linalg import _umath_linalg as ul
+
+            ul = ul if hasattr(ul, "eigh_lo") and hasattr(ul, "cholesky_lo") else None
+        except ImportError:
+            ul = None
+        _POOL["ul"] = ul
+    return _POOL["ul"]
+
+
+def eigh(X, *, workers: int | None = None):
+    """``eigh`` of a batch (numpy or torch), split over threads when large.
+
+    The same values as ``numpy.linalg.eigh`` / ``torch.linalg.eigh`` bit for
+    bit (the same LAPACK call per matrix); ``workers``: the number of chunks
+    (default :func:`batch_workers`).  Raises what the unsplit call raises.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from manigeo._backend import eigh
+    >>> eigh(np.diag([2.0, 1.0]))[0]
+    array([1., 2.])
+    """
+    k = batch_workers(X, "eigh") if workers is None else workers
+    if is_torch(X):
+        torch = import_torch()
+        if k <= 1 or X.ndim != 3 or (X.requires_grad and torch.is_grad_enabled()):
+            return torch.linalg.eigh(X)
+        n, p = X.shape[0], X.shape[-1]
+        w = X.new_empty((n, p))
+        U = X.new_empty((n, p, p)).mT  # column-major, as torch's own result
+
+        def work(s, e):
+            torch.linalg.eigh(X[s:e], out=(w[s:e], U[s:e]))
+
+        _run_chunks(work, n, min(k, n))
+        return w, U
+    ul = _umath_linalg()
+    if k <= 1 or X.ndim != 3 or X.dtype != np.float64 or ul is None:
+        return np.linalg.eigh(X)
+    n, p = X.shape[0], X.shape[-1]
+    w = np.empty((n, p))
+    U = np.empty((n, p, p))
+
+    def work(s, e):
+        with np.errstate(
+            call=_raise_eigh,
+            invalid="call",
+            over="ignore",
+            divide="ignore",
+            under="ignore",
+        ):
+            ul.eigh_lo(X[s:e], signature="d->dd", out=(w[s:e], U[s:e]))
+
+    _run_chunks(work, n, min(k, n))
+    return w, U
+
+
+def cholesky_lower(X, *, workers: int | None = None):
+    """Lower Cholesky factor of a batch, split over threads when large.
+
+    numpy: ``numpy.linalg.cholesky`` bit for bit (a ``LinAlgError`` when not
+    positive definite); torch: :func:`chol_lower_torch`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from manigeo._backend import cholesky_lower
+    >>> cholesky_lower(np.diag([4.0, 9.0]))
+    array([[2., 0.],
+           [0., 3.]])
+    """
+    if is_torch(X):
+        return chol_lower_torch(X, workers=workers)
+    k = batch_workers(X, "cholesky") if workers is None else workers
+    ul = _umath_linalg()
+    if k <= 1 or X.ndim != 3 or X.dtype != np.float64 or ul is None:
+        return np.linalg.cholesky(X)
+    n = X.shape[0]
+    L = np.empty(X.shape)
+
+    def work(s, e):
+        with np.errstate(
+            call=_raise_chol,
+            invalid="call",
+            over="ignore",
+            divide="ignore",
+            under="ignore",
+        ):
+            ul.cholesky_lo(X[s:e], signature="d->d", out=L[s:e])
+
+    _run_chunks(work, n, min(k, n))
+    return L
+
+
+def chol_lower_torch(X, *, ex: bool = False, workers: int | None = None):
     """Lower Cholesky factor of a torch batch, row-major (C-contiguous).
 
     torch's LAPACK results are column-major per matrix: the upper factor's
@@ -218,6 +447,24 @@ def chol_lower_torch(X, *, ex: bool = False):
     ``ex``: return ``(L, info)`` from ``cholesky_ex`` (no error raised).
     """
     torch = import_torch()
+    k = batch_workers(X, "cholesky") if workers is None else workers
+    if k > 1 and X.ndim == 3 and not (X.requires_grad and torch.is_grad_enabled()):
+        # split over threads (see eigh): the upper factors written column-major
+        # in place, i.e. the lower factors row-major, as unsplit
+        n = X.shape[0]
+        L = X.new_empty(X.shape)
+        Ut = L.mT
+        info = torch.empty(n, dtype=torch.int32, device=X.device)
+
+        def work(s, e):
+            torch.linalg.cholesky_ex(X[s:e], upper=True, out=(Ut[s:e], info[s:e]))
+
+        _run_chunks(work, n, min(k, n))
+        if ex:
+            return L, info
+        if bool(info.any()):
+            torch.linalg.cholesky(X)  # raises torch's own error
+        return L
     if ex:
         U, info = torch.linalg.cholesky_ex(X, upper=True)
         return U.mT, info
@@ -236,7 +483,7 @@ def cholesky(X, *, name: str = "X"):
                 "check the input or use float64"
             ) from None
     try:
-        return np.linalg.cholesky(X)
+        return cholesky_lower(X)
     except np.linalg.LinAlgError:
         raise ValueError(f"{name} is not positive definite (Cholesky failed)") from None
 
@@ -418,7 +665,7 @@ def _spectral_torch_fn():
 
         @staticmethod
         def forward(ctx, X, p, fn, floor, prepare, check):
-            w, U = torch.linalg.eigh(X)
+            w, U = eigh(X)
             if prepare is not None:
                 w = prepare(w)
             fw, dfw, dpw = fn(w, p)
@@ -511,7 +758,7 @@ def spectral_function(
     """
     if is_torch(X):
         return _spectral_torch_fn().apply(X, p, fn, floor, prepare, check)
-    w, U = np.linalg.eigh(X)
+    w, U = eigh(X)
     if prepare is not None:
         w = prepare(w)
     fw = fn(w, p)[0]

@@ -19,7 +19,7 @@ from sklearn.utils import (
     check_random_state,  # noqa: F401  (re-exported)
 )
 
-from ._backend import chol_lower_torch, import_torch, is_torch
+from ._backend import chol_lower_torch, cholesky_lower, eigh, import_torch, is_torch
 
 #: Default ceiling for any dense array manigeo builds on its own initiative
 #: (an n x n distance or kernel matrix).  Functions take ``max_dense_bytes=`` to
@@ -823,7 +823,7 @@ def check_spd(
         X = check_symmetric(X, name=name, what="an SPD function", **kw)
         torch = import_torch()
         if return_eigh:
-            lam, U = torch.linalg.eigh(X)
+            lam, U = eigh(X)
             _definite_by_eigh(X, lam, name)
             return X, lam, U
         L, info = chol_lower_torch(X if return_cholesky else X.detach(), ex=True)
@@ -834,7 +834,7 @@ def check_spd(
     X = check_symmetric(X, name=name, what="an SPD function", **kw)
     if return_eigh:
         try:
-            lam, U = np.linalg.eigh(X)
+            lam, U = eigh(X)
         except np.linalg.LinAlgError as exc:
             raise ValueError(
                 f"{name}: the eigendecomposition did not converge ({exc})"
@@ -842,7 +842,7 @@ def check_spd(
         _definite_by_eigh(X, lam, name)
         return X, lam, U
     try:
-        L = np.linalg.cholesky(X)
+        L = cholesky_lower(X)
     except np.linalg.LinAlgError:
         raise _not_pd(name, np.linalg.eigvalsh(X).min()) from None
     return (X, L) if return_cholesky else X
