@@ -34,6 +34,7 @@ __all__ = [
     "batch_workers",
     "chol_lower_torch",
     "cholesky",
+    "cholesky_if_symmetric",
     "cholesky_lower",
     "congruence_inv_chol",
     "diag_embed",
@@ -400,6 +401,86 @@ def eigh(X, *, workers: int | None = None):
     return w, U
 
 
+#: largest p of the batch-vectorised Cholesky (measured 2.9-4x faster than
+#: numpy's LAPACK loop for p = 2-4 on 5000 matrices, slower from p = 6 on)
+_SMALL_CHOL_P = 4
+_SMALL_CHOL_MIN_N = 32
+
+
+def cholesky_if_symmetric(X, *, roundoff_ok: bool = False):
+    """Cholesky factor of a numpy batch of small matrices with the symmetry check.
+
+    For :func:`manigeo._validation.check_spd`: when the batch-vectorised
+    Cholesky applies (float64, ``p <= 4``, a large batch), the exact-symmetry
+    test ``max(X - Xᵀ) == 0`` runs on the batch-innermost copy that the
+    factorisation makes anyway (contiguous, not the strided transpose), and
+    the factor is returned when ``X`` is exactly symmetric, finite (a NaN or
+    inf makes the maximum NaN) and clearly positive definite.  None
+    otherwise: the caller then runs its full checks.  ``roundoff_ok``: also
+    accept a round-off asymmetry ``max|X - Xᵀ| <= 4 eps max|diag X|`` (the
+    factor of the lower triangle; the rule of ``check_symmetric(copy=False,
+    factor_only=True)``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from manigeo._backend import cholesky_if_symmetric
+    >>> cholesky_if_symmetric(np.tile(np.diag([4.0, 9.0]), (40, 1, 1)))[0]
+    array([[2., 0.],
+           [0., 3.]])
+    """
+    if not (
+        isinstance(X, np.ndarray)
+        and X.ndim == 3
+        and X.dtype == np.float64
+        and X.shape[-1] <= _SMALL_CHOL_P
+        and X.shape[0] >= _SMALL_CHOL_MIN_N
+    ):
+        return None
+    return _cholesky_small(X, check_symmetric=True, roundoff_ok=roundoff_ok)
+
+
+def _cholesky_small(X, check_symmetric=False, roundoff_ok=False):
+    """Lower Cholesky factors of a large batch of small matrices (p <= 4).
+
+    Right-looking Cholesky with the batch as the innermost, contiguous axis:
+    ``O(p^2)`` vector operations over the batch instead of one LAPACK call
+    per matrix.  Reads the lower triangle, like LAPACK.  Definiteness is
+    decided by the same rule (a pivot that is not positive): a pivot is
+    accepted here only when it exceeds ``4 p eps`` times its diagonal entry,
+    a margin beyond the rounding difference between the two summation orders,
+    so no matrix is decided differently; when any pivot is within the margin
+    (or NaN), the whole batch goes to LAPACK, which decides and raises.
+    Returns None in that case, the factors otherwise (C-contiguous).
+    """
+    n, p = X.shape[0], X.shape[-1]
+    T = np.ascontiguousarray(X.transpose(1, 2, 0))  # T[i, j] = X[:, i, j]
+    if check_symmetric:
+        with np.errstate(invalid="ignore", over="ignore"):
+            dmax = (T - T.transpose(1, 0, 2)).max()  # NaN if X is not finite
+        if not dmax == 0.0:
+            eps = np.finfo(np.float64).eps
+            dscale = np.abs(np.einsum("iin->in", T)).max()
+            if not (roundoff_ok and dmax <= 4 * eps * dscale):
+                return None
+    Lb = np.zeros((p, p, n))
+    margin = 4 * p * np.finfo(np.float64).eps
+    with np.errstate(all="ignore"):
+        for j in range(p):
+            if j:
+                c = T[j:, j] - np.einsum("ikn,kn->in", Lb[j:, :j], Lb[j, :j])
+            else:
+                c = T[j:, j]
+            piv = c[0]
+            if not (piv > margin * T[j, j]).all():
+                return None
+            d = np.sqrt(piv)
+            Lb[j, j] = d
+            if j + 1 < p:
+                np.divide(c[1:], d, out=Lb[j + 1 :, j])
+    return np.ascontiguousarray(Lb.transpose(2, 0, 1))
+
+
 def cholesky_lower(X, *, workers: int | None = None):
     """Lower Cholesky factor of a batch, split over threads when large.
 
@@ -416,6 +497,16 @@ def cholesky_lower(X, *, workers: int | None = None):
     """
     if is_torch(X):
         return chol_lower_torch(X, workers=workers)
+    if (
+        X.ndim == 3
+        and X.dtype == np.float64
+        and X.shape[-1] <= _SMALL_CHOL_P
+        and X.shape[0] >= _SMALL_CHOL_MIN_N
+        and workers is None
+    ):
+        L = _cholesky_small(X)
+        if L is not None:
+            return L
     k = batch_workers(X, "cholesky") if workers is None else workers
     ul = _umath_linalg()
     if k <= 1 or X.ndim != 3 or X.dtype != np.float64 or ul is None:

@@ -19,7 +19,14 @@ from sklearn.utils import (
     check_random_state,  # noqa: F401  (re-exported)
 )
 
-from ._backend import chol_lower_torch, cholesky_lower, eigh, import_torch, is_torch
+from ._backend import (
+    chol_lower_torch,
+    cholesky_if_symmetric,
+    cholesky_lower,
+    eigh,
+    import_torch,
+    is_torch,
+)
 
 #: Default ceiling for any dense array manigeo builds on its own initiative
 #: (an n x n distance or kernel matrix).  Functions take ``max_dense_bytes=`` to
@@ -831,6 +838,12 @@ def check_spd(
             w = torch.linalg.eigvalsh(X.detach())
             raise _not_pd(name, float(w.min()), f" in {X.dtype}")
         return (X, L) if return_cholesky else X
+    if return_cholesky:
+        # small matrices, large batch: the exact-symmetry and finiteness test
+        # fused with a batch-vectorised Cholesky (None: the full checks below)
+        L = cholesky_if_symmetric(X, roundoff_ok=factor_only and not copy)
+        if L is not None:
+            return (X.copy() if copy else X), L
     X = check_symmetric(X, name=name, what="an SPD function", **kw)
     if return_eigh:
         try:
