@@ -820,6 +820,17 @@ class LogCholesky(_SPDMetric):
     def _sqdist(self, A, Bm):
         return B.fro2(logchol_coords(A) - logchol_coords(Bm))
 
+    @staticmethod
+    def squared_distance_from_cholesky(LA, LB):
+        """Squared distance (θ = 1) from the lower Cholesky factors of A and B.
+
+        The factors are fresh arrays of the caller's (the validation's), turned
+        into coordinates in place.
+        """
+        return B.fro2(
+            logchol_coords(None, LA, own=True) - logchol_coords(None, LB, own=True)
+        )
+
     def _log(self, P, Q):
         L, K = B.cholesky(P), B.cholesky(Q)
         dL = B.diagonal(L)
