@@ -232,7 +232,7 @@ def strict_tril(X):
 _MAX_WORKERS = 8
 _MIN_CHUNK_S = 2e-4
 #: rough per-matrix cost model ``c0 + c3 p^3`` in seconds (one core, LAPACK)
-_COST = {"eigh": (1e-6, 2.5e-9), "cholesky": (1e-7, 1e-10)}
+_COST = {"eigh": (1e-6, 2.5e-9), "cholesky": (1e-7, 1e-10), "gemm": (2e-7, 1.2e-10)}
 _POOL: dict[str, Any] = {}
 _POOL_LOCK = threading.Lock()
 
@@ -374,9 +374,12 @@ def eigh(X, *, workers: int | None = None):
         n, p = X.shape[0], X.shape[-1]
         w = X.new_empty((n, p))
         U = X.new_empty((n, p, p)).mT  # column-major, as torch's own result
+        # outside a graph here; the workers' grad mode is their own (thread-
+        # local, on by default): hand them a detached view
+        Xd = X.detach()
 
         def work(s, e):
-            torch.linalg.eigh(X[s:e], out=(w[s:e], U[s:e]))
+            torch.linalg.eigh(Xd[s:e], out=(w[s:e], U[s:e]))
 
         _run_chunks(work, n, min(k, n))
         return w, U
@@ -581,9 +584,10 @@ def chol_lower_torch(X, *, ex: bool = False, workers: int | None = None):
         L = X.new_empty(X.shape)
         Ut = L.mT
         info = torch.empty(n, dtype=torch.int32, device=X.device)
+        Xd = X.detach()  # (see eigh)
 
         def work(s, e):
-            torch.linalg.cholesky_ex(X[s:e], upper=True, out=(Ut[s:e], info[s:e]))
+            torch.linalg.cholesky_ex(Xd[s:e], upper=True, out=(Ut[s:e], info[s:e]))
 
         _run_chunks(work, n, min(k, n))
         if ex:
@@ -803,10 +807,7 @@ def _spectral_torch_fn():
             ctx.save_for_backward(
                 w, U, fw, dfw, dpw if dpw is not None else w.new_empty(0)
             )
-            F = (U * fw[..., None, :]) @ U.mT
-            # exactly symmetric (sums of F stay symmetric); the halving in
-            # place: one fresh batch fewer, the same values as 0.5 * (F + Fᵀ)
-            return (F + F.mT).mul_(0.5)
+            return _reconstruct(U, fw)
 
         @staticmethod
         @once_differentiable
@@ -890,8 +891,38 @@ def spectral_function(
     fw = fn(w, p)[0]
     if check is not None:
         check(w, fw)
-    F = (U * fw[..., None, :]) @ np.swapaxes(U, -1, -2)
-    return 0.5 * (F + np.swapaxes(F, -1, -2))
+    return _reconstruct(U, fw)
+
+
+def _reconstruct(U, fw):
+    """``U diag(fw) Uᵀ``, exactly symmetric; split over threads like :func:`eigh`.
+
+    Exactly symmetric (sums of F stay symmetric): ``(F + Fᵀ) / 2``, with the
+    halving in place (one fresh batch fewer, the same values).  Each chunk
+    runs the same per-matrix products as the whole batch (same bits).
+    """
+    torch_in = is_torch(U)
+    k = batch_workers(U, "gemm")
+    if k <= 1 or U.ndim != 3:
+        F = (U * fw[..., None, :]) @ mT(U)
+        return (F + F.mT).mul_(0.5) if torch_in else 0.5 * (F + mT(F))
+    F = U.new_empty(U.shape) if torch_in else np.empty(U.shape)
+    if torch_in:  # (see eigh)
+        U, fw = U.detach(), fw.detach()
+
+    def work(s, e):
+        Us = U[s:e]
+        Fs = (Us * fw[s:e, None, :]) @ mT(Us)
+        out = F[s:e]
+        if torch_in:
+            import_torch().add(Fs, Fs.mT, out=out)
+            out.mul_(0.5)
+        else:
+            np.add(Fs, mT(Fs), out=out)
+            out *= 0.5
+
+    _run_chunks(work, U.shape[0], min(k, U.shape[0]))
+    return F
 
 
 def is_dask_dataframe(x: Any) -> bool:

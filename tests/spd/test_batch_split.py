@@ -88,13 +88,22 @@ def test_batch_workers_follow_the_thread_settings(rng):
 
 
 def test_public_functions_give_the_same_bits_split_or_not(rng, monkeypatch):
-    X = random_spd(rng, 150, 12, cond=1e6)
+    X = random_spd(rng, 600, 20, cond=1e6)  # large enough to split the GEMMs
     Xt = torch.tensor(X)
+
+    def grad(A):  # the split inside the autograd forward (workers: no graph)
+        if not torch.is_tensor(A):
+            return np.zeros(1)
+        A = A.clone().requires_grad_()
+        spd.sqrtm(A).sum().backward()
+        return A.grad
+
     calls = {
         "logm": lambda A: spd.logm(A),
         "mean logeuclid": lambda A: spd.mean(A, "logeuclid"),
         "mean logcholesky": lambda A: spd.mean(A, "logcholesky"),
         "distance affine": lambda A: spd.distance(A, A[0]),
+        "sqrtm gradient": grad,
     }
     monkeypatch.setattr(B, "_blas_threads", lambda: 1)
     n = torch.get_num_threads()
@@ -105,6 +114,7 @@ def test_public_functions_give_the_same_bits_split_or_not(rng, monkeypatch):
         monkeypatch.setattr(B, "_blas_threads", lambda: 3)
         torch.set_num_threads(3)
         assert B.batch_workers(X) == 3 and B.batch_workers(Xt) == 3
+        assert B.batch_workers(X, "gemm") == 3
         for k, f in calls.items():
             np.testing.assert_array_equal(f(X), ref[k][0], err_msg=k)
             assert torch.equal(f(Xt), ref[k][1]), k
