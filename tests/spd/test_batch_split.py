@@ -204,3 +204,22 @@ def test_logcholesky_distance_from_the_validation_factors(rng, backend):
     Xin = conv(X.copy())
     spd.distance(Xin, conv(Y), "logcholesky")
     np.testing.assert_array_equal(np.asarray(Xin), X)  # inputs untouched
+
+
+def test_tiled_asymmetry_pass_sees_every_entry(rng):
+    from manigeo._validation import check_symmetric
+
+    p = 100  # tiles of 32: a partial last tile
+    X = random_spd(rng, 2, p)
+    X = 0.5 * (X + np.swapaxes(X, -1, -2))
+    np.testing.assert_array_equal(check_symmetric(X), X)
+    for i, j in [(99, 0), (0, 99), (40, 70), (97, 98)]:
+        bad = X.copy()
+        bad[1, i, j] += 1e-3
+        with pytest.raises(ValueError, match="not symmetric"):
+            check_symmetric(bad)
+        for value in (np.nan, np.inf):
+            bad = X.copy()
+            bad[1, i, j] = value
+            with pytest.raises(ValueError, match="NaN or infinite"):
+                check_symmetric(bad)
