@@ -34,6 +34,7 @@ __all__ = [
     "batch_workers",
     "chol_lower_torch",
     "cholesky",
+    "cholesky_checked",
     "cholesky_if_symmetric",
     "cholesky_lower",
     "congruence_inv_chol",
@@ -549,6 +550,52 @@ def cholesky_lower(X, *, workers: int | None = None):
     return L
 
 
+def _chol_torch_cpu(X, workers=None):
+    """``(L, ok)`` (numpy) of a float64 CPU tensor outside autograd, or None.
+
+    numpy's LAPACK path (:func:`_cholesky_np_ex`) on a zero-copy view of the
+    tensor's memory (DLPack; not a host copy).
+    """
+    torch = import_torch()
+    if (
+        X.device.type != "cpu"
+        or X.dtype != torch.float64
+        or (X.requires_grad and torch.is_grad_enabled())
+    ):
+        return None
+    return _cholesky_np_ex(
+        np.from_dlpack(X.detach().resolve_conj().resolve_neg()), workers
+    )
+
+
+def cholesky_checked(X):
+    """``(L, ok)``: lower Cholesky factors and whether all of them exist.
+
+    No error raised (``ok`` is a Python bool); numpy as :func:`cholesky_lower`
+    (float64), torch as :func:`chol_lower_torch` (differentiable in a graph).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from manigeo._backend import cholesky_checked
+    >>> cholesky_checked(-np.eye(2))[1]
+    False
+    """
+    if is_torch(X):
+        res = _chol_torch_cpu(X)
+        if res is not None:
+            return import_torch().from_numpy(res[0]), bool(res[1].all())
+        L, info = chol_lower_torch(X, ex=True)
+        return L, not bool(info.any())
+    res = _cholesky_np_ex(X) if X.dtype == np.float64 else None
+    if res is None:
+        try:
+            return np.linalg.cholesky(X), True
+        except np.linalg.LinAlgError:
+            return None, False
+    return res[0], bool(res[1].all())
+
+
 def chol_lower_torch(X, *, ex: bool = False, workers: int | None = None):
     """Lower Cholesky factor of a torch batch, row-major (C-contiguous).
 
@@ -565,17 +612,14 @@ def chol_lower_torch(X, *, ex: bool = False, workers: int | None = None):
     """
     torch = import_torch()
     in_graph = X.requires_grad and torch.is_grad_enabled()
-    if X.device.type == "cpu" and X.dtype == torch.float64 and not in_graph:
-        # a zero-copy view of the tensor's memory (DLPack; not a host copy)
-        Xn = np.from_dlpack(X.detach().resolve_conj().resolve_neg())
-        res = _cholesky_np_ex(Xn, workers)
-        if res is not None:
-            L = torch.from_numpy(res[0])
-            if ex:
-                return L, torch.from_numpy(np.asarray(~res[1], dtype=np.int32))
-            if not res[1].all():
-                torch.linalg.cholesky(X)  # raises torch's own error
-            return L
+    res = _chol_torch_cpu(X, workers)
+    if res is not None:
+        L = torch.from_numpy(res[0])
+        if ex:
+            return L, torch.from_numpy(np.asarray(~res[1], dtype=np.int32))
+        if not res[1].all():
+            torch.linalg.cholesky(X)  # raises torch's own error
+        return L
     k = batch_workers(X, "cholesky") if workers is None else workers
     if k > 1 and X.ndim == 3 and not in_graph:
         # split over threads (see eigh): the upper factors written column-major

@@ -22,6 +22,7 @@ from sklearn.utils import (
 
 from ._backend import (
     chol_lower_torch,
+    cholesky_checked,
     cholesky_if_symmetric,
     cholesky_lower,
     eigh,
@@ -871,8 +872,8 @@ def check_spd(
             lam, U = eigh(X)
             _definite_by_eigh(X, lam, name)
             return X, lam, U
-        L, info = chol_lower_torch(X if return_cholesky else X.detach(), ex=True)
-        if bool((info != 0).any()):
+        L, ok = cholesky_checked(X if return_cholesky else X.detach())
+        if not ok:
             w = torch.linalg.eigvalsh(X.detach())
             raise _not_pd(name, float(w.min()), f" in {X.dtype}")
         return (X, L) if return_cholesky else X
