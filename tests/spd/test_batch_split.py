@@ -223,3 +223,32 @@ def test_tiled_asymmetry_pass_sees_every_entry(rng):
             bad[1, i, j] = value
             with pytest.raises(ValueError, match="NaN or infinite"):
                 check_symmetric(bad)
+
+
+def test_split_runs_blas_single_threaded_and_restores_it(rng, monkeypatch):
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    def blas():
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    X = random_spd(rng, 9, 6)
+    seen = []
+    real = B._umath_linalg()
+    if real is None or not blas():  # pragma: no cover - no reachable BLAS
+        pytest.skip("numpy's BLAS is not visible to threadpoolctl")
+
+    class Spy:  # records the BLAS threads while the chunks run
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def eigh_lo(self, *a, **k):
+            seen.append(max(blas()))
+            return real.eigh_lo(*a, **k)
+
+    monkeypatch.setitem(B._POOL, "ul", Spy())
+    with threadpool_limits(3):
+        before = blas()
+        w, U = B.eigh(X, workers=3)
+        assert blas() == before  # restored
+    assert seen == [1, 1, 1]
+    np.testing.assert_array_equal(w, np.linalg.eigh(X)[0])
