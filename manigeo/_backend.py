@@ -566,7 +566,10 @@ def _cholesky_np_ex(X, workers=None):
             ul.cholesky_lo(X, signature="d->d", out=L)
     # failed: NaN-filled; a NaN pivot that OpenBLAS's potrf lets through
     # (it tests ajj <= 0 only) leaves NaN on the diagonal too
-    return L, ~np.isnan(np.diagonal(L, axis1=-2, axis2=-1)).any(-1)
+    d = np.diagonal(L, axis1=-2, axis2=-1)
+    if not np.isnan(d.sum()):  # the common case in one pass (d >= 0: no inf - inf)
+        return L, np.ones(X.shape[:-2], dtype=bool)
+    return L, ~np.isnan(d).any(-1)
 
 
 def cholesky_lower(X, *, workers: int | None = None):
