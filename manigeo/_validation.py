@@ -477,7 +477,7 @@ def _max_asymmetry(X, XT, chunk=65536):
         # one pass: blocks of torch operations cost more in dispatch than
         # they save (measured on 200 x 30 x 30 and 50 x 64 x 64 stacks)
         return (X - XT).amax()  # NaN propagates; no sync
-    if X.shape[-1] >= 96:
+    if X.ndim == 3 and 96 <= X.shape[-1] <= 1024:  # stacks of SPD-sized matrices
         return _max_asymmetry_tiled(X)
     p2 = X.shape[-1] * X.shape[-2]
     c = max(1, chunk // p2)

@@ -207,12 +207,16 @@ def test_logcholesky_distance_from_the_validation_factors(rng, backend):
 
 
 def test_tiled_asymmetry_pass_sees_every_entry(rng):
-    from manigeo._validation import check_symmetric
+    from manigeo._validation import _max_asymmetry, check_symmetric
 
     p = 100  # tiles of 32: a partial last tile
     X = random_spd(rng, 2, p)
     X = 0.5 * (X + np.swapaxes(X, -1, -2))
     np.testing.assert_array_equal(check_symmetric(X), X)
+    assert _max_asymmetry(X, np.swapaxes(X, -1, -2)) == 0
+    Y = X.copy()
+    Y[0, 99, 0] += 1e-3
+    assert _max_asymmetry(Y, np.swapaxes(Y, -1, -2)) == Y[0, 99, 0] - Y[0, 0, 99]
     for i, j in [(99, 0), (0, 99), (40, 70), (97, 98)]:
         bad = X.copy()
         bad[1, i, j] += 1e-3
