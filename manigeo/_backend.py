@@ -460,7 +460,9 @@ _SMALL_CHOL_MIN_N = 32
 def cholesky_if_symmetric(X, *, roundoff_ok: bool = False):
     """Cholesky factor of a numpy batch of small matrices with the symmetry check.
 
-    For :func:`manigeo._validation.check_spd`: when the batch-vectorised
+    For :func:`manigeo._validation.check_spd`: when the batch is split over
+    threads, each chunk also runs the symmetry test (the validation pass is
+    split too).  When the batch-vectorised
     Cholesky applies (float64, ``p <= 4``, a large batch), the exact-symmetry
     test ``max(X - Xᵀ) == 0`` runs on the batch-innermost copy that the
     factorisation makes anyway (contiguous, not the strided transpose), and
@@ -479,15 +481,51 @@ def cholesky_if_symmetric(X, *, roundoff_ok: bool = False):
     array([[2., 0.],
            [0., 3.]])
     """
-    if not (
-        isinstance(X, np.ndarray)
-        and X.ndim == 3
-        and X.dtype == np.float64
-        and X.shape[-1] <= _SMALL_CHOL_P
-        and X.shape[0] >= _SMALL_CHOL_MIN_N
-    ):
+    if not (isinstance(X, np.ndarray) and X.ndim == 3 and X.dtype == np.float64):
         return None
-    return _cholesky_small(X, check_symmetric=True, roundoff_ok=roundoff_ok)
+    if X.shape[-1] <= _SMALL_CHOL_P and X.shape[0] >= _SMALL_CHOL_MIN_N:
+        return _cholesky_small(X, check_symmetric=True, roundoff_ok=roundoff_ok)
+    k = batch_workers(X, "cholesky")
+    if k > 1:
+        return _cholesky_split_checked(X, k, roundoff_ok)
+    return None
+
+
+def _cholesky_split_checked(X, k, roundoff_ok):
+    """The batch split with the symmetry test in each chunk (see above).
+
+    Each chunk computes ``max(X - Xᵀ)``, ``max|diag X|`` and its Cholesky
+    factors; the test of ``check_symmetric`` is then decided on the maxima
+    over the chunks (the same numbers as one pass).  None when it fails, on
+    NaN or inf, or when a factorisation fails: the caller's full checks
+    decide and raise.
+    """
+    ul = _umath_linalg()
+    if ul is None:
+        return None
+    n = X.shape[0]
+    L = np.empty(X.shape)
+
+    def work(s, e):
+        Xc = X[s:e]
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            dmax = (Xc - np.swapaxes(Xc, -1, -2)).max()
+            if np.isnan(dmax) or np.isinf(dmax):
+                return dmax, 0.0
+            ul.cholesky_lo(Xc, signature="d->d", out=L[s:e])
+        return dmax, np.abs(np.diagonal(Xc, axis1=-2, axis2=-1)).max()
+
+    parts = _run_chunks(work, n, min(k, n))
+    dmax = max(d for d, _ in parts)
+    if any(not np.isfinite(d) for d, _ in parts):
+        return None
+    if dmax != 0.0:
+        dscale = max(sc for _, sc in parts)
+        if not (roundoff_ok and dmax <= 4 * np.finfo(np.float64).eps * dscale):
+            return None
+    if np.isnan(np.diagonal(L, axis1=-2, axis2=-1).sum()):
+        return None  # a failed factorisation: decided and raised by the caller
+    return L
 
 
 def _cholesky_small(X, check_symmetric=False, roundoff_ok=False):

@@ -256,3 +256,28 @@ def test_split_runs_blas_single_threaded_and_restores_it(rng, monkeypatch):
         assert blas() == before  # restored
     assert seen == [1, 1, 1]
     np.testing.assert_array_equal(w, np.linalg.eigh(X)[0])
+
+
+def test_split_check_spd_runs_the_symmetry_test_in_each_chunk(rng, monkeypatch):
+    monkeypatch.setattr(B, "_blas_threads", lambda: 3)
+    X = random_spd(rng, 1000, 20, cond=1e6)  # round-off asymmetric
+    assert B.batch_workers(X, "cholesky") == 3
+    S, L = check_spd(X, return_cholesky=True, copy=False, factor_only=True)
+    assert S is X
+    np.testing.assert_array_equal(L, np.linalg.cholesky(X))
+    S, L = check_spd(X, return_cholesky=True)  # symmetrised, then factorised
+    np.testing.assert_array_equal(S, 0.5 * (X + np.swapaxes(X, -1, -2)))
+    np.testing.assert_array_equal(L, np.linalg.cholesky(S))
+    for value in (np.nan, np.inf):
+        bad = X.copy()
+        bad[999, 3, 1] = value  # in the last chunk
+        with pytest.raises(ValueError, match="NaN or infinite"):
+            check_spd(bad, return_cholesky=True, copy=False, factor_only=True)
+    bad = X.copy()
+    bad[500, 0, 5] += 1e-3 * np.abs(X).max()
+    with pytest.raises(ValueError, match="not symmetric"):
+        check_spd(bad, return_cholesky=True, copy=False, factor_only=True)
+    bad = X.copy()
+    bad[700] = -bad[700]
+    with pytest.raises(ValueError, match="not positive definite"):
+        check_spd(bad, return_cholesky=True, copy=False, factor_only=True)
