@@ -28,7 +28,14 @@ torch float64 CPU tensors: ``torch/numpy`` is torch time / numpy time.
 
 BLAS and torch run single-threaded by default (``--threads``): on a shared,
 loaded machine multithreaded BLAS on small matrices is both slower and far
-noisier, for both libraries alike.
+noisier, for both libraries alike.  manigeo splits a large batched ``eigh`` /
+Cholesky / spectral reconstruction over as many threads as BLAS (numpy) or
+torch is allowed (``manigeo._backend.batch_workers``); pyRiemann's batched
+calls run one matrix after another whatever the setting.  ``--threads 2``
+(or more) therefore measures both libraries given the same cores; the
+"factorisation alone" line stays the unsplit ``numpy.linalg`` call.  The
+speed-up of the split needs idle cores: on a machine whose cores are busy
+with other work it is nil.
 
 ``--seeds`` draws one set per seed and size; the last lines give, per set
 size and row, the smallest and the median ratio over the seeds.  ``floor``

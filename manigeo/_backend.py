@@ -16,7 +16,9 @@ one spectral-function implementation with a Daleckii–Krein backward
 
 from __future__ import annotations
 
+import os
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -29,11 +31,16 @@ __all__ = [
     "TORCH_EXTRA",
     "any_true",
     "as_weights",
+    "batch_workers",
     "chol_lower_torch",
     "cholesky",
+    "cholesky_checked",
+    "cholesky_if_symmetric",
+    "cholesky_lower",
     "congruence_inv_chol",
     "diag_embed",
     "diagonal",
+    "eigh",
     "exp",
     "eye_like",
     "fro2",
@@ -208,16 +215,517 @@ def strict_tril(X):
     return X.tril(-1) if is_torch(X) else np.tril(X, -1)
 
 
-def chol_lower_torch(X, *, ex: bool = False):
+# --------------------------------------------- batch-split factorisations
+# numpy's stacked ``eigh`` / ``cholesky`` gufuncs and torch's CPU batched
+# ``linalg.eigh`` / ``cholesky_ex`` factorise the matrices of a batch one after
+# another on one thread (for p <= ~128 the BLAS calls inside barely thread),
+# and both release the GIL.  A large batch is therefore split into contiguous
+# chunks factorised concurrently on a small thread pool: the calling thread
+# takes the first chunk, the pool the others.  Each matrix goes through the
+# same LAPACK call as in the unsplit batch, written in place into one output,
+# so the results are the same bit for bit.  The number of threads follows the
+# library's own setting: numpy's BLAS thread count (``threadpoolctl``;
+# ``threadpool_limits(1)`` turns the split off) and ``torch.get_num_threads()``
+# (``torch.set_num_threads(1)`` turns it off), capped at ``_MAX_WORKERS``;
+# a chunk is split off only when it holds at least ``_MIN_CHUNK_S`` seconds of
+# estimated work (thread hand-off costs tens of microseconds).
+
+_MAX_WORKERS = 8
+_MIN_CHUNK_S = 2e-4
+#: rough per-matrix cost model ``c0 + c3 p^3`` in seconds (one core, LAPACK)
+_COST = {"eigh": (1e-6, 2.5e-9), "cholesky": (1e-7, 1e-10), "gemm": (2e-7, 1.2e-10)}
+_POOL: dict[str, Any] = {}
+_POOL_LOCK = threading.Lock()
+
+
+def _blas_threads() -> int:
+    """numpy's current BLAS thread count (1 when it cannot be read)."""
+    ctl = _POOL.get("ctl")
+    if ctl is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+
+            ctl = [
+                lib
+                for lib in ThreadpoolController().lib_controllers
+                if lib.user_api == "blas"
+            ]
+        except Exception:  # threadpoolctl missing or failing: no split
+            ctl = []
+        _POOL["ctl"] = ctl
+    if not ctl:
+        return 1
+    try:
+        return max(1, min(int(lib.get_num_threads()) for lib in ctl))
+    except Exception:
+        return 1
+
+
+def batch_workers(X: Any, kind: str = "eigh") -> int:
+    """Number of threads a batched factorisation of ``X`` is split over.
+
+    1 for a single matrix, a batch whose estimated cost is below two chunks of
+    ``_MIN_CHUNK_S``, a torch tensor off the CPU or in an autograd graph, or
+    when the library is limited to one thread (``threadpoolctl``'s
+    ``threadpool_limits(1)`` for numpy, ``torch.set_num_threads(1)``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from manigeo._backend import batch_workers
+    >>> batch_workers(np.eye(3))
+    1
+    """
+    if X.ndim != 3 or X.shape[0] < 2:
+        return 1
+    n, p = X.shape[0], X.shape[-1]
+    c0, c3 = _COST[kind]
+    chunks = int(n * (c0 + c3 * p**3) / _MIN_CHUNK_S)
+    if chunks < 2:
+        return 1
+    if is_torch(X):
+        torch = import_torch()
+        if X.device.type != "cpu" or (X.requires_grad and torch.is_grad_enabled()):
+            return 1
+        threads = torch.get_num_threads()
+    else:
+        threads = _blas_threads()
+    return max(1, min(threads, _MAX_WORKERS, chunks, n))
+
+
+def _pool():
+    """The shared thread pool (re-created in a forked child)."""
+    pid = os.getpid()
+    with _POOL_LOCK:
+        if _POOL.get("pid") != pid:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _POOL["pool"] = ThreadPoolExecutor(
+                _MAX_WORKERS - 1, thread_name_prefix="manigeo-batch"
+            )
+            _POOL["pid"] = pid
+        return _POOL["pool"]
+
+
+_BLAS_STATE = {"depth": 0, "saved": None}
+
+
+def _blas_single(enter: bool) -> None:
+    """Limit numpy's BLAS to one thread while batches are split (no nesting).
+
+    The split already uses the cores BLAS was allowed: BLAS threads inside
+    each chunk's LAPACK calls would oversubscribe them (measured: a 2-thread
+    split of 50 x 128 x 128 ``eigh`` with 2-thread OpenBLAS inside ran 2x
+    slower than unsplit on a loaded 2-core machine).  Reference-counted, so
+    concurrent splits restore the setting once, after the last one.
+    """
+    if "ctl" not in _POOL:
+        _blas_threads()  # finds the BLAS libraries once
+    libs = _POOL.get("ctl") or []
+    with _POOL_LOCK:
+        st = _BLAS_STATE
+        if enter:
+            st["depth"] += 1
+            if st["depth"] == 1:
+                try:
+                    st["saved"] = [lib.get_num_threads() for lib in libs]
+                    for lib in libs:
+                        lib.set_num_threads(1)
+                except Exception:  # pragma: no cover - a library without it
+                    st["saved"] = None
+        else:
+            st["depth"] -= 1
+            if st["depth"] == 0 and st["saved"] is not None:
+                for lib, t in zip(libs, st["saved"], strict=False):
+                    try:
+                        lib.set_num_threads(t)
+                    except Exception:  # pragma: no cover
+                        pass
+                st["saved"] = None
+
+
+def _run_chunks(
+    work: Callable[[int, int], Any], n: int, k: int, *, blas_single: bool = True
+) -> list:
+    """``work(start, stop)`` on ``k`` contiguous chunks of ``range(n)``.
+
+    The first chunk runs in the calling thread; every chunk is waited for
+    before an exception of one is re-raised (no chunk is left writing into
+    an output the caller may discard).  ``blas_single``: numpy's BLAS runs
+    one thread per chunk meanwhile (:func:`_blas_single`).
+    """
+    if blas_single:
+        _blas_single(True)
+        try:
+            return _run_chunks(work, n, k, blas_single=False)
+        finally:
+            _blas_single(False)
+    bounds = [n * i // k for i in range(k + 1)]
+    pool = _pool()
+    futures = [pool.submit(work, bounds[i], bounds[i + 1]) for i in range(1, k)]
+    results, error = [], None
+    try:
+        results.append(work(bounds[0], bounds[1]))
+    except BaseException as exc:  # re-raised after the other chunks end
+        error = exc
+    for f in futures:
+        try:
+            results.append(f.result())
+        except BaseException as exc:
+            error = error if error is not None else exc
+    if error is not None:
+        raise error
+    return results
+
+
+def _raise_eigh(err, flag):
+    raise np.linalg.LinAlgError("Eigenvalues did not converge")
+
+
+def _raise_chol(err, flag):
+    raise np.linalg.LinAlgError("Matrix is not positive definite")
+
+
+def _umath_linalg():
+    """numpy's stacked LAPACK gufuncs (they take ``out=``), or None."""
+    if "ul" not in _POOL:
+        try:
+            from numpy.linalg import _umath_linalg as ul
+
+            ul = ul if hasattr(ul, "eigh_lo") and hasattr(ul, "cholesky_lo") else None
+        except ImportError:
+            ul = None
+        _POOL["ul"] = ul
+    return _POOL["ul"]
+
+
+def eigh(X, *, workers: int | None = None):
+    """``eigh`` of a batch (numpy or torch), split over threads when large.
+
+    The same values as ``numpy.linalg.eigh`` / ``torch.linalg.eigh`` bit for
+    bit (the same LAPACK call per matrix); ``workers``: the number of chunks
+    (default :func:`batch_workers`).  Raises what the unsplit call raises.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from manigeo._backend import eigh
+    >>> eigh(np.diag([2.0, 1.0]))[0]
+    array([1., 2.])
+    """
+    k = batch_workers(X, "eigh") if workers is None else workers
+    if is_torch(X):
+        torch = import_torch()
+        if k <= 1 or X.ndim != 3 or (X.requires_grad and torch.is_grad_enabled()):
+            return torch.linalg.eigh(X)
+        n, p = X.shape[0], X.shape[-1]
+        w = X.new_empty((n, p))
+        U = X.new_empty((n, p, p)).mT  # column-major, as torch's own result
+        # outside a graph here; the workers' grad mode is their own (thread-
+        # local, on by default): hand them a detached view
+        Xd = X.detach()
+
+        def work(s, e):
+            torch.linalg.eigh(Xd[s:e], out=(w[s:e], U[s:e]))
+
+        _run_chunks(work, n, min(k, n), blas_single=False)
+        return w, U
+    ul = _umath_linalg()
+    if k <= 1 or X.ndim != 3 or X.dtype != np.float64 or ul is None:
+        return np.linalg.eigh(X)
+    n, p = X.shape[0], X.shape[-1]
+    w = np.empty((n, p))
+    U = np.empty((n, p, p))
+
+    def work(s, e):
+        with np.errstate(
+            call=_raise_eigh,
+            invalid="call",
+            over="ignore",
+            divide="ignore",
+            under="ignore",
+        ):
+            ul.eigh_lo(X[s:e], signature="d->dd", out=(w[s:e], U[s:e]))
+
+    _run_chunks(work, n, min(k, n))
+    return w, U
+
+
+#: largest p of the batch-vectorised Cholesky (measured 2.9-4x faster than
+#: numpy's LAPACK loop for p = 2-4 on 5000 matrices, slower from p = 6 on)
+_SMALL_CHOL_P = 4
+_SMALL_CHOL_MIN_N = 32
+
+
+def cholesky_if_symmetric(X, *, roundoff_ok: bool = False):
+    """Cholesky factor of a numpy batch of small matrices with the symmetry check.
+
+    For :func:`manigeo._validation.check_spd`: when the batch is split over
+    threads, each chunk also runs the symmetry test (the validation pass is
+    split too).  When the batch-vectorised
+    Cholesky applies (float64, ``p <= 4``, a large batch), the exact-symmetry
+    test ``max(X - Xᵀ) == 0`` runs on the batch-innermost copy that the
+    factorisation makes anyway (contiguous, not the strided transpose), and
+    the factor is returned when ``X`` is exactly symmetric, finite (a NaN or
+    inf makes the maximum NaN) and clearly positive definite.  None
+    otherwise: the caller then runs its full checks.  ``roundoff_ok``: also
+    accept a round-off asymmetry ``max|X - Xᵀ| <= 4 eps max|diag X|`` (the
+    factor of the lower triangle; the rule of ``check_symmetric(copy=False,
+    factor_only=True)``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from manigeo._backend import cholesky_if_symmetric
+    >>> cholesky_if_symmetric(np.tile(np.diag([4.0, 9.0]), (40, 1, 1)))[0]
+    array([[2., 0.],
+           [0., 3.]])
+    """
+    if not (isinstance(X, np.ndarray) and X.ndim == 3 and X.dtype == np.float64):
+        return None
+    if X.shape[-1] <= _SMALL_CHOL_P and X.shape[0] >= _SMALL_CHOL_MIN_N:
+        return _cholesky_small(X, check_symmetric=True, roundoff_ok=roundoff_ok)
+    k = batch_workers(X, "cholesky")
+    if k > 1:
+        return _cholesky_split_checked(X, k, roundoff_ok)
+    return None
+
+
+def _cholesky_split_checked(X, k, roundoff_ok):
+    """The batch split with the symmetry test in each chunk (see above).
+
+    Each chunk computes ``max(X - Xᵀ)``, ``max|diag X|`` and its Cholesky
+    factors; the test of ``check_symmetric`` is then decided on the maxima
+    over the chunks (the same numbers as one pass).  None when it fails, on
+    NaN or inf, or when a factorisation fails: the caller's full checks
+    decide and raise.
+    """
+    ul = _umath_linalg()
+    if ul is None:
+        return None
+    n = X.shape[0]
+    L = np.empty(X.shape)
+
+    def work(s, e):
+        Xc = X[s:e]
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            dmax = (Xc - np.swapaxes(Xc, -1, -2)).max()
+            if np.isnan(dmax) or np.isinf(dmax):
+                return dmax, 0.0
+            ul.cholesky_lo(Xc, signature="d->d", out=L[s:e])
+        return dmax, np.abs(np.diagonal(Xc, axis1=-2, axis2=-1)).max()
+
+    parts = _run_chunks(work, n, min(k, n))
+    dmax = max(d for d, _ in parts)
+    if any(not np.isfinite(d) for d, _ in parts):
+        return None
+    if dmax != 0.0:
+        dscale = max(sc for _, sc in parts)
+        if not (roundoff_ok and dmax <= 4 * np.finfo(np.float64).eps * dscale):
+            return None
+    if np.isnan(np.diagonal(L, axis1=-2, axis2=-1).sum()):
+        return None  # a failed factorisation: decided and raised by the caller
+    return L
+
+
+def _cholesky_small(X, check_symmetric=False, roundoff_ok=False):
+    """Lower Cholesky factors of a large batch of small matrices (p <= 4).
+
+    Right-looking Cholesky with the batch as the innermost, contiguous axis:
+    ``O(p^2)`` vector operations over the batch instead of one LAPACK call
+    per matrix.  Reads the lower triangle, like LAPACK.  Definiteness is
+    decided by the same rule (a pivot that is not positive): a pivot is
+    accepted here only when it exceeds ``4 p eps`` times its diagonal entry,
+    a margin beyond the rounding difference between the two summation orders,
+    so no matrix is decided differently; when any pivot is within the margin
+    (or NaN), the whole batch goes to LAPACK, which decides and raises.
+    Returns None in that case, the factors otherwise (C-contiguous).
+    """
+    n, p = X.shape[0], X.shape[-1]
+    T = np.ascontiguousarray(X.transpose(1, 2, 0))  # T[i, j] = X[:, i, j]
+    if check_symmetric:
+        with np.errstate(invalid="ignore", over="ignore"):
+            dmax = (T - T.transpose(1, 0, 2)).max()  # NaN if X is not finite
+        if not dmax == 0.0:
+            eps = np.finfo(np.float64).eps
+            dscale = np.abs(np.einsum("iin->in", T)).max()
+            if not (roundoff_ok and dmax <= 4 * eps * dscale):
+                return None
+    Lb = np.zeros((p, p, n))
+    margin = 4 * p * np.finfo(np.float64).eps
+    with np.errstate(all="ignore"):
+        for j in range(p):
+            if j:
+                c = T[j:, j] - np.einsum("ikn,kn->in", Lb[j:, :j], Lb[j, :j])
+            else:
+                c = T[j:, j]
+            piv = c[0]
+            if not (piv > margin * T[j, j]).all():
+                return None
+            d = np.sqrt(piv)
+            Lb[j, j] = d
+            if j + 1 < p:
+                np.divide(c[1:], d, out=Lb[j + 1 :, j])
+    return np.ascontiguousarray(Lb.transpose(2, 0, 1))
+
+
+def _cholesky_np_ex(X, workers=None):
+    """``(L, ok)``: numpy's Cholesky of a float64 batch without raising.
+
+    The batch-vectorised path for small ``p``, else numpy's LAPACK gufunc
+    (split over threads when large); a matrix LAPACK fails on comes back as
+    NaN (numpy's convention) with ``ok`` False, as does one with a NaN
+    pivot.  None when numpy's gufuncs are not reachable (the caller falls
+    back to the public call).
+    """
+    if (
+        X.ndim == 3
+        and X.shape[-1] <= _SMALL_CHOL_P
+        and X.shape[0] >= _SMALL_CHOL_MIN_N
+        and workers is None
+    ):
+        L = _cholesky_small(X)
+        if L is not None:
+            return L, np.ones(X.shape[0], dtype=bool)
+    ul = _umath_linalg()
+    if ul is None:
+        return None
+    k = batch_workers(X, "cholesky") if workers is None else workers
+    L = np.empty(X.shape)
+
+    def work(s, e):
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            ul.cholesky_lo(X[s:e], signature="d->d", out=L[s:e])
+
+    if k > 1 and X.ndim == 3:
+        _run_chunks(work, X.shape[0], min(k, X.shape[0]))
+    else:
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            ul.cholesky_lo(X, signature="d->d", out=L)
+    # failed: NaN-filled; a NaN pivot that OpenBLAS's potrf lets through
+    # (it tests ajj <= 0 only) leaves NaN on the diagonal too
+    d = np.diagonal(L, axis1=-2, axis2=-1)
+    if not np.isnan(d.sum()):  # the common case in one pass (d >= 0: no inf - inf)
+        return L, np.ones(X.shape[:-2], dtype=bool)
+    return L, ~np.isnan(d).any(-1)
+
+
+def cholesky_lower(X, *, workers: int | None = None):
+    """Lower Cholesky factor of a batch, split over threads when large.
+
+    numpy: the values of ``numpy.linalg.cholesky`` (bit for bit, but for
+    ``p <= 4`` where a batch-vectorised factorisation agrees to round-off) and
+    a ``LinAlgError`` when a matrix is not positive definite; torch:
+    :func:`chol_lower_torch`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from manigeo._backend import cholesky_lower
+    >>> cholesky_lower(np.diag([4.0, 9.0]))
+    array([[2., 0.],
+           [0., 3.]])
+    """
+    if is_torch(X):
+        return chol_lower_torch(X, workers=workers)
+    res = _cholesky_np_ex(X, workers) if X.dtype == np.float64 else None
+    if res is None:
+        return np.linalg.cholesky(X)
+    L, ok = res
+    if not ok.all():
+        raise np.linalg.LinAlgError("Matrix is not positive definite")
+    return L
+
+
+def _chol_torch_cpu(X, workers=None):
+    """``(L, ok)`` (numpy) of a float64 CPU tensor outside autograd, or None.
+
+    numpy's LAPACK path (:func:`_cholesky_np_ex`) on a zero-copy view of the
+    tensor's memory (DLPack; not a host copy).
+    """
+    torch = import_torch()
+    if (
+        X.device.type != "cpu"
+        or X.dtype != torch.float64
+        or (X.requires_grad and torch.is_grad_enabled())
+    ):
+        return None
+    return _cholesky_np_ex(
+        np.from_dlpack(X.detach().resolve_conj().resolve_neg()), workers
+    )
+
+
+def cholesky_checked(X):
+    """``(L, ok)``: lower Cholesky factors and whether all of them exist.
+
+    No error raised (``ok`` is a Python bool); numpy as :func:`cholesky_lower`
+    (float64), torch as :func:`chol_lower_torch` (differentiable in a graph).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from manigeo._backend import cholesky_checked
+    >>> cholesky_checked(-np.eye(2))[1]
+    False
+    """
+    if is_torch(X):
+        res = _chol_torch_cpu(X)
+        if res is not None:
+            return import_torch().from_numpy(res[0]), bool(res[1].all())
+        L, info = chol_lower_torch(X, ex=True)
+        return L, not bool(info.any())
+    res = _cholesky_np_ex(X) if X.dtype == np.float64 else None
+    if res is None:
+        try:
+            return np.linalg.cholesky(X), True
+        except np.linalg.LinAlgError:
+            return None, False
+    return res[0], bool(res[1].all())
+
+
+def chol_lower_torch(X, *, ex: bool = False, workers: int | None = None):
     """Lower Cholesky factor of a torch batch, row-major (C-contiguous).
 
     torch's LAPACK results are column-major per matrix: the upper factor's
     memory is the lower factor in row-major order, so ``cholesky(upper=True)
     .mT`` is the lower factor with no copy (the lower factor itself would
     make every later batch-wide product or reshape strided or copied).
-    ``ex``: return ``(L, info)`` from ``cholesky_ex`` (no error raised).
+    A float64 CPU tensor outside autograd is factorised by numpy's LAPACK
+    path (:func:`cholesky_lower`) on a zero-copy view, and the factor wrapped
+    back zero-copy: the same memory, no transfer, and 10-15 % faster than
+    torch's batched ``cholesky_ex`` on 200 x 30 x 30 and 50 x 64 x 64 stacks.
+    ``ex``: return ``(L, info)`` as ``cholesky_ex`` does (no error raised;
+    ``info != 0`` marks the matrices that are not positive definite).
     """
     torch = import_torch()
+    in_graph = X.requires_grad and torch.is_grad_enabled()
+    res = _chol_torch_cpu(X, workers)
+    if res is not None:
+        L = torch.from_numpy(res[0])
+        if ex:
+            return L, torch.from_numpy(np.asarray(~res[1], dtype=np.int32))
+        if not res[1].all():
+            torch.linalg.cholesky(X)  # raises torch's own error
+        return L
+    k = batch_workers(X, "cholesky") if workers is None else workers
+    if k > 1 and X.ndim == 3 and not in_graph:
+        # split over threads (see eigh): the upper factors written column-major
+        # in place, i.e. the lower factors row-major, as unsplit
+        n = X.shape[0]
+        L = X.new_empty(X.shape)
+        Ut = L.mT
+        info = torch.empty(n, dtype=torch.int32, device=X.device)
+        Xd = X.detach()  # (see eigh)
+
+        def work(s, e):
+            torch.linalg.cholesky_ex(Xd[s:e], upper=True, out=(Ut[s:e], info[s:e]))
+
+        _run_chunks(work, n, min(k, n), blas_single=False)
+        if ex:
+            return L, info
+        if bool(info.any()):
+            torch.linalg.cholesky(X)  # raises torch's own error
+        return L
     if ex:
         U, info = torch.linalg.cholesky_ex(X, upper=True)
         return U.mT, info
@@ -236,7 +744,7 @@ def cholesky(X, *, name: str = "X"):
                 "check the input or use float64"
             ) from None
     try:
-        return np.linalg.cholesky(X)
+        return cholesky_lower(X)
     except np.linalg.LinAlgError:
         raise ValueError(f"{name} is not positive definite (Cholesky failed)") from None
 
@@ -418,7 +926,7 @@ def _spectral_torch_fn():
 
         @staticmethod
         def forward(ctx, X, p, fn, floor, prepare, check):
-            w, U = torch.linalg.eigh(X)
+            w, U = eigh(X)
             if prepare is not None:
                 w = prepare(w)
             fw, dfw, dpw = fn(w, p)
@@ -430,10 +938,7 @@ def _spectral_torch_fn():
             ctx.save_for_backward(
                 w, U, fw, dfw, dpw if dpw is not None else w.new_empty(0)
             )
-            F = (U * fw[..., None, :]) @ U.mT
-            # exactly symmetric (sums of F stay symmetric); the halving in
-            # place: one fresh batch fewer, the same values as 0.5 * (F + Fᵀ)
-            return (F + F.mT).mul_(0.5)
+            return _reconstruct(U, fw)
 
         @staticmethod
         @once_differentiable
@@ -511,14 +1016,44 @@ def spectral_function(
     """
     if is_torch(X):
         return _spectral_torch_fn().apply(X, p, fn, floor, prepare, check)
-    w, U = np.linalg.eigh(X)
+    w, U = eigh(X)
     if prepare is not None:
         w = prepare(w)
     fw = fn(w, p)[0]
     if check is not None:
         check(w, fw)
-    F = (U * fw[..., None, :]) @ np.swapaxes(U, -1, -2)
-    return 0.5 * (F + np.swapaxes(F, -1, -2))
+    return _reconstruct(U, fw)
+
+
+def _reconstruct(U, fw):
+    """``U diag(fw) Uᵀ``, exactly symmetric; split over threads like :func:`eigh`.
+
+    Exactly symmetric (sums of F stay symmetric): ``(F + Fᵀ) / 2``, with the
+    halving in place (one fresh batch fewer, the same values).  Each chunk
+    runs the same per-matrix products as the whole batch (same bits).
+    """
+    torch_in = is_torch(U)
+    k = batch_workers(U, "gemm")
+    if k <= 1 or U.ndim != 3:
+        F = (U * fw[..., None, :]) @ mT(U)
+        return (F + F.mT).mul_(0.5) if torch_in else 0.5 * (F + mT(F))
+    F = U.new_empty(U.shape) if torch_in else np.empty(U.shape)
+    if torch_in:  # (see eigh)
+        U, fw = U.detach(), fw.detach()
+
+    def work(s, e):
+        Us = U[s:e]
+        Fs = (Us * fw[s:e, None, :]) @ mT(Us)
+        out = F[s:e]
+        if torch_in:
+            import_torch().add(Fs, Fs.mT, out=out)
+            out.mul_(0.5)
+        else:
+            np.add(Fs, mT(Fs), out=out)
+            out *= 0.5
+
+    _run_chunks(work, U.shape[0], min(k, U.shape[0]), blas_single=not torch_in)
+    return F
 
 
 def is_dask_dataframe(x: Any) -> bool:

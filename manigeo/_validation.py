@@ -8,6 +8,7 @@ internals or silently produces a wrong answer.
 
 from __future__ import annotations
 
+import math
 from numbers import Integral, Real
 from typing import Any
 
@@ -19,7 +20,15 @@ from sklearn.utils import (
     check_random_state,  # noqa: F401  (re-exported)
 )
 
-from ._backend import chol_lower_torch, import_torch, is_torch
+from ._backend import (
+    chol_lower_torch,
+    cholesky_checked,
+    cholesky_if_symmetric,
+    cholesky_lower,
+    eigh,
+    import_torch,
+    is_torch,
+)
 
 #: Default ceiling for any dense array manigeo builds on its own initiative
 #: (an n x n distance or kernel matrix).  Functions take ``max_dense_bytes=`` to
@@ -468,6 +477,8 @@ def _max_asymmetry(X, XT, chunk=65536):
         # one pass: blocks of torch operations cost more in dispatch than
         # they save (measured on 200 x 30 x 30 and 50 x 64 x 64 stacks)
         return (X - XT).amax()  # NaN propagates; no sync
+    if X.ndim == 3 and 96 <= X.shape[-1] <= 1024:  # stacks of SPD-sized matrices
+        return _max_asymmetry_tiled(X)
     p2 = X.shape[-1] * X.shape[-2]
     c = max(1, chunk // p2)
     with np.errstate(invalid="ignore", over="ignore"):
@@ -483,6 +494,32 @@ def _max_asymmetry(X, XT, chunk=65536):
                 return m
             dmax = max(dmax, m)
         return dmax
+
+
+def _max_asymmetry_tiled(X, t=32):
+    """``max|X - Xᵀ|`` of large matrices from ``t x t`` tiles on and above the
+    diagonal, over the whole batch at once.
+
+    Half the entries of the full pass, and each tile pair is read from cache
+    instead of a column-strided sweep of a matrix larger than the cache
+    (measured 2.3x faster on 20 x 256 x 256 stacks, 1.7x on 50 x 128 x 128).
+    Every entry lies in a tile or its mirror, so NaN and inf are seen.
+    """
+    p = X.shape[-1]
+    dmax = -np.inf
+    with np.errstate(invalid="ignore", over="ignore"):
+        for i in range(0, p, t):
+            for j in range(i, p, t):
+                d = X[..., i : i + t, j : j + t] - np.swapaxes(
+                    X[..., j : j + t, i : i + t], -1, -2
+                )
+                # a diagonal tile's difference is antisymmetric: its max is
+                # its max |.|; off the diagonal both signs count
+                m = d.max() if i == j else np.abs(d, out=d).max()
+                if not np.isfinite(m):  # NaN or inf: reported by the caller
+                    return m
+                dmax = max(dmax, m)
+    return dmax
 
 
 def check_symmetric(
@@ -586,15 +623,24 @@ def check_symmetric(
         dmax = _max_asymmetry(Xd, XTd)
         # scale: the largest diagonal entry first (see the numpy branch)
         dscale = Xd.diagonal(dim1=-2, dim2=-1).abs().amax()
-        flags = torch.stack(
-            [
-                ~torch.isfinite(dmax),
-                dmax > tol * dscale.clamp_min(scale_floor),
-                dmax == 0,
-                dmax <= 4 * eps * dscale,
-            ]
-        ).tolist()  # one synchronisation for the four tests
-        nonfinite, asym, exact, roundoff = (bool(f) for f in flags)
+        if X.device.type == "cpu":
+            # no device to synchronise with: the two numbers as Python floats
+            # and the four tests in Python (a handful of tensor operations
+            # fewer, ~40 us a call)
+            dm, ds = float(dmax), float(dscale)
+            nonfinite = not math.isfinite(dm)
+            asym = dm > tol * max(ds, scale_floor)
+            exact, roundoff = dm == 0, dm <= 4 * eps * ds
+        else:
+            flags = torch.stack(
+                [
+                    ~torch.isfinite(dmax),
+                    dmax > tol * dscale.clamp_min(scale_floor),
+                    dmax == 0,
+                    dmax <= 4 * eps * dscale,
+                ]
+            ).tolist()  # one synchronisation for the four tests
+            nonfinite, asym, exact, roundoff = (bool(f) for f in flags)
         if nonfinite:  # or an overflow of X - Xᵀ on finite input
             nonfinite = not bool(torch.isfinite(Xd).all())
         if not nonfinite and not X.requires_grad and (exact or (as_is and roundoff)):
@@ -823,18 +869,24 @@ def check_spd(
         X = check_symmetric(X, name=name, what="an SPD function", **kw)
         torch = import_torch()
         if return_eigh:
-            lam, U = torch.linalg.eigh(X)
+            lam, U = eigh(X)
             _definite_by_eigh(X, lam, name)
             return X, lam, U
-        L, info = chol_lower_torch(X if return_cholesky else X.detach(), ex=True)
-        if bool((info != 0).any()):
+        L, ok = cholesky_checked(X if return_cholesky else X.detach())
+        if not ok:
             w = torch.linalg.eigvalsh(X.detach())
             raise _not_pd(name, float(w.min()), f" in {X.dtype}")
         return (X, L) if return_cholesky else X
+    if return_cholesky:
+        # small matrices, large batch: the exact-symmetry and finiteness test
+        # fused with a batch-vectorised Cholesky (None: the full checks below)
+        L = cholesky_if_symmetric(X, roundoff_ok=factor_only and not copy)
+        if L is not None:
+            return (X.copy() if copy else X), L
     X = check_symmetric(X, name=name, what="an SPD function", **kw)
     if return_eigh:
         try:
-            lam, U = np.linalg.eigh(X)
+            lam, U = eigh(X)
         except np.linalg.LinAlgError as exc:
             raise ValueError(
                 f"{name}: the eigendecomposition did not converge ({exc})"
@@ -842,7 +894,7 @@ def check_spd(
         _definite_by_eigh(X, lam, name)
         return X, lam, U
     try:
-        L = np.linalg.cholesky(X)
+        L = cholesky_lower(X)
     except np.linalg.LinAlgError:
         raise _not_pd(name, np.linalg.eigvalsh(X).min()) from None
     return (X, L) if return_cholesky else X

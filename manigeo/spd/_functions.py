@@ -142,10 +142,25 @@ def distance(
     >>> float(distance(np.eye(2), np.diag([np.e, 1.0])))
     1.0
     """
-    (A, B), restore = _prepare((A, "A", "spd", (2, 3)), (B, "B", "spd", (2, 3)))
-    _same_p(A, B, "A", "B")
     m = get_metric(metric, theta, alpha, beta)
-    d = m.squared_distance(A, B) if squared else m.distance(A, B)
+    # log-Cholesky: the coordinates come from the Cholesky factors that proved
+    # definiteness (one factorisation per input instead of two)
+    kind = "spd-chol" if m.name == "logcholesky" and m.theta == 1.0 else "spd"
+    factors = []
+    (A, B), restore = _prepare(
+        (A, "A", kind, (2, 3)), (B, "B", kind, (2, 3)), factors=factors
+    )
+    _same_p(A, B, "A", "B")
+    if (
+        kind == "spd-chol"
+        and all(f is not None for f in factors)
+        and is_torch(factors[0]) == is_torch(A)
+        and is_torch(factors[1]) == is_torch(B)
+    ):
+        d2 = m.squared_distance_from_cholesky(*factors)
+        d = d2 if squared else (d2.sqrt() if is_torch(d2) else np.sqrt(d2))
+    else:
+        d = m.squared_distance(A, B) if squared else m.distance(A, B)
     return restore(d) if is_torch(d) or np.ndim(d) else float(d)
 
 

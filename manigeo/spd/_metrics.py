@@ -401,11 +401,7 @@ def karcher_affine(
 
 
 def _eigh(X):
-    if is_torch(X):
-        import torch
-
-        return torch.linalg.eigh(X)
-    return np.linalg.eigh(X)
+    return B.eigh(X)  # split over threads for large batches (same values)
 
 
 def _congruence(G, X):
@@ -823,6 +819,17 @@ class LogCholesky(_SPDMetric):
 
     def _sqdist(self, A, Bm):
         return B.fro2(logchol_coords(A) - logchol_coords(Bm))
+
+    @staticmethod
+    def squared_distance_from_cholesky(LA, LB):
+        """Squared distance (θ = 1) from the lower Cholesky factors of A and B.
+
+        The factors are fresh arrays of the caller's (the validation's), turned
+        into coordinates in place.
+        """
+        return B.fro2(
+            logchol_coords(None, LA, own=True) - logchol_coords(None, LB, own=True)
+        )
 
     def _log(self, P, Q):
         L, K = B.cholesky(P), B.cholesky(Q)
