@@ -32,6 +32,7 @@ __all__ = [
     "any_true",
     "as_weights",
     "batch_workers",
+    "blas_threads",
     "chol_lower_torch",
     "cholesky",
     "cholesky_checked",
@@ -47,10 +48,11 @@ __all__ = [
     "get_namespace",
     "import_torch",
     "is_torch",
-    "log",
     "loewner",
+    "log",
     "mT",
     "resolve_device",
+    "run_chunks",
     "solve_lower",
     "spectral_function",
     "sqrt",
@@ -342,6 +344,36 @@ def _blas_single(enter: bool) -> None:
                     except Exception:  # pragma: no cover
                         pass
                 st["saved"] = None
+
+
+def blas_threads() -> int:
+    """numpy's current BLAS thread count (``threadpoolctl``; 1 if unknown).
+
+    The package's own thread splits (batched factorisations, the heat
+    embedding's placement) use this many threads, so ``threadpoolctl``'s
+    ``threadpool_limits(1)`` turns them off.
+
+    Examples
+    --------
+    >>> from manigeo._backend import blas_threads
+    >>> blas_threads() >= 1
+    True
+    """
+    return _blas_threads()
+
+
+def run_chunks(work: Callable[[int, int], Any], n: int, k: int) -> list:
+    """``work(start, stop)`` on ``k`` contiguous chunks of ``range(n)``, on
+    the package's thread pool, numpy's BLAS one thread per chunk meanwhile;
+    the results in chunk order (see :func:`_run_chunks`).
+
+    Examples
+    --------
+    >>> from manigeo._backend import run_chunks
+    >>> run_chunks(lambda a, b: list(range(a, b)), 5, 2)
+    [[0, 1], [2, 3, 4]]
+    """
+    return _run_chunks(work, n, max(1, min(int(k), n)))
 
 
 def _run_chunks(

@@ -280,3 +280,28 @@ def test_fit_places_distance_blocks_as_the_whole_matrix(roll):
     Y = _place(D, est.landmark_embedding_, sizes, rows=rest, offsets=off)
     np.testing.assert_allclose(est.embedding_[rest], Y, rtol=0, atol=1e-12)
     np.testing.assert_array_equal(est.embedding_[lm], est.landmark_embedding_)
+
+
+def test_threaded_placement_equals_serial(roll, monkeypatch):
+    # the placement runs whole blocks on the BLAS thread count's threads: the
+    # same blocks as on one thread, so the same embedding bit for bit
+    from threadpoolctl import threadpool_limits
+
+    import manigeo.embedding._heat_geodesic as heg
+
+    monkeypatch.setattr(heg, "_PLACE_BLOCK", 16)
+    monkeypatch.setattr(heg, "_PLACE_MIN_BLOCKS", 1)
+    calls = []
+    run = heg.run_chunks
+    monkeypatch.setattr(
+        heg, "run_chunks", lambda w, n, k: calls.append(k) or run(w, n, k)
+    )
+    monkeypatch.setattr(heg, "blas_threads", lambda: 3)
+    X, _ = roll
+    est = HeatGeodesicEmbedding(n_neighbors=6, n_landmarks=100, t=16.0, random_state=0)
+    threaded = est.fit(X[:600]).embedding_.copy()
+    monkeypatch.setattr(heg, "blas_threads", lambda: 1)
+    with threadpool_limits(1):
+        serial = est.fit(X[:600]).embedding_
+    assert calls == [3, 1]
+    np.testing.assert_array_equal(threaded, serial)
