@@ -70,17 +70,8 @@ def _cell_sizes(geometry, m):
     """
     rest = np.ones(geometry.n_train_, dtype=bool)
     rest[geometry.landmark_index] = False
-    rows = geometry.cell_order(np.flatnonzero(rest))
-    # runs of whole blocks on the BLAS thread count's threads (as the placement)
-    n_blocks = -(-rows.size // _PLACE_BLOCK)
-
-    def count(lo, hi):
-        r = rows[lo * _PLACE_BLOCK : hi * _PLACE_BLOCK]
-        near = geometry.nearest_landmarks(r, chunk_size=_PLACE_BLOCK)
-        return np.bincount(near, minlength=m)
-
-    workers = max(1, min(blas_threads(), n_blocks // _PLACE_MIN_BLOCKS))
-    return 1.0 + np.sum(run_chunks(count, max(n_blocks, 1), workers), axis=0)
+    near = geometry.nearest_landmarks(geometry.cell_order(np.flatnonzero(rest)))
+    return 1.0 + np.bincount(near, minlength=m)
 
 
 def _near_solve(y0, grad, H, Cn, cYn, cdn, Yn, tol, tiny):
