@@ -240,8 +240,19 @@ _POOL: dict[str, Any] = {}
 _POOL_LOCK = threading.Lock()
 
 
-def _blas_threads() -> int:
-    """numpy's current BLAS thread count (1 when it cannot be read)."""
+def blas_threads() -> int:
+    """numpy's current BLAS thread count (``threadpoolctl``; 1 if unknown).
+
+    The package's own thread splits (batched factorisations, the heat
+    embedding's placement) use this many threads, so ``threadpoolctl``'s
+    ``threadpool_limits(1)`` turns them off.
+
+    Examples
+    --------
+    >>> from manigeo._backend import blas_threads
+    >>> blas_threads() >= 1
+    True
+    """
     ctl = _POOL.get("ctl")
     if ctl is None:
         try:
@@ -291,7 +302,7 @@ def batch_workers(X: Any, kind: str = "eigh") -> int:
             return 1
         threads = torch.get_num_threads()
     else:
-        threads = _blas_threads()
+        threads = blas_threads()
     return max(1, min(threads, _MAX_WORKERS, chunks, n))
 
 
@@ -322,7 +333,7 @@ def _blas_single(enter: bool) -> None:
     concurrent splits restore the setting once, after the last one.
     """
     if "ctl" not in _POOL:
-        _blas_threads()  # finds the BLAS libraries once
+        blas_threads()  # finds the BLAS libraries once
     libs = _POOL.get("ctl") or []
     with _POOL_LOCK:
         st = _BLAS_STATE
@@ -346,26 +357,17 @@ def _blas_single(enter: bool) -> None:
                 st["saved"] = None
 
 
-def blas_threads() -> int:
-    """numpy's current BLAS thread count (``threadpoolctl``; 1 if unknown).
+def run_chunks(
+    work: Callable[[int, int], Any], n: int, k: int, *, blas_single: bool = True
+) -> list:
+    """``work(start, stop)`` on ``k`` contiguous chunks of ``range(n)`` (``k``
+    clipped to ``[1, n]``) on the package's thread pool; the results in chunk
+    order.
 
-    The package's own thread splits (batched factorisations, the heat
-    embedding's placement) use this many threads, so ``threadpoolctl``'s
-    ``threadpool_limits(1)`` turns them off.
-
-    Examples
-    --------
-    >>> from manigeo._backend import blas_threads
-    >>> blas_threads() >= 1
-    True
-    """
-    return _blas_threads()
-
-
-def run_chunks(work: Callable[[int, int], Any], n: int, k: int) -> list:
-    """``work(start, stop)`` on ``k`` contiguous chunks of ``range(n)``, on
-    the package's thread pool, numpy's BLAS one thread per chunk meanwhile;
-    the results in chunk order (see :func:`_run_chunks`).
+    The first chunk runs in the calling thread; every chunk is waited for
+    before an exception of one is re-raised (no chunk is left writing into
+    an output the caller may discard).  ``blas_single``: numpy's BLAS runs
+    one thread per chunk meanwhile (:func:`_blas_single`).
 
     Examples
     --------
@@ -373,23 +375,11 @@ def run_chunks(work: Callable[[int, int], Any], n: int, k: int) -> list:
     >>> run_chunks(lambda a, b: list(range(a, b)), 5, 2)
     [[0, 1], [2, 3, 4]]
     """
-    return _run_chunks(work, n, max(1, min(int(k), n)))
-
-
-def _run_chunks(
-    work: Callable[[int, int], Any], n: int, k: int, *, blas_single: bool = True
-) -> list:
-    """``work(start, stop)`` on ``k`` contiguous chunks of ``range(n)``.
-
-    The first chunk runs in the calling thread; every chunk is waited for
-    before an exception of one is re-raised (no chunk is left writing into
-    an output the caller may discard).  ``blas_single``: numpy's BLAS runs
-    one thread per chunk meanwhile (:func:`_blas_single`).
-    """
+    k = max(1, min(int(k), n))
     if blas_single:
         _blas_single(True)
         try:
-            return _run_chunks(work, n, k, blas_single=False)
+            return run_chunks(work, n, k, blas_single=False)
         finally:
             _blas_single(False)
     bounds = [n * i // k for i in range(k + 1)]
@@ -412,10 +402,6 @@ def _run_chunks(
 
 def _raise_eigh(err, flag):
     raise np.linalg.LinAlgError("Eigenvalues did not converge")
-
-
-def _raise_chol(err, flag):
-    raise np.linalg.LinAlgError("Matrix is not positive definite")
 
 
 def _umath_linalg():
@@ -460,7 +446,7 @@ def eigh(X, *, workers: int | None = None):
         def work(s, e):
             torch.linalg.eigh(Xd[s:e], out=(w[s:e], U[s:e]))
 
-        _run_chunks(work, n, min(k, n), blas_single=False)
+        run_chunks(work, n, k, blas_single=False)
         return w, U
     ul = _umath_linalg()
     if k <= 1 or X.ndim != 3 or X.dtype != np.float64 or ul is None:
@@ -479,7 +465,7 @@ def eigh(X, *, workers: int | None = None):
         ):
             ul.eigh_lo(X[s:e], signature="d->dd", out=(w[s:e], U[s:e]))
 
-    _run_chunks(work, n, min(k, n))
+    run_chunks(work, n, k)
     return w, U
 
 
@@ -547,7 +533,7 @@ def _cholesky_split_checked(X, k, roundoff_ok):
             ul.cholesky_lo(Xc, signature="d->d", out=L[s:e])
         return dmax, np.abs(np.diagonal(Xc, axis1=-2, axis2=-1)).max()
 
-    parts = _run_chunks(work, n, min(k, n))
+    parts = run_chunks(work, n, k)
     dmax = max(d for d, _ in parts)
     if any(not np.isfinite(d) for d, _ in parts):
         return None
@@ -630,7 +616,7 @@ def _cholesky_np_ex(X, workers=None):
             ul.cholesky_lo(X[s:e], signature="d->d", out=L[s:e])
 
     if k > 1 and X.ndim == 3:
-        _run_chunks(work, X.shape[0], min(k, X.shape[0]))
+        run_chunks(work, X.shape[0], k)
     else:
         with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
             ul.cholesky_lo(X, signature="d->d", out=L)
@@ -752,7 +738,7 @@ def chol_lower_torch(X, *, ex: bool = False, workers: int | None = None):
         def work(s, e):
             torch.linalg.cholesky_ex(Xd[s:e], upper=True, out=(Ut[s:e], info[s:e]))
 
-        _run_chunks(work, n, min(k, n), blas_single=False)
+        run_chunks(work, n, k, blas_single=False)
         if ex:
             return L, info
         if bool(info.any()):
@@ -1084,7 +1070,7 @@ def _reconstruct(U, fw):
             np.add(Fs, mT(Fs), out=out)
             out *= 0.5
 
-    _run_chunks(work, U.shape[0], min(k, U.shape[0]), blas_single=not torch_in)
+    run_chunks(work, U.shape[0], k, blas_single=not torch_in)
     return F
 
 

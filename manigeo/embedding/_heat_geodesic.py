@@ -565,7 +565,7 @@ class HeatGeodesicEmbedding(
                 emb[r] = _place(blocks, Y, masses, rows=r, offsets=off)
 
             workers = min(blas_threads(), n_blocks // _PLACE_MIN_BLOCKS)
-            run_chunks(place, n_blocks, max(workers, 1))
+            run_chunks(place, n_blocks, workers)
             self.embedding_ = emb
         return self
 

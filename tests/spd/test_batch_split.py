@@ -105,13 +105,13 @@ def test_public_functions_give_the_same_bits_split_or_not(rng, monkeypatch):
         "distance affine": lambda A: spd.distance(A, A[0]),
         "sqrtm gradient": grad,
     }
-    monkeypatch.setattr(B, "_blas_threads", lambda: 1)
+    monkeypatch.setattr(B, "blas_threads", lambda: 1)
     n = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
         assert B.batch_workers(X) == 1 and B.batch_workers(Xt) == 1
         ref = {k: (f(X), f(Xt)) for k, f in calls.items()}
-        monkeypatch.setattr(B, "_blas_threads", lambda: 3)
+        monkeypatch.setattr(B, "blas_threads", lambda: 3)
         torch.set_num_threads(3)
         assert B.batch_workers(X) == 3 and B.batch_workers(Xt) == 3
         assert B.batch_workers(X, "gemm") == 3
@@ -259,7 +259,7 @@ def test_split_runs_blas_single_threaded_and_restores_it(rng, monkeypatch):
 
 
 def test_split_check_spd_runs_the_symmetry_test_in_each_chunk(rng, monkeypatch):
-    monkeypatch.setattr(B, "_blas_threads", lambda: 3)
+    monkeypatch.setattr(B, "blas_threads", lambda: 3)
     X = random_spd(rng, 1000, 20, cond=1e6)  # round-off asymmetric
     assert B.batch_workers(X, "cholesky") == 3
     S, L = check_spd(X, return_cholesky=True, copy=False, factor_only=True)
