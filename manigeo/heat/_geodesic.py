@@ -55,7 +55,7 @@ from .._validation import (
 )
 from ..graphs import alpha_decay_kernel, laplacian
 from ._coarse import _CoarseDiffusion
-from ._graph import _edge_lengths, _hop_diameter
+from ._graph import _edge_lengths, _hop_diameter, _pair_dist
 from ._squaring import _check_real, _columns, _doubling, poisson_terms
 
 _TINY = 1e-300
@@ -400,17 +400,6 @@ def _pair_radius(bw, kdist, dim):
         if cost < best:
             best, radius = cost, float(r)
     return radius
-
-
-def _pair_dist(X, i, j, chunk_size=1 << 18):
-    """Euclidean distances of the pairs ``(i, j)`` (symmetric to the bit)."""
-    out = np.empty(i.size)
-    for s in range(0, i.size, chunk_size):
-        # np.take of whole rows: twice as fast as fancy indexing here
-        diff = np.take(X, i[s : s + chunk_size], axis=0)
-        diff -= np.take(X, j[s : s + chunk_size], axis=0)
-        out[s : s + chunk_size] = np.einsum("ij,ij->i", diff, diff)
-    return np.sqrt(out, out=out)
 
 
 def _kd_kernel_graph(nn, X, ind, dist, kdist, bw, dim):
