@@ -1061,7 +1061,7 @@ class HeatGeometry:
         """Kernel values ``K_t(rows, landmarks)`` of training samples."""
         if self.columns_ is not None:
             return self.columns_[rows]
-        return np.asarray(self.spread_[rows] @ self.coarse_columns_)
+        return self._spread_product(np.asarray(rows), self.coarse_columns_)
 
     def cell_order(self, rows):
         """``rows`` reordered so that the samples of one coarse cell are
