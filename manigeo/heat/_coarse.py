@@ -236,12 +236,6 @@ class _CoarseDiffusion:
         D = csgraph.dijkstra(self.lengths, directed=False, indices=uc)
         return D[np.ix_(inv, uc[inv])]
 
-    def pair_kernel(self, Kc, rows, cols):
-        """``K(i, j) = s_i^T K_c s_j`` for samples ``rows`` x ``cols``."""
-        Sr = self.spread[rows]
-        Sc = self.spread[cols]
-        return np.asarray(Sr @ np.asarray(Sc @ Kc).T)
-
     def columns(self, Kc, landmarks, chunk_size=8192):
         """``K_c s_l`` for the landmarks, (n_cells, m), and the (n,) diagonal.
 
