@@ -545,6 +545,8 @@ class HeatGeodesicEmbedding(
         self.t_scores_ = dist.t_scores_
         self.landmark_embedding_ = Y
         self.landmark_weights_ = masses
+        # the placement's start offsets (fit and every transform)
+        self._offsets = _start_offsets(D, Y)
         if lm is None:
             self.embedding_ = Y
         else:
@@ -556,7 +558,7 @@ class HeatGeodesicEmbedding(
             # as it comes (the (n, m) distances are never held); runs of
             # whole blocks on the BLAS thread count's threads (each row is
             # placed on its own and the blocks are the same: same result)
-            off = _start_offsets(D, Y)
+            off = self._offsets
             n_blocks = -(-rest.size // _PLACE_BLOCK)
 
             def place(lo, hi):
@@ -614,8 +616,7 @@ class HeatGeodesicEmbedding(
         X = validate_data(self, X, reset=False, dtype=np.float64)
         D = self.distance_.transform(X)
         Y_lm = self.landmark_embedding_
-        off = _start_offsets(self.heat_distances_, Y_lm)
-        Y = _place(D, Y_lm, self.landmark_weights_, offsets=off)
+        Y = _place(D, Y_lm, self.landmark_weights_, offsets=self._offsets)
         same = _same_as_landmark(D, self.heat_distances_)
         Y[same >= 0] = self.landmark_embedding_[same[same >= 0]]
         return Y
