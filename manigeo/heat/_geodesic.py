@@ -1080,17 +1080,24 @@ class HeatGeometry:
         if self._cell_weights is None:
             S, cell = self.spread_, self.cell_
             n, m = S.shape
-            rows = np.repeat(np.arange(n), np.diff(S.indptr))
-            key = cell[rows].astype(np.int64) * m + S.indices
-            ukey, pos = np.unique(key, return_inverse=True)
-            ucell = ukey // m
-            start = np.searchsorted(ucell, np.arange(self.n_cells_ + 1))
+            nc = self.n_cells_
+            # the supports: the pattern of (cell indicator) @ S, in sorted
+            # (cell, column) keys; each entry's place by a binary search (a
+            # sort of all entries, np.unique, cost 4x more)
+            ones = sp.csr_array((np.ones(S.nnz), S.indices, S.indptr), shape=S.shape)
+            member = sp.csr_array((np.ones(n), (cell, np.arange(n))), shape=(nc, n))
+            P = member @ ones
+            P.sort_indices()
+            start = P.indptr.astype(np.int64)
             size = np.diff(start)
+            ukey = np.repeat(np.arange(nc, dtype=np.int64), size) * m + P.indices
+            rows = np.repeat(np.arange(n), np.diff(S.indptr))
+            pos = np.searchsorted(ukey, cell[rows].astype(np.int64) * m + S.indices)
             offset = np.zeros(n + 1, dtype=np.int64)
             np.cumsum(size[cell], out=offset[1:])
             flat = np.zeros(offset[-1])
             flat[offset[rows] + pos - start[cell[rows]]] = S.data
-            self._cell_weights = (ukey % m, start, size, offset, flat)
+            self._cell_weights = (P.indices, start, size, offset, flat)
         return self._cell_weights
 
     def _spread_product(self, r, C, a=None):

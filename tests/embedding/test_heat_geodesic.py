@@ -224,10 +224,11 @@ def test_near_landmark_placement_matches_full_stress_minimum(warp, tol):
     np.testing.assert_array_equal(D, D0)  # input untouched
     got_off = _place(D, Y_lm, c, near=8, offsets=off)
     start = _triangulate(D, Y_lm)
-    # the offset start: the triangulation moved by the 8 nearest landmarks'
-    # offsets, weights 1 / d^2
-    nb = np.argsort(np.linalg.norm(start[:, None] - Y_lm[None], axis=2), axis=1)
-    nb = nb[:, :8]
+    # the offset start: the triangulation moved by the offsets of the 8
+    # landmarks nearest to the landmark nearest to it, weights 1 / d^2
+    near = np.argmin(np.linalg.norm(start[:, None] - Y_lm[None], axis=2), axis=1)
+    lm_nb = np.argsort(np.linalg.norm(Y_lm[:, None] - Y_lm[None], axis=2), axis=1)
+    nb = lm_nb[near, :8]
     w = np.take_along_axis(D, nb, axis=1) ** -2.0
     start_off = start + np.einsum("bk,bkp->bp", w / w.sum(1, keepdims=True), off[nb])
 
