@@ -277,6 +277,7 @@ def _place(
     if k < m:
         tree = cKDTree(Y_lm)
         lm_nb = tree.query(Y_lm, k=k)[1].reshape(m, k)
+    ones = np.ones(m)
     total, cY, cYY = c.sum(), ctab[1 : 1 + p], ctab[1 + p :].reshape(p, p).trace()
     # triangulation (de Silva-Tenenbaum, as _triangulate) and sum_a c_a d_a^2
     # from one product with D^2
@@ -303,7 +304,9 @@ def _place(
         else:
             nb = np.broadcast_to(np.arange(m), (b, m))
         cn = c[nb]
-        cdn = np.take_along_axis(cd, nb, axis=1)
+        # flat positions of the near landmarks' entries in (rows, m) arrays
+        flat = nb + m * np.arange(b)[:, None]
+        cdn = cd.ravel()[flat]
         if offsets is not None:
             # weights 1 / d_a^2 of the near landmarks (d_a = cd_a / c_a; a
             # point at distance 0 from a landmark takes that one's offset)
@@ -326,11 +329,11 @@ def _place(
                 break
             y0, r0 = y, r
             args = (Cn, cYn, cdn, Yn)
-            rn = np.take_along_axis(r0, nb, axis=1)
+            rn = r0.ravel()[flat]
             t = cd / r0
             if clip is None:  # far terms' concavity at the start
                 # sum over the far landmarks of max(c d / r - c, 0) = -min(g, 0)
-                concave = (np.maximum(t, c).sum(axis=1) - total) - np.maximum(
+                concave = (np.maximum(t, c) @ ones - total) - np.maximum(
                     cdn / rn - cn, 0.0
                 ).sum(axis=1)
                 clip = concave > _PLACE_CONCAVE * (total - Cn)
@@ -375,6 +378,7 @@ def _place(
             cdd, nb, cn, Cn, cYn, cdn, Tn, Yn, idx = (
                 a[live] for a in (cdd, nb, cn, Cn, cYn, cdn, Tn, Yn, idx)
             )
+            flat = nb + m * np.arange(live.size)[:, None]
     return out
 
 
