@@ -117,6 +117,10 @@ def smacof(
             V = -Wt.copy()
             np.fill_diagonal(V, Wt.sum(axis=1))
             Vpinv = np.linalg.pinv(V + 1.0 / n) - 1.0 / n  # V^+ (ones null space)
+
+            def VY(Y):
+                return V @ Y
+
         WD = Wt * D
     else:
         Wt = None
@@ -152,27 +156,35 @@ def smacof(
         iterator = tqdm(iterator, desc="SMACOF")
     old = np.inf
     n_iter = 0
+    if masses is not None:
+        total = float(masses.sum())
     for n_iter in iterator:  # noqa: B007
-        dist = cdist(Y, Y)
-        # raw stress = sum w dist^2 - 2 sum w D dist + sum w D^2 (halved)
-        if Wt is not None:
-            stress = float(np.vdot(Wt, dist * dist)) - 2.0 * float(np.vdot(WD, dist))
-        else:
-            c = Y.sum(axis=0)
-            stress = 2.0 * n * float(np.einsum("ij,ij->", Y, Y)) - 2.0 * float(c @ c)
-            stress -= 2.0 * float(np.vdot(D, dist))
-        stress = 0.5 * stress + norm
-        if np.isfinite(old) and old - stress <= tol * max(old, 1e-300):
-            break
-        old = stress
         # Guttman transform: B_ij = -w_ij D_ij / dist_ij, B_ii = -sum_j B_ij
+        dist = cdist(Y, Y)
         np.fill_diagonal(dist, 1.0)
         np.maximum(dist, 1e-300, out=dist)
         np.divide(WD, dist, out=dist)
         BY = dist.sum(axis=1)[:, None] * Y - dist @ Y
+        # raw stress = (sum w dist^2 - 2 sum w D dist) / 2 + norm, without a
+        # pass over the pairs: sum w D dist = 2 tr(Y^T B Y), and sum w dist^2
+        # = 2 tr(Y^T V Y) in closed form (V = n I - 1 1^T, or C diag(c) -
+        # c c^T for point masses)
+        rho = 2.0 * float(np.einsum("ij,ij->", Y, BY))
+        if masses is not None:
+            cy = masses @ Y
+            eta = 2.0 * (total * float(masses @ (Y * Y).sum(axis=1)) - float(cy @ cy))
+        elif Wt is not None:
+            eta = 2.0 * float(np.einsum("ij,ij->", Y, VY(Y)))
+        else:
+            c = Y.sum(axis=0)
+            eta = 2.0 * n * float(np.einsum("ij,ij->", Y, Y)) - 2.0 * float(c @ c)
+        stress = 0.5 * (eta - 2.0 * rho) + norm
+        if np.isfinite(old) and old - stress <= tol * max(old, 1e-300):
+            break
+        old = stress
         if masses is not None:
             # V Y = B Y with V = C diag(c) - c c^T: the solution with c^T Y = 0
-            Y = BY / (masses.sum() * masses)[:, None]
+            Y = BY / (total * masses)[:, None]
         elif Wt is not None:
             Y = Vpinv @ BY
         else:
