@@ -7,6 +7,10 @@ from sklearn.utils import check_random_state
 from .._validation import check_dense_size, check_int, check_numeric_dtype
 from ._mds import _check_distance_matrix, classical_mds
 
+#: entries per block of rows of the Guttman transform (2 MB: the block's
+#: distances, divided, summed and multiplied while in cache)
+_BLOCK_ENTRIES = 1 << 18
+
 
 def smacof(
     D,
@@ -158,13 +162,19 @@ def smacof(
     n_iter = 0
     if masses is not None:
         total = float(masses.sum())
+    block = max(1, _BLOCK_ENTRIES // n)
     for n_iter in iterator:  # noqa: B007
-        # Guttman transform: B_ij = -w_ij D_ij / dist_ij, B_ii = -sum_j B_ij
-        dist = cdist(Y, Y)
-        np.fill_diagonal(dist, 1.0)
-        np.maximum(dist, 1e-300, out=dist)
-        np.divide(WD, dist, out=dist)
-        BY = dist.sum(axis=1)[:, None] * Y - dist @ Y
+        # Guttman transform: B_ij = -w_ij D_ij / dist_ij, B_ii = -sum_j B_ij,
+        # by blocks of rows that stay in cache (the n x n distances are never
+        # written to memory at once: one read of WD per iteration)
+        BY = np.empty_like(Y)
+        for lo in range(0, n, block):
+            hi = min(n, lo + block)
+            dist = cdist(Y[lo:hi], Y)
+            dist[np.arange(hi - lo), np.arange(lo, hi)] = 1.0
+            np.maximum(dist, 1e-300, out=dist)
+            np.divide(WD[lo:hi], dist, out=dist)
+            BY[lo:hi] = dist.sum(axis=1)[:, None] * Y[lo:hi] - dist @ Y
         # raw stress = (sum w dist^2 - 2 sum w D dist) / 2 + norm, without a
         # pass over the pairs: sum w D dist = 2 tr(Y^T B Y), and sum w dist^2
         # = 2 tr(Y^T V Y) in closed form (V = n I - 1 1^T, or C diag(c) -
