@@ -306,3 +306,31 @@ def test_threaded_placement_equals_serial(roll, monkeypatch):
         serial = est.fit(X[:600]).embedding_
     assert calls == [3, 1]
     np.testing.assert_array_equal(threaded, serial)
+
+
+def test_transform_by_blocks_on_threads_equals_whole_matrix(roll, monkeypatch):
+    # transform places blocks of rows on the BLAS thread count's threads,
+    # never holding the (n, m) distances: the result of placing the whole
+    # distance matrix (round-off of the block products), a training sample
+    # identical to a landmark at the landmark's position
+    import manigeo.embedding._heat_geodesic as heg
+
+    X, _ = roll
+    est = HeatGeodesicEmbedding(n_neighbors=6, n_landmarks=100, t=16.0).fit(X[:600])
+    new = np.vstack([X[600:700], X[est.landmarks_[:3]]])
+    D = est.distance_.transform(new)
+    ref = heg._place(
+        D, est.landmark_embedding_, est.landmark_weights_, offsets=est._offsets
+    )
+    ref[-3:] = est.landmark_embedding_[:3]
+    calls = []
+    run = heg.run_chunks
+    monkeypatch.setattr(
+        heg, "run_chunks", lambda w, n, k: calls.append((n, k)) or run(w, n, k)
+    )
+    monkeypatch.setattr(heg, "blas_threads", lambda: 3)
+    monkeypatch.setattr(heg, "_TRANSFORM_BLOCK", 16)
+    got = est.transform(new)
+    assert calls == [(7, 3)]
+    scale = np.ptp(est.landmark_embedding_, axis=0).max()
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-9 * scale)
