@@ -448,10 +448,10 @@ class HeatGeodesicEmbedding(
     max_iter : int, default=300
         SMACOF iterations.
     n_jobs : int or None, default=None
-        Threads for blocks of heat-kernel columns; results do not depend on it.
-        (The placement of the non-landmark samples runs on as many threads as
-        numpy's BLAS may use — ``threadpoolctl.threadpool_limits`` caps it —
-        with the same result on any number.)
+        Threads for blocks of heat-kernel columns; None: as many as numpy's
+        BLAS may use (``threadpoolctl.threadpool_limits`` caps it).  Results
+        do not depend on it.  (The placement of the non-landmark samples runs
+        on that many threads too, with the same result on any number.)
     random_state : int, RandomState instance or None, default=None
     verbose : bool, default=False
 

@@ -164,7 +164,9 @@ class HeatGeodesicDistance(
         2000 samples, else 500 landmarks.
     n_jobs : int or None, default=None
         Threads for blocks of heat-kernel columns (the ``t="auto"`` probes
-        and the landmarks); results do not depend on it.
+        and the landmarks); None: as many as numpy's BLAS may use
+        (``threadpoolctl.threadpool_limits`` caps it).  Results do not depend
+        on it.
     random_state : int, RandomState instance or None, default=None
         Probes of ``t="auto"`` and the first landmark.
     verbose : bool, default=False
