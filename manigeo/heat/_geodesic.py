@@ -428,20 +428,29 @@ def _kd_kernel_graph(nn, X, ind, dist, kdist, bw, dim):
     # pairs up to the radius (a hair inside it: the search rounds on its own)
     inner = radius * (1.0 - 1e-9)
     pairs = nn.tree.query_pairs(radius, output_type="ndarray")
-    a, b = pairs[:, 0], pairs[:, 1]
+    # int32 node numbers throughout (half the index traffic; SciPy keeps them)
+    idx = np.int32 if n < 2**31 - 1 else np.int64
+    a, b = pairs[:, 0].astype(idx), pairs[:, 1].astype(idx)
     del pairs
     d = _pair_dist(X, a, b)
-    ok = (d <= inner) & (d <= _RADIUS * np.sqrt(bw[a] * bw[b]))
-    parts = [(a[ok], b[ok], d[ok])]
-    del a, b, d, ok
+    # bw_i bw_j once per pair: the cut and the weight (same product, in place)
+    prod = np.take(bw, a)
+    prod *= np.take(bw, b)
+    ok = np.sqrt(prod)
+    ok *= _RADIUS
+    ok = d <= ok
+    ok &= d <= inner
+    parts = [(a[ok], b[ok], d[ok], prod[ok])]
+    del a, b, d, prod, ok
     wide = np.flatnonzero(_RADIUS * bw > inner)
     if wide.size:
         r, c, _ = nn.radius_pairs(X[wide], _RADIUS * bw[wide])
         r = wide[r]
         lo, hi = np.minimum(r, c), np.maximum(r, c)
         dr = _pair_dist(X, lo, hi)
-        ok = (lo != hi) & (dr > inner) & (dr <= _RADIUS * np.sqrt(bw[lo] * bw[hi]))
-        parts.append(_unique_pairs(lo[ok], hi[ok], dr[ok], n))
+        pr = bw[lo] * bw[hi]
+        ok = (lo != hi) & (dr > inner) & (dr <= _RADIUS * np.sqrt(pr))
+        parts.append(_unique_pairs(lo[ok], hi[ok], dr[ok], pr[ok], n))
     # k-NN pairs that fail the cut (the others are found above): the close
     # calls by _pair_dist (the search's distances agree to round-off)
     cut = _RADIUS * np.sqrt(bw[:, None] * bw[ind])
@@ -449,19 +458,28 @@ def _kd_kernel_graph(nn, X, ind, dist, kdist, bw, dim):
     r, c = near // k, ind.ravel()[near]
     lo, hi = np.minimum(r, c), np.maximum(r, c)
     dk = _pair_dist(X, lo, hi)
-    ok = dk > _RADIUS * np.sqrt(bw[lo] * bw[hi])
-    parts.append(_unique_pairs(lo[ok], hi[ok], dk[ok], n))
-    a, b, d = (np.concatenate(p) for p in zip(*parts, strict=True))
-    w = d * d
-    w /= bw[a] * bw[b]
+    pk = bw[lo] * bw[hi]
+    ok = dk > _RADIUS * np.sqrt(pk)
+    parts.append(_unique_pairs(lo[ok], hi[ok], dk[ok], pk[ok], n))
+    a, b, d, w = (np.concatenate(p) for p in zip(*parts, strict=True))
+    del parts
+    a, b = a.astype(idx, copy=False), b.astype(idx, copy=False)
+    # w = exp(-d^2 / (bw_a bw_b)), in place over the product
+    np.divide(np.square(d), w, out=w)
     np.negative(w, out=w)
     np.exp(w, out=w)
     if not np.all(w > 0):  # underflow: no edge (as a sparse sum would drop it)
         a, b, d, w = (v[w > 0] for v in (a, b, d, w))
-    # the symmetric pattern once, with pair numbers (1-based: never a zero)
-    U = sp.csr_array((np.arange(1.0, a.size + 1.0), (a, b)), shape=(n, n))
-    U = sp.csr_array(U + U.T)
-    pair = U.data.astype(np.int64) - 1
+    # the symmetric CSR in one conversion: both directions of the unique
+    # pairs (i < j: no duplicates), each entry carrying its pair number
+    m = a.size
+    pair = np.arange(2 * m)
+    pair[m:] -= m
+    U = sp.coo_array(
+        (pair, (np.concatenate([a, b]), np.concatenate([b, a]))), shape=(n, n)
+    ).tocsr()
+    del a, b
+    pair = U.data
     W = sp.csr_array((np.take(w, pair), U.indices, U.indptr), shape=(n, n))
     length = np.take(d, pair)
     np.maximum(length, 1e-12, out=length)
@@ -469,10 +487,10 @@ def _kd_kernel_graph(nn, X, ind, dist, kdist, bw, dim):
     return W, lengths
 
 
-def _unique_pairs(a, b, d, n):
-    """The distinct ``(a, b, d)`` (same pair, same distance)."""
-    _, first = np.unique(a * n + b, return_index=True)
-    return a[first], b[first], d[first]
+def _unique_pairs(a, b, d, p, n):
+    """The distinct ``(a, b, d, p)`` (same pair, same distance and product)."""
+    _, first = np.unique(a.astype(np.int64) * n + b, return_index=True)
+    return a[first], b[first], d[first], p[first]
 
 
 def _candidate_pairs(nn, X, ind, dist, bw, bw_train=None):
