@@ -74,7 +74,7 @@ def _child(case, out):
         secs["landmarks"] = time.perf_counter() - t0
         extra = {}
         if getattr(aff, "lengths_", None) is not None:
-            extra = {"lengths": aff.lengths_, "components": aff.components()}
+            extra = {"lengths": aff.lengths_}
         t0 = time.perf_counter()
         cd = c._CoarseDiffusion(
             X, aff.W_, g._n_cells(n), rng, g.farthest_points, aff.slow_, **extra

@@ -50,15 +50,15 @@ _MSD_STEPS = (2, 10)
 _MAX_LAG = 50
 
 
-def _cell_centres(X, W, n_cells, rng, farthest, components=None):
-    """Evenly spread centres; at least one in every connected component
-    (``components``: ``(n_components, labels)`` of ``W`` if known)."""
+def _spread_centres(X, n_cells, rng, farthest):
+    """Farthest points of a random subsample (sorted)."""
     n = X.shape[0]
     sub = np.sort(rng.choice(n, min(n, _SUBSAMPLE * n_cells), replace=False))
-    centres = sub[farthest(X[sub], min(n_cells, sub.size), random_state=rng)]
-    if components is None:
-        # W is symmetric: strong components, no transposed copy
-        components = csgraph.connected_components(W, directed=True, connection="strong")
+    return np.sort(sub[farthest(X[sub], min(n_cells, sub.size), random_state=rng)])
+
+
+def _add_missing(centres, components):
+    """``centres`` and the first sample of every component without one."""
     n_comp, labels = components
     if n_comp > 1:
         missing = np.setdiff1d(np.arange(n_comp), labels[centres])
@@ -100,13 +100,26 @@ class _CoarseDiffusion:
             and np.all(W.data != 0)  # _edge_lengths drops explicit zeros
         )
         G = lengths if same else _edge_lengths(X, W)
-        centres = _cell_centres(X, W, n_cells, rng, farthest, components)
-        m = centres.size
+        centres = _spread_centres(X, n_cells, rng, farthest)
         # G is symmetric (lengths equal both ways): the directed search finds
         # the same paths without SciPy's transposed copy, in half the time
-        _, _, src = csgraph.dijkstra(
-            G, directed=True, indices=centres, min_only=True, return_predecessors=True
-        )
+        src = None
+        if components is None and same:
+            # G has the pattern of W: every sample is reached iff every
+            # component holds a centre, and then the components are those of
+            # the cell graph (each cell is connected: a shortest-path tree),
+            # found below without a search over the fine graph
+            src = _nearest_source(G, centres)
+            if np.any(src < 0):
+                src = None
+        if src is None:
+            if components is None:
+                components = csgraph.connected_components(
+                    W, directed=True, connection="strong"
+                )
+            centres = _add_missing(centres, components)
+            src = _nearest_source(G, centres)
+        m = centres.size
         pos = np.full(n, -1)
         pos[centres] = np.arange(m)
         cell = np.where(src >= 0, pos[np.maximum(src, 0)], -1)
@@ -156,6 +169,15 @@ class _CoarseDiffusion:
         self.vol = float(mc.sum())
         adj = sp.csr_array((np.ones(r.size), (r, c)), shape=(m, m))
         self.hops = _hop_diameter(adj)
+        #: connected components of W (those of the cell graph: every cell
+        #: lies in one)
+        self.n_components = (
+            components[0]
+            if components is not None
+            else csgraph.connected_components(adj, directed=True, connection="strong")[
+                0
+            ]
+        )
         self.centres = centres
         self.cell = cell
         self.centroids = Y
@@ -283,6 +305,13 @@ def _quadratic_rows(S, K, chunk_size=16384):
         kw = np.matmul(blocks[which[s : s + chunk_size]], ws[:, :, None])
         out[s : s + chunk_size] = np.einsum("ij,ij->i", kw[:, :, 0], ws)
     return out
+
+
+def _nearest_source(G, sources):
+    """Per node, the source nearest along ``G`` (symmetric; -1: unreached)."""
+    return csgraph.dijkstra(
+        G, directed=True, indices=sources, min_only=True, return_predecessors=True
+    )[2]
 
 
 def _heat_at(L, taus, reach):

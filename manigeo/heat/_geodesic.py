@@ -986,17 +986,6 @@ class HeatGeometry:
         aff = _Affinity(self.n_neighbors, self.kernel, self.decay, self.density)
         self.affinity_ = aff.fit(X)
         W = aff.W_
-        n_comp = aff.components()[0]
-        self.n_graph_components_ = n_comp
-        if n_comp > 1:
-            warnings.warn(
-                f"the {self.kernel} kernel graph (n_neighbors={self.n_neighbors}) has "
-                f"{n_comp} connected components; heat-geodesic distances between "
-                "components are saturated at the largest representable value. "
-                "Increase n_neighbors.",
-                UserWarning,
-                stacklevel=4,
-            )
         diff = _Diffusion(W, self.n_jobs, aff.slow_)
         auto = isinstance(self.t, str)
         if isinstance(landmarks, numbers.Integral):
@@ -1017,8 +1006,22 @@ class HeatGeometry:
             print(f"[HeatGeodesic] {self.path_} path: {why}")
         self.landmarks_ = landmarks
         if self.path_ == "coarse":
-            self._fit_coarse(X, W, rng, probes, landmarks)
+            # the coarse cells give the components (no search of their own)
+            coarse = self._fit_coarse(X, W, rng, probes, landmarks)
+            n_comp = coarse.n_components
         else:
+            n_comp = aff.components()[0]
+        self.n_graph_components_ = n_comp
+        if n_comp > 1:
+            warnings.warn(
+                f"the {self.kernel} kernel graph (n_neighbors={self.n_neighbors}) has "
+                f"{n_comp} connected components; heat-geodesic distances between "
+                "components are saturated at the largest representable value. "
+                "Increase n_neighbors.",
+                UserWarning,
+                stacklevel=4,
+            )
+        if self.path_ != "coarse":
             # probes are drawn first, so full and landmark mode choose the same t
             if auto:
                 self.t_, self.t_scores_ = _select_t(
@@ -1049,7 +1052,6 @@ class HeatGeometry:
             farthest_points,
             aff.slow_,
             lengths=aff.lengths_,
-            components=aff.components(),
         )
         self.n_cells_ = coarse.n_cells
         if self.verbose:
@@ -1069,6 +1071,7 @@ class HeatGeometry:
         self._cell_weights = None
         self.coarse_columns_, self.diag_ = coarse.columns(Kc, landmarks)
         self.columns_ = None
+        return coarse
 
     @property
     def landmark_index(self):
