@@ -35,7 +35,7 @@ import scipy.sparse as sp
 from scipy.sparse import csgraph
 from sklearn.neighbors import NearestNeighbors
 
-from ._graph import _edge_lengths, _hop_diameter
+from ._graph import _edge_lengths, _hop_diameter, _RowBlocks
 from ._squaring import _columns, _doubling, _square_sym
 
 _TINY = 1e-300
@@ -291,13 +291,7 @@ def _quadratic_rows(S, K, chunk_size=16384):
     w = np.zeros(n * m)
     w[flat] = S.data
     w = w.reshape(n, m)
-    # distinct supports (lexicographic sort of the rows)
-    order = np.lexsort(idx.T[::-1])
-    ranked = idx[order]
-    new = np.r_[True, np.any(ranked[1:] != ranked[:-1], axis=1)]
-    supports = ranked[new]
-    which = np.empty(n, dtype=np.int64)
-    which[order] = np.cumsum(new) - 1
+    supports, which = _distinct_rows(idx)
     blocks = K[supports[:, :, None], supports[:, None, :]]
     out = np.empty(n)
     for s in range(0, n, chunk_size):
@@ -312,6 +306,29 @@ def _nearest_source(G, sources):
     return csgraph.dijkstra(
         G, directed=True, indices=sources, min_only=True, return_predecessors=True
     )[2]
+
+
+def _distinct_rows(idx):
+    """The distinct rows of the integer array ``idx`` and each row's number
+    among them.
+
+    Grouped by a hash of the row (one sort of ``n`` keys, not a lexicographic
+    sort of ``n x width``), checked against each group's first row; a
+    collision (never seen) falls back to the lexicographic sort.
+    """
+    mult = np.random.default_rng(0).integers(1, 2**62, size=idx.shape[1]) | 1
+    with np.errstate(over="ignore"):
+        key = idx @ mult  # wraps around modulo 2^64: a hash
+    _, first, which = np.unique(key, return_index=True, return_inverse=True)
+    supports = idx[first]
+    if np.array_equal(supports[which], idx):
+        return supports, which.ravel()
+    order = np.lexsort(idx.T[::-1])
+    ranked = idx[order]
+    new = np.r_[True, np.any(ranked[1:] != ranked[:-1], axis=1)]
+    which = np.empty(idx.shape[0], dtype=np.int64)
+    which[order] = np.cumsum(new) - 1
+    return ranked[new], which
 
 
 def _heat_at(L, taus, reach):
@@ -353,7 +370,7 @@ def _msd_curve(W, Z, deg):
     ``E_pi |z_2j - z_0|^2 = 2 (|Z|_pi^2 - |P^j Z|_pi^2)``: ``j`` products for
     step ``2j``.
     """
-    W = sp.csr_array(W)
+    W = _RowBlocks(W)  # row blocks on the BLAS threads: the same products
     ideg = (1.0 / np.maximum(deg, _TINY))[:, None]
     w = deg / deg.sum()
     V = np.ascontiguousarray(Z - w @ Z)
@@ -361,7 +378,7 @@ def _msd_curve(W, Z, deg):
     norm0 = float(np.sum(w @ sq))
     while True:
         # P V = D^-1 (W V): no scaled copy of W; pi-norms by one gemv
-        V = W @ V
+        V = W.matmul(V)
         V *= ideg
         np.multiply(V, V, out=sq)
         yield 2.0 * (norm0 - float(np.sum(w @ sq)))
@@ -389,7 +406,7 @@ def _lump(W, cell, m):
         )
         return sp.csr_array(A.T @ W @ A)
     W = sp.csr_array(W)
-    key = cell[np.repeat(np.arange(W.shape[0]), np.diff(W.indptr))] * m
+    key = np.repeat(cell * m, np.diff(W.indptr))
     key += cell[W.indices]
     dense = np.bincount(key, weights=W.data, minlength=m * m).reshape(m, m)
     return sp.csr_array(dense)

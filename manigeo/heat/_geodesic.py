@@ -277,8 +277,8 @@ class _Affinity:
             # W_ij / (q_i q_j) in place on the CSR values (W is a new array;
             # one product q_i q_j keeps W symmetric to the bit)
             iq = 1.0 / self.q_
-            scale = iq[np.repeat(np.arange(n), np.diff(W.indptr))]
-            scale *= iq[W.indices]
+            scale = np.repeat(iq, np.diff(W.indptr))
+            scale *= np.take(iq, W.indices)
             W.data *= scale
         self.W_ = W
         self._components = None
