@@ -47,6 +47,7 @@ from scipy.spatial import cKDTree
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import check_random_state
 
+from .._backend import blas_threads, run_chunks
 from .._validation import (
     check_dense_size,
     check_int,
@@ -250,10 +251,14 @@ class _Affinity:
         order = self.nn_.leaf_order() if self.nn_.kd else None
         dist, ind = self.nn_.kneighbors(X, n_neighbors=k + 1, order=order)
         # drop each point itself (a duplicate may come first)
-        own = ind == np.arange(n)[:, None]
-        own[own.sum(axis=1) == 0, -1] = True
-        dist = dist[~own].reshape(n, k)
-        ind = ind[~own].reshape(n, k)
+        if np.array_equal(ind[:, 0], np.arange(n)):  # the usual case: first
+            dist = np.ascontiguousarray(dist[:, 1:])
+            ind = np.ascontiguousarray(ind[:, 1:])
+        else:
+            own = ind == np.arange(n)[:, None]
+            own[own.sum(axis=1) == 0, -1] = True
+            dist = dist[~own].reshape(n, k)
+            ind = ind[~own].reshape(n, k)
         self.kdist_ = dist[:, -1].copy()
         eps = float(np.median(self.kdist_))
         if not eps > 0:
@@ -449,41 +454,52 @@ def _kd_kernel_graph(nn, X, ind, dist, kdist, bw, dim):
     radius = _pair_radius(bw, kdist, dim)
     # pairs up to the radius (a hair inside it: the search rounds on its own)
     inner = radius * (1.0 - 1e-9)
-    pairs = nn.tree.query_pairs(radius, output_type="ndarray")
     # int32 node numbers throughout (half the index traffic; SciPy keeps them)
     idx = np.int32 if n < 2**31 - 1 else np.int64
-    a, b = pairs[:, 0].astype(idx), pairs[:, 1].astype(idx)
-    del pairs
-    d = _pair_dist(X, a, b)
-    # bw_i bw_j once per pair: the cut and the weight (same product, in place)
-    prod = np.take(bw, a)
-    prod *= np.take(bw, b)
-    ok = np.sqrt(prod)
-    ok *= _RADIUS
-    ok = d <= ok
-    ok &= d <= inner
-    parts = [(a[ok], b[ok], d[ok], prod[ok])]
-    del a, b, d, prod, ok
-    # (searched in the tree's leaf order: the pairs do not depend on it)
-    wide = nn.leaf_order(np.flatnonzero(_RADIUS * bw > inner))
-    if wide.size:
-        r, c, _ = nn.radius_pairs(X[wide], _RADIUS * bw[wide])
-        r = wide[r]
+
+    def within():
+        pairs = nn.tree.query_pairs(radius, output_type="ndarray")
+        a, b = pairs[:, 0].astype(idx), pairs[:, 1].astype(idx)
+        del pairs
+        d = _pair_dist(X, a, b)
+        # bw_i bw_j once per pair: the cut and the weight (same product)
+        prod = np.take(bw, a)
+        prod *= np.take(bw, b)
+        ok = np.sqrt(prod)
+        ok *= _RADIUS
+        ok = d <= ok
+        ok &= d <= inner
+        return [(a[ok], b[ok], d[ok], prod[ok])]
+
+    def beyond():
+        parts = []
+        # (searched in the tree's leaf order: the pairs do not depend on it)
+        wide = nn.leaf_order(np.flatnonzero(_RADIUS * bw > inner))
+        if wide.size:
+            r, c, _ = nn.radius_pairs(X[wide], _RADIUS * bw[wide])
+            r = wide[r]
+            lo, hi = np.minimum(r, c), np.maximum(r, c)
+            dr = _pair_dist(X, lo, hi)
+            pr = bw[lo] * bw[hi]
+            ok = (lo != hi) & (dr > inner) & (dr <= _RADIUS * np.sqrt(pr))
+            parts.append(_unique_pairs(lo[ok], hi[ok], dr[ok], pr[ok], n))
+        # k-NN pairs that fail the cut (the others are found above): the close
+        # calls by _pair_dist (the search's distances agree to round-off)
+        cut = _RADIUS * np.sqrt(bw[:, None] * bw[ind])
+        near = np.flatnonzero(dist.ravel() > (1.0 - 1e-9) * cut.ravel())
+        r, c = near // k, ind.ravel()[near]
         lo, hi = np.minimum(r, c), np.maximum(r, c)
-        dr = _pair_dist(X, lo, hi)
-        pr = bw[lo] * bw[hi]
-        ok = (lo != hi) & (dr > inner) & (dr <= _RADIUS * np.sqrt(pr))
-        parts.append(_unique_pairs(lo[ok], hi[ok], dr[ok], pr[ok], n))
-    # k-NN pairs that fail the cut (the others are found above): the close
-    # calls by _pair_dist (the search's distances agree to round-off)
-    cut = _RADIUS * np.sqrt(bw[:, None] * bw[ind])
-    near = np.flatnonzero(dist.ravel() > (1.0 - 1e-9) * cut.ravel())
-    r, c = near // k, ind.ravel()[near]
-    lo, hi = np.minimum(r, c), np.maximum(r, c)
-    dk = _pair_dist(X, lo, hi)
-    pk = bw[lo] * bw[hi]
-    ok = dk > _RADIUS * np.sqrt(pk)
-    parts.append(_unique_pairs(lo[ok], hi[ok], dk[ok], pk[ok], n))
+        dk = _pair_dist(X, lo, hi)
+        pk = bw[lo] * bw[hi]
+        ok = dk > _RADIUS * np.sqrt(pk)
+        parts.append(_unique_pairs(lo[ok], hi[ok], dk[ok], pk[ok], n))
+        return parts
+
+    # the all-pairs search (it releases the GIL) on a second thread while this
+    # one finds the rest; the three parts are disjoint, so their order does
+    # not matter (the CSR below sorts each row)
+    parts = _concurrently([beyond, within])
+    parts = parts[1] + parts[0]
     a, b, d, w = (np.concatenate(p) for p in zip(*parts, strict=True))
     del parts
     a, b = a.astype(idx, copy=False), b.astype(idx, copy=False)
@@ -503,11 +519,27 @@ def _kd_kernel_graph(nn, X, ind, dist, kdist, bw, dim):
     ).tocsr()
     del a, b
     pair = U.data
-    W = sp.csr_array((np.take(w, pair), U.indices, U.indptr), shape=(n, n))
-    length = np.take(d, pair)
-    np.maximum(length, 1e-12, out=length)
+
+    def lengths():
+        length = np.take(d, pair)
+        return np.maximum(length, 1e-12, out=length)
+
+    weight, length = _concurrently([lambda: np.take(w, pair), lengths])
+    W = sp.csr_array((weight, U.indices, U.indptr), shape=(n, n))
     lengths = sp.csr_array((length, U.indices, U.indptr), shape=(n, n))
     return W, lengths
+
+
+def _concurrently(tasks):
+    """The results of the callables ``tasks``, run on numpy's BLAS threads
+    (:func:`~manigeo._backend.run_chunks`; the first in this thread), one
+    after the other where that is one thread."""
+    k = min(len(tasks), blas_threads())
+    if k <= 1:
+        return [task() for task in tasks]
+    return run_chunks(
+        lambda i, _: tasks[i](), len(tasks), len(tasks), blas_single=False
+    )
 
 
 def _unique_pairs(a, b, d, p, n):
@@ -1007,12 +1039,19 @@ class HeatGeometry:
         n = X.shape[0]
         probes = np.sort(rng.choice(n, min(n, N_PROBES), replace=False))
         aff = _Affinity(self.n_neighbors, self.kernel, self.decay, self.density)
-        self.affinity_ = aff.fit(X)
+        tasks = [lambda: aff.fit(X)]
+        if isinstance(landmarks, numbers.Integral):
+            # the landmarks draw from rng after the probes, as before; the
+            # affinity draws nothing: the two run side by side
+            m = int(landmarks)
+            tasks.append(lambda: _place_landmarks(X, m, rng))
+        done = _concurrently(tasks)
+        self.affinity_ = done[0]
+        if len(done) > 1:
+            landmarks = done[1]
         W = aff.W_
         diff = _Diffusion(W, self.n_jobs, aff.slow_)
         auto = isinstance(self.t, str)
-        if isinstance(landmarks, numbers.Integral):
-            landmarks = _place_landmarks(X, int(landmarks), rng)
         self.path_, why = "full", "every sample is a landmark"
         if landmarks is not None:
             cost = _exact_cost(diff, len(landmarks), None if auto else self.t)
