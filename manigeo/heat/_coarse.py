@@ -30,12 +30,15 @@ on a coarse graph instead:
    ``K_t(i, j) = s_i^T K_c s_j``.
 """
 
+import threading
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse import csgraph
 from sklearn.neighbors import NearestNeighbors
 
-from ._graph import _edge_lengths, _hop_diameter, _RowBlocks
+from .._backend import blas_threads
+from ._graph import _edge_lengths, _hop_diameter
 from ._squaring import _columns, _doubling, _square_sym
 
 _TINY = 1e-300
@@ -129,13 +132,6 @@ class _CoarseDiffusion:
             cell[lost] = nn.kneighbors(X[lost], return_distance=False)[:, 0]
         A = sp.csr_array((np.ones(n), (np.arange(n), cell)), shape=(n, m))
         deg = np.asarray(W.sum(axis=1)).ravel()
-        Wc = _lump(W, cell, m)
-        dc = np.maximum(np.asarray(Wc.sum(axis=1)).ravel(), _TINY)
-        Y = np.asarray(A.T @ (deg[:, None] * X)) / dc[:, None]
-        Cc = sp.coo_array(Wc)
-        off = Cc.row != Cc.col
-        r, c = Cc.row[off], Cc.col[off]
-        lens2 = ((Y[r] - Y[c]) ** 2).sum(axis=1)
         # diffusion speed of each walk: slope of its mean squared displacement
         # (a constant offset such as the noise off the manifold cancels), in a
         # the coordinates (random directions above _DIRECTIONS features)
@@ -143,21 +139,33 @@ class _CoarseDiffusion:
         if X.shape[1] > _DIRECTIONS:
             R = rng.normal(size=(X.shape[1], _DIRECTIONS)) / np.sqrt(_DIRECTIONS)
             Z = Z @ R
+        # the fine walk's curve (its products in cell order: each gathers
+        # nearby rows), computed ahead on a second thread while this one
+        # builds the coarse graph and the spread (the values do not depend on
+        # it); at most _MAX_LAG steps
+        curve = _Ahead(
+            _msd_curve(W, Z, deg, order=np.argsort(cell, kind="stable")),
+            _MAX_LAG // 2,
+        )
+        Wc = _lump(W, cell, m)
+        dc = np.maximum(np.asarray(Wc.sum(axis=1)).ravel(), _TINY)
+        Y = np.asarray(A.T @ (deg[:, None] * X)) / dc[:, None]
+        Cc = sp.coo_array(Wc)
+        off = Cc.row != Cc.col
+        r, c = Cc.row[off], Cc.col[off]
+        lens2 = ((Y[r] - Y[c]) ** 2).sum(axis=1)
         # the fine walk is measured over the time the coarse walk's steps take
         # (a fine walk's displacement is not linear in time at first: noise
         # thickness and kernel shape), found by one fixed-point step
         Zc = np.asarray(A.T @ (deg[:, None] * Z)) / dc[:, None]
         s_coarse = _msd_slope(Wc, Zc, dc)[0]
         k1, k2 = _MSD_STEPS
-        # (the fine walk in cell order: each product gathers nearby rows)
-        gen = _msd_curve(W, Z, deg, order=np.argsort(cell, kind="stable"))
-        curve = [next(gen) for _ in range(k2 // 2)]
-        scale = _slope(curve, k1, k2)[0] / s_coarse if s_coarse > 0 else 1.0
+        scale = (
+            _slope(curve.first(k2 // 2), k1, k2)[0] / s_coarse if s_coarse > 0 else 1.0
+        )
         lag = min(max(1.0 / max(scale, 1e-12), 1.0), _MAX_LAG / k2)
         k1, k2 = 2 * int(round(k1 * lag / 2)), 2 * int(round(k2 * lag / 2))
-        curve += [next(gen) for _ in range(k2 // 2 - len(curve))]
-        s_fine, offset = _slope(curve, k1, k2)
-        self.time_scale = s_fine / s_coarse if s_coarse > 0 else 1.0
+        curve.stop_after(k2 // 2)
         # symmetric normalized Laplacian of the lumped walk (self-loops kept)
         # measure of the lumped walk: M = deg (* slow, the fine time change)
         mc = dc if slow is None else np.maximum(A.T @ (deg * slow), _TINY)
@@ -194,19 +202,23 @@ class _CoarseDiffusion:
         # second moment of s_i about x_i, once per side): that much time is
         # taken off the coarse time (at most half of it)
         w = deg / max(float(deg.sum()), _TINY)
-        # the offset of the fine displacement (twice the variance off the
-        # manifold, noise) is no blur along it
         # (all in the coordinates Z of the displacement, so that a projection's
         # factor cancels)
-        noise = 0.5 * offset
-        v_cell = max(float(w @ ((Z - Zc[cell]) ** 2).sum(axis=1)) - noise, 0.0)
+        var_cell = float(w @ ((Z - Zc[cell]) ** 2).sum(axis=1))
         Sz = np.asarray(self.spread @ Zc)
         second = (
             np.asarray(self.spread @ (Zc**2).sum(axis=1)).ravel()
             - 2.0 * (Z * Sz).sum(axis=1)
             + (Z**2).sum(axis=1)
         )
-        v_spread = max(float(w @ second) - noise, 0.0)
+        var_spread = float(w @ second)
+        s_fine, offset = _slope(curve.first(k2 // 2), k1, k2)
+        self.time_scale = s_fine / s_coarse if s_coarse > 0 else 1.0
+        # the offset of the fine displacement (twice the variance off the
+        # manifold, noise) is no blur along it
+        noise = 0.5 * offset
+        v_cell = max(var_cell - noise, 0.0)
+        v_spread = max(var_spread - noise, 0.0)
         self.time_shift = 2.0 * (v_cell + v_spread) / s_fine if s_fine > 0 else 0.0
 
     def coarse_times(self, times):
@@ -364,6 +376,55 @@ def _heat_at(L, taus, reach):
         yield H
 
 
+class _Ahead:
+    """The values of the generator ``gen``, computed ahead of their use on a
+    second thread (at most ``limit`` of them) where numpy's BLAS runs more
+    than one; on demand otherwise.  The same values either way."""
+
+    def __init__(self, gen, limit):
+        self._gen = gen
+        self._limit = limit
+        self._values = []
+        self._error = None
+        self._cond = threading.Condition()
+        self._thread = None
+        if blas_threads() > 1:
+            self._thread = threading.Thread(target=self._run, daemon=True)
+            self._thread.start()
+
+    def _run(self):
+        try:
+            while True:
+                with self._cond:
+                    if len(self._values) >= self._limit:
+                        return
+                value = next(self._gen)
+                with self._cond:
+                    self._values.append(value)
+                    self._cond.notify_all()
+        except BaseException as exc:  # re-raised in the caller's thread
+            with self._cond:
+                self._error = exc
+                self._cond.notify_all()
+
+    def stop_after(self, k):
+        """No value past the first ``k`` is needed."""
+        with self._cond:
+            self._limit = min(self._limit, k)
+
+    def first(self, k):
+        """The first ``k`` values (a list)."""
+        if self._thread is None:
+            while len(self._values) < k:
+                self._values.append(next(self._gen))
+            return self._values[:k]
+        with self._cond:
+            self._cond.wait_for(lambda: len(self._values) >= k or self._error)
+            if len(self._values) < k:
+                raise self._error
+            return self._values[:k]
+
+
 def _msd_curve(W, Z, deg, order=None):
     """Yield ``E_pi |z_k - z_0|^2`` for ``k = 2, 4, 6, ...`` of the walk ``D^-1 W``.
 
@@ -390,10 +451,9 @@ def _msd_curve(W, Z, deg, order=None):
         ]
         V, ideg = V[order], ideg[order]
         sqo = np.empty_like(sq)
-    W = _RowBlocks(W)  # row blocks on the BLAS threads: the same products
     while True:
         # P V = D^-1 (W V): no scaled copy of W; pi-norms by one gemv
-        V = W.matmul(V)
+        V = W @ V
         V *= ideg
         if back is None:
             np.multiply(V, V, out=sq)

@@ -9,13 +9,6 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse import csgraph
 
-from .._backend import blas_threads, run_chunks
-
-#: multiply-adds per thread below which :class:`_RowBlocks` runs one product
-#: (thread hand-off costs tens of microseconds; SciPy's products release the
-#: GIL above 100 entries)
-_SPLIT_WORK = 200_000
-
 
 def _pair_dist(X, i, j, chunk_size=1 << 18):
     """Euclidean distances of the pairs ``(i, j)`` (symmetric to the bit)."""
@@ -54,54 +47,3 @@ def _hop_diameter(A):
         fin = d[np.isfinite(d)]
         best = max(best, int(fin.max()) if fin.size else 0)
     return best
-
-
-class _RowBlocks:
-    """``A @ B`` for a CSR ``A`` by blocks of rows on ``threads`` threads.
-
-    SciPy's sparse products release the GIL, so the blocks run in parallel
-    (the package's pool, :func:`~manigeo._backend.run_chunks`); each row is
-    the same loop over its entries as in the unsplit product, so the result
-    is the same to the bit.  The blocks hold equal shares of the nonzeros and
-    are views of ``A``'s arrays (built once, reused for every product).
-    ``threads=None``: numpy's BLAS thread count
-    (:func:`~manigeo._backend.blas_threads`; ``threadpool_limits(1)`` turns
-    the split off).  ``scale`` of :meth:`matmul` multiplies the sparse
-    factor's values (``(s A) @ B``, rounded as such).
-    """
-
-    def __init__(self, A, threads=None):
-        self.A = sp.csr_array(A)
-        self.threads = blas_threads() if threads is None else int(threads)
-        self._bounds = {}
-
-    def _blocks(self, width):
-        """Row bounds of the blocks for a right-hand side of ``width`` columns."""
-        A = self.A
-        k = max(1, min(self.threads, A.nnz * width // _SPLIT_WORK, A.shape[0]))
-        if k not in self._bounds:
-            cuts = np.searchsorted(A.indptr, A.nnz * np.arange(1, k) / k)
-            inner = np.minimum(cuts, A.shape[0])
-            self._bounds[k] = np.unique(np.r_[0, inner, A.shape[0]])
-        return self._bounds[k]
-
-    def matmul(self, B, scale=None):
-        A = self.A
-        B = np.asarray(B)
-        b = self._blocks(B.shape[1] if B.ndim > 1 else 1)
-        if b.size <= 2:
-            return (A if scale is None else A * scale) @ B
-        out = np.empty((A.shape[0],) + B.shape[1:], dtype=np.result_type(A, B))
-
-        def work(i, _):
-            lo, hi = int(b[i]), int(b[i + 1])
-            s, e = A.indptr[lo], A.indptr[hi]
-            data = A.data[s:e] if scale is None else A.data[s:e] * scale
-            part = sp.csr_array(
-                (data, A.indices[s:e], A.indptr[lo : hi + 1] - s),
-                shape=(hi - lo, A.shape[1]),
-            )
-            out[lo:hi] = part @ B
-
-        run_chunks(work, b.size - 1, b.size - 1, blas_single=False)
-        return out

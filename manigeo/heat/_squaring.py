@@ -24,7 +24,6 @@ from .._validation import (
     check_numeric_dtype,
 )
 from ._chebyshev import _check_times
-from ._graph import _RowBlocks
 
 
 def _check_real(value, name, *, positive=False):
@@ -113,9 +112,8 @@ def _taylor_base(L, t0, c, tol=1e-17, min_terms=30):
     # diagonal update per term (no dense sum of terms), every step non-negative
     out = np.eye(n)
     diag = np.arange(n)
-    M = _RowBlocks(M)  # row blocks on the BLAS threads: the same products
     for j in range(k, 0, -1):
-        out = M.matmul(out, t0 / j)  # the scalar on the sparse factor: no pass
+        out = (M * (t0 / j)) @ out  # the scalar on the sparse factor: no pass
         out[diag, diag] += 1.0
     out *= np.exp(-t0 * c)
     return out

@@ -1,4 +1,4 @@
-"""Graph helpers of the heat geometry: split products, renumbered searches."""
+"""Helpers of the heat geometry: hashed supports, renumbered searches, threads."""
 
 import numpy as np
 import pytest
@@ -6,31 +6,6 @@ import scipy.sparse as sp
 
 from manigeo.heat._coarse import _distinct_rows, _msd_curve
 from manigeo.heat._geodesic import _concurrently, _NeighborIndex
-from manigeo.heat._graph import _RowBlocks
-
-
-@pytest.mark.parametrize("threads", [1, 3])
-@pytest.mark.parametrize("index", [np.int32, np.int64])
-def test_row_blocks_product_is_the_product(threads, index, monkeypatch):
-    """Row blocks on several threads give A @ B and (s A) @ B to the bit,
-    empty rows and a single column included."""
-    import manigeo.heat._graph as graph
-
-    monkeypatch.setattr(graph, "_SPLIT_WORK", 10)
-    A = sp.random_array((500, 400), density=0.02, format="csr", rng=0)
-    keep = np.ones(500)
-    keep[40:60] = 0.0  # empty rows
-    A = sp.csr_array(sp.diags_array(keep) @ A)
-    A.eliminate_zeros()
-    A = sp.csr_array(
-        (A.data, A.indices.astype(index), A.indptr.astype(index)), shape=A.shape
-    )
-    B = np.random.default_rng(1).normal(size=(400, 7))
-    R = _RowBlocks(A, threads)
-    assert R._blocks(7).size == threads + 1
-    np.testing.assert_array_equal(R.matmul(B), A @ B)
-    np.testing.assert_array_equal(R.matmul(B, 0.3), (A * 0.3) @ B)
-    np.testing.assert_array_equal(R.matmul(B[:, 0]), A @ B[:, 0])
 
 
 def test_distinct_rows_equal_lexicographic_grouping():
@@ -85,3 +60,32 @@ def test_concurrently_results_in_order_and_errors_raised():
 
     with pytest.raises(ValueError, match="boom"):
         _concurrently([lambda: 1, boom])
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_ahead_values_of_the_generator(threads, monkeypatch):
+    """Computed ahead on a thread or on demand: the generator's values, in
+    order, none past the limit; an error of the generator is raised here."""
+    import manigeo.heat._coarse as coarse
+
+    monkeypatch.setattr(coarse, "blas_threads", lambda: threads)
+    calls = []
+
+    def gen(fail_at=None):
+        k = 0
+        while True:
+            calls.append(k)
+            if k == fail_at:
+                raise RuntimeError("generator failed")
+            yield k * k
+            k += 1
+
+    ahead = coarse._Ahead(gen(), 6)
+    assert ahead.first(3) == [0, 1, 4]
+    ahead.stop_after(4)
+    assert ahead.first(4) == [0, 1, 4, 9]
+    if ahead._thread is not None:
+        ahead._thread.join()
+    assert max(calls) <= 5
+    with pytest.raises(RuntimeError, match="generator failed"):
+        coarse._Ahead(gen(fail_at=2), 6).first(4)
