@@ -51,6 +51,9 @@ _DIRECTIONS = 16
 _MSD_STEPS = (2, 10)
 #: at most this many fine steps for the fine walk's displacement
 _MAX_LAG = 50
+#: from this many samples on the fine walk's curve is computed on a second
+#: thread (numpy's BLAS threads > 1) while the coarse graph is built
+_AHEAD_MIN = 20000
 
 
 def _spread_centres(X, n_cells, rng, farthest):
@@ -146,6 +149,7 @@ class _CoarseDiffusion:
         curve = _Ahead(
             _msd_curve(W, Z, deg, order=np.argsort(cell, kind="stable")),
             _MAX_LAG // 2,
+            threaded=n >= _AHEAD_MIN,
         )
         Wc = _lump(W, cell, m)
         dc = np.maximum(np.asarray(Wc.sum(axis=1)).ravel(), _TINY)
@@ -378,17 +382,18 @@ def _heat_at(L, taus, reach):
 
 class _Ahead:
     """The values of the generator ``gen``, computed ahead of their use on a
-    second thread (at most ``limit`` of them) where numpy's BLAS runs more
-    than one; on demand otherwise.  The same values either way."""
+    second thread (at most ``limit`` of them) where ``threaded`` and numpy's
+    BLAS runs more than one; on demand otherwise.  The same values either
+    way."""
 
-    def __init__(self, gen, limit):
+    def __init__(self, gen, limit, threaded=True):
         self._gen = gen
         self._limit = limit
         self._values = []
         self._error = None
         self._cond = threading.Condition()
         self._thread = None
-        if blas_threads() > 1:
+        if threaded and blas_threads() > 1:
             self._thread = threading.Thread(target=self._run, daemon=True)
             self._thread.start()
 

@@ -96,6 +96,11 @@ N_PROBES = 48
 #: coarse; the held-out cases of ``bench_heatgeo.py --heldout`` (n <= 3000) stay
 #: below it and keep exact columns.
 _EXACT_BUDGET = 2e10
+#: from this many samples on, independent parts of the fit (the all-pairs
+#: search and the rest of the kernel graph; the affinity and the landmarks)
+#: run side by side on numpy's BLAS threads (below it, starting the threads
+#: costs more than the overlap saves)
+_THREADED_MIN = 20000
 #: above this many samples the landmarks are farthest points of a random pool
 _LANDMARK_POOL = 20000
 #: cells of the coarse path (a dense ``cells**2`` heat kernel): one per
@@ -498,7 +503,7 @@ def _kd_kernel_graph(nn, X, ind, dist, kdist, bw, dim):
     # the all-pairs search (it releases the GIL) on a second thread while this
     # one finds the rest; the three parts are disjoint, so their order does
     # not matter (the CSR below sorts each row)
-    parts = _concurrently([beyond, within])
+    parts = _concurrently([beyond, within], big=n >= _THREADED_MIN)
     parts = parts[1] + parts[0]
     a, b, d, w = (np.concatenate(p) for p in zip(*parts, strict=True))
     del parts
@@ -524,18 +529,20 @@ def _kd_kernel_graph(nn, X, ind, dist, kdist, bw, dim):
         length = np.take(d, pair)
         return np.maximum(length, 1e-12, out=length)
 
-    weight, length = _concurrently([lambda: np.take(w, pair), lengths])
+    weight, length = _concurrently(
+        [lambda: np.take(w, pair), lengths], big=n >= _THREADED_MIN
+    )
     W = sp.csr_array((weight, U.indices, U.indptr), shape=(n, n))
     lengths = sp.csr_array((length, U.indices, U.indptr), shape=(n, n))
     return W, lengths
 
 
-def _concurrently(tasks):
+def _concurrently(tasks, big=True):
     """The results of the callables ``tasks``, run on numpy's BLAS threads
-    (:func:`~manigeo._backend.run_chunks`; the first in this thread), one
-    after the other where that is one thread."""
-    k = min(len(tasks), blas_threads())
-    if k <= 1:
+    (:func:`~manigeo._backend.run_chunks`; the first in this thread) where
+    the work is ``big``; one after the other where it is not or where that
+    is one thread."""
+    if not big or min(len(tasks), blas_threads()) <= 1:
         return [task() for task in tasks]
     return run_chunks(
         lambda i, _: tasks[i](), len(tasks), len(tasks), blas_single=False
@@ -1045,7 +1052,7 @@ class HeatGeometry:
             # affinity draws nothing: the two run side by side
             m = int(landmarks)
             tasks.append(lambda: _place_landmarks(X, m, rng))
-        done = _concurrently(tasks)
+        done = _concurrently(tasks, big=n >= _THREADED_MIN)
         self.affinity_ = done[0]
         if len(done) > 1:
             landmarks = done[1]

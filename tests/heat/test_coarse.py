@@ -410,3 +410,23 @@ def test_coarse_components_from_cells():
         assert a.n_components == b.n_components == 3
         np.testing.assert_array_equal(a.cell, b.cell)
         assert abs(a.L - b.L).max() == 0
+
+
+def test_threaded_fit_same_outputs(sphere, monkeypatch):
+    """The fit's parts run side by side (all-pairs search, landmarks, the fine
+    walk's curve ahead) give the sequential fit's outputs, bit for bit."""
+    import manigeo.heat._coarse as coarse
+
+    X, _ = sphere
+    _force(monkeypatch, 250)
+    monkeypatch.setattr(geodesic, "_THREADED_MIN", 0)
+    monkeypatch.setattr(coarse, "_AHEAD_MIN", 0)
+    outs = []
+    for threads in (1, 2):
+        monkeypatch.setattr(geodesic, "blas_threads", lambda k=threads: k)
+        monkeypatch.setattr(coarse, "blas_threads", lambda k=threads: k)
+        est = _fit(X)
+        assert est.geometry_.path_ == "coarse"
+        outs.append((est.t_, est.t_scores_, est.transform(X[:100])))
+    assert outs[0][0] == outs[1][0] and outs[0][1] == outs[1][1]
+    np.testing.assert_array_equal(outs[0][2], outs[1][2])
