@@ -53,7 +53,7 @@ _MSD_STEPS = (2, 10)
 _MAX_LAG = 50
 #: from this many samples on the fine walk's curve is computed on a second
 #: thread (numpy's BLAS threads > 1) while the coarse graph is built
-_AHEAD_MIN = 20000
+_AHEAD_MIN = 50000
 
 
 def _spread_centres(X, n_cells, rng, farthest):

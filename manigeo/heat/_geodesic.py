@@ -100,7 +100,7 @@ _EXACT_BUDGET = 2e10
 #: search and the rest of the kernel graph; the affinity and the landmarks)
 #: run side by side on numpy's BLAS threads (below it, starting the threads
 #: costs more than the overlap saves)
-_THREADED_MIN = 20000
+_THREADED_MIN = 50000
 #: above this many samples the landmarks are farthest points of a random pool
 _LANDMARK_POOL = 20000
 #: cells of the coarse path (a dense ``cells**2`` heat kernel): one per
