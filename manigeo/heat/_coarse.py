@@ -53,6 +53,7 @@ _MSD_STEPS = (2, 10)
 _MAX_LAG = 50
 #: from this many samples on the fine walk's curve is computed on a second
 #: thread (numpy's BLAS threads > 1) while the coarse graph is built
+#: (Swiss roll n = 1e5, 2 cores near idle: the coarse stage 1.10x faster)
 _AHEAD_MIN = 50000
 
 
