@@ -471,10 +471,11 @@ def _kd_kernel_graph(nn, X, ind, dist, kdist, bw, dim):
         # bw_i bw_j once per pair: the cut and the weight (same product)
         prod = np.take(bw, a)
         prod *= np.take(bw, b)
-        ok = np.sqrt(prod)
-        ok *= _RADIUS
-        ok = d <= ok
+        cut = np.sqrt(prod)
+        cut *= _RADIUS
+        ok = d <= cut
         ok &= d <= inner
+        del cut
         return [(a[ok], b[ok], d[ok], prod[ok])]
 
     def beyond():
