@@ -89,3 +89,23 @@ def test_ahead_values_of_the_generator(threads, monkeypatch):
     assert max(calls) <= 5
     with pytest.raises(RuntimeError, match="generator failed"):
         coarse._Ahead(gen(fail_at=2), 6).first(4)
+
+
+def test_taylor_base_column_blocks_same_bits(monkeypatch):
+    """The Taylor base by column blocks on threads is the one-block result."""
+    import manigeo.heat._squaring as squaring
+    from manigeo.graphs import laplacian
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(300, 2))
+    W = np.exp(-(((X[:, None] - X[None]) ** 2).sum(-1)) / 0.005)
+    np.fill_diagonal(W, 0.0)
+    W[W < 1e-3] = 0.0
+    L = sp.csr_array(laplacian(sp.csr_array(W), kind="symmetric"))
+    c = float(L.diagonal().max())
+    out = []
+    for threads in (1, 3):
+        monkeypatch.setattr(squaring, "blas_threads", lambda k=threads: k)
+        out.append(squaring._taylor_base(L, 0.3, c, min_terms=16))
+    np.testing.assert_array_equal(out[0], out[1])
+    assert np.all(out[0] >= 0) and out[0].shape == (300, 300)
