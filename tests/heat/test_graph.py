@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from manigeo.heat._coarse import _distinct_rows, _msd_curve
+from manigeo.heat._coarse import _distinct_rows
 from manigeo.heat._geodesic import _concurrently, _NeighborIndex
 
 
@@ -36,20 +36,6 @@ def test_knn_in_leaf_order_same_results():
     np.testing.assert_array_equal(i0, i1)
     rows = rng.permutation(5000)[:700]
     assert sorted(nn.leaf_order(rows)) == sorted(rows)
-
-
-def test_msd_curve_renumbered_same_values():
-    """The displacement curve computed in another numbering is the same to
-    the bit."""
-    rng = np.random.default_rng(0)
-    X = rng.uniform(size=(300, 2))
-    W = sp.csr_array(np.exp(-(((X[:, None] - X[None]) ** 2).sum(-1)) / 0.01))
-    W.setdiag(0.0)
-    W.eliminate_zeros()
-    deg = np.asarray(W.sum(axis=1)).ravel()
-    a = _msd_curve(W, X, deg)
-    b = _msd_curve(W, X, deg, order=np.argsort(X[:, 0]))
-    assert [next(a) for _ in range(6)] == [next(b) for _ in range(6)]
 
 
 def test_concurrently_results_in_order_and_errors_raised():
