@@ -8,10 +8,16 @@ seconds per stage; then the results are compared: the same edges, the largest
 relative weight difference, the same landmarks and cells, the largest relative
 difference of the coarse Laplacian, spread and time scale.
 
+With ``--outputs`` each child also fits ``HeatGeodesicDistance(random_state=0)``
+and the line reports whether the two commits chose the same ``t_``, the
+largest difference of ``t_scores_`` and the largest relative difference of
+``transform`` on (up to) 2000 training rows.
+
 Usage::
 
     python benchmarks/bench_heat_graph.py --compare-commit main
     python benchmarks/bench_heat_graph.py --compare-commit main --cases swiss --repeat 3
+    python benchmarks/bench_heat_graph.py --compare-commit main --outputs
 """
 
 import argparse
@@ -50,11 +56,14 @@ def _cases():
         "tree50": lambda: b.tree(2400)[0],
         "dups": lambda: np.vstack([d, d[:50], d[:20], np.repeat(d[:1], 15, 0)]),
         "small": lambda: rng.normal(size=(30, 2)),
+        # two S-curves 20 apart: a disconnected graph (coarse path)
+        "apart": lambda: np.vstack([b.scurve(6000)[0], b.scurve(6000, seed=3)[0] + 20]),
     }
 
 
-def _child(case, out):
-    """Build the graph, landmarks and cells of one case; save them to ``out``."""
+def _child(case, out, outputs=False):
+    """Build the graph, landmarks and cells of one case (and with ``outputs``
+    the estimator's outputs); save them to ``out``."""
     from manigeo.heat import _coarse as c
     from manigeo.heat import _geodesic as g
 
@@ -74,7 +83,7 @@ def _child(case, out):
         secs["landmarks"] = time.perf_counter() - t0
         extra = {}
         if getattr(aff, "lengths_", None) is not None:
-            extra = {"lengths": aff.lengths_, "components": aff.components()}
+            extra = {"lengths": aff.lengths_}
         t0 = time.perf_counter()
         cd = c._CoarseDiffusion(
             X, aff.W_, g._n_cells(n), rng, g.farthest_points, aff.slow_, **extra
@@ -86,6 +95,23 @@ def _child(case, out):
             M = sp.csr_array(M)
             M.sort_indices()
             res.update({f"{name}_indices": M.indices, f"{name}_data": M.data})
+    if outputs:
+        import warnings
+
+        from manigeo.heat import HeatGeodesicDistance
+
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a disconnected graph warns
+            est = HeatGeodesicDistance(random_state=0).fit(X)
+        secs["fit"] = time.perf_counter() - t0
+        ts = sorted(est.t_scores_)
+        res.update(
+            t=np.array(est.t_),
+            score_t=np.array(ts),
+            score=np.array([est.t_scores_[t] for t in ts]),
+            D=est.transform(X[:2000]),
+        )
     np.savez(out, **res)
     print(json.dumps(secs))
 
@@ -99,10 +125,13 @@ def main(argv=None):
     p.add_argument("--compare-commit", default="main")
     p.add_argument("--cases", default=",".join(_cases()))
     p.add_argument("--repeat", type=int, default=1)
+    p.add_argument(
+        "--outputs", action="store_true", help="also compare t_, t_scores_, transform"
+    )
     p.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.child:
-        _child(*a.child)
+        _child(*a.child, outputs=a.outputs)
         return
     root = os.path.dirname(HERE)
     with tempfile.TemporaryDirectory() as tmp:
@@ -122,7 +151,8 @@ def main(argv=None):
                 for name, path in trees.items():
                     files[name] = os.path.join(tmp, f"{case}-{name}.npz")
                     out = subprocess.run(
-                        [sys.executable, __file__, "--child", case, files[name]],
+                        [sys.executable, __file__, "--child", case, files[name]]
+                        + (["--outputs"] if a.outputs else []),
                         env=dict(os.environ, PYTHONPATH=path),
                         capture_output=True,
                         text=True,
@@ -136,7 +166,7 @@ def main(argv=None):
                 f"{k} {best['this', k]:.3f} / {best[n2, k]:.3f} "
                 f"({best[n2, k] / best['this', k]:.1f}x)"
                 for n2 in list(trees)[1:]
-                for k in ("affinity", "landmarks", "coarse")
+                for k in ("affinity", "landmarks", "coarse", "fit")
                 if ("this", k) in best
             )
             same = all(np.array_equal(r[k], o[k]) for k in ("W_indptr", "W_indices"))
@@ -151,6 +181,18 @@ def main(argv=None):
                     f", L/spread/scale {_rel(r['L_data'], o['L_data']):.0e}"
                     f"/{_rel(r['S_data'], o['S_data']):.0e}"
                     f"/{_rel(r['scale'], o['scale']):.0e}"
+                )
+            if "D" in r.files:
+                same_t = r["t"] == o["t"]
+                grid = np.array_equal(r["score_t"], o["score_t"])
+                ds = (
+                    np.max(np.abs(r["score"] - o["score"]), initial=0.0)
+                    if grid
+                    else np.nan
+                )
+                line += (
+                    f" | t_ same {same_t} ({float(r['t']):g}), t_scores_ "
+                    f"{ds:.0e}, transform {_rel(r['D'], o['D']):.0e}"
                 )
             print(line, flush=True)
 

@@ -374,3 +374,59 @@ def test_spread_product_per_cell_equals_sparse_product(sphere, monkeypatch):
     monkeypatch.setattr(geodesic, "_CELL_ROWS", 10**9)  # always the sparse product
     sparse = geom.train_distances()
     np.testing.assert_allclose(dense, sparse, rtol=1e-11, atol=1e-12 * sparse.max())
+
+
+def test_coarse_components_from_cells():
+    """Without the components given, the cells give them: the same cells and
+    component count as from connected_components, whether the sampled centres
+    hit every component (4 cells) or miss one (2 cells: a third is added)."""
+    from sklearn.utils import check_random_state
+
+    from manigeo.heat._coarse import _CoarseDiffusion
+
+    rng = np.random.default_rng(0)
+    X = np.vstack(
+        [
+            rng.uniform(size=(600, 2)),
+            rng.uniform(size=(300, 2)) + 50,
+            0.01 * rng.normal(size=(12, 2)) + 200,
+        ]
+    )
+    aff = geodesic._Affinity(10, "gaussian", 40.0, "normalize").fit(X)
+    assert aff.components()[0] == 3
+    for cells, got in ((2, 3), (4, 4)):
+        args = (X, aff.W_, cells, None, geodesic.farthest_points, aff.slow_)
+        a = _CoarseDiffusion(
+            *args[:3], check_random_state(0), *args[4:], lengths=aff.lengths_
+        )
+        b = _CoarseDiffusion(
+            *args[:3],
+            check_random_state(0),
+            *args[4:],
+            lengths=aff.lengths_,
+            components=aff.components(),
+        )
+        assert a.n_cells == b.n_cells == got
+        assert a.n_components == b.n_components == 3
+        np.testing.assert_array_equal(a.cell, b.cell)
+        assert abs(a.L - b.L).max() == 0
+
+
+def test_threaded_fit_same_outputs(sphere, monkeypatch):
+    """The fit's parts run side by side (all-pairs search, landmarks, the fine
+    walk's curve ahead) give the sequential fit's outputs, bit for bit."""
+    import manigeo.heat._coarse as coarse
+
+    X, _ = sphere
+    _force(monkeypatch, 250)
+    monkeypatch.setattr(geodesic, "_THREADED_MIN", 0)
+    monkeypatch.setattr(coarse, "_AHEAD_MIN", 0)
+    outs = []
+    for threads in (1, 2):
+        monkeypatch.setattr(geodesic, "blas_threads", lambda k=threads: k)
+        monkeypatch.setattr(coarse, "blas_threads", lambda k=threads: k)
+        est = _fit(X)
+        assert est.geometry_.path_ == "coarse"
+        outs.append((est.t_, est.t_scores_, est.transform(X[:100])))
+    assert outs[0][0] == outs[1][0] and outs[0][1] == outs[1][1]
+    np.testing.assert_array_equal(outs[0][2], outs[1][2])
