@@ -304,6 +304,30 @@ def test_quadratic_rows_brute_force():
     assert _quadratic_rows(sp.csr_array((3, m)), K).tolist() == [0.0, 0.0, 0.0]
 
 
+def test_quadratic_rows_wide_supports_by_product(monkeypatch):
+    """Wide, distinct supports (spread rows over most cells, as in 10-D) take
+    the sparse-dense product, in chunks, with the same values."""
+    from manigeo.heat import _coarse
+
+    rng = np.random.default_rng(1)
+    m = 40
+    K = rng.random((m, m))
+    K = K + K.T
+    D = rng.random((300, m)) * (rng.random((300, m)) < 0.8)
+    D[5] = 0.0  # an empty row
+    S = sp.csr_array(D)
+    calls = []
+    product = _coarse._quadratic_rows_product
+    monkeypatch.setattr(
+        _coarse,
+        "_quadratic_rows_product",
+        lambda *a: calls.append(1) or product(*a, max_entries=7 * m),
+    )
+    got = _coarse._quadratic_rows(S, K)
+    assert calls == [1]
+    np.testing.assert_allclose(got, np.einsum("ij,jk,ik->i", D, K, D), 1e-13)
+
+
 @pytest.mark.parametrize("coarse", [False, True])
 def test_blocks_and_nearest_landmarks_match_train_distances(
     sphere, monkeypatch, coarse
