@@ -882,6 +882,50 @@ class LogCholesky(_SPDMetric):
         K = _with_diagonal(K, d, own=True)
         return K @ K.mT, info
 
+    @staticmethod
+    def mean_checked(X, w):
+        """The mean (θ = 1) of a float64 numpy batch with its validation fused in.
+
+        One pass over ``X``: the symmetry test, the Cholesky factorisation and
+        the weighted sums of the factors and of the logs of their diagonals,
+        block by block while the block is in the cache
+        (:func:`manigeo._backend.cholesky_blocks`; the batch-vectorised
+        factorisation for small matrices), with the rules of ``check_spd(X,
+        copy=False, factor_only=True)``: exactly symmetric input, or
+        symmetric to round-off (factor of the lower triangle), finite,
+        Cholesky succeeds.  None when any of them fails (or ``X`` is not a
+        3-D float64 array): the caller's full checks then decide and raise.
+        The same values as :meth:`_mean_from_cholesky` to round-off.
+        """
+        if not (X.ndim == 3 and X.dtype == np.float64 and X.size):
+            return None
+        n, p = X.shape[0], X.shape[-1]
+        if B.vectorised_cholesky_applies(X):
+            T = B.cholesky_vectorised(X, check_symmetric=True, roundoff_ok=True)
+            if T is None:
+                return None
+            # the strict upper part of T is X's: dropped by tril
+            K = np.tril((T.reshape(p * p, n) @ w).reshape(p, p))
+            K.flat[:: p + 1] = np.exp(np.log(np.einsum("iin->in", T)) @ w)
+            return K @ K.T  # syrk: exactly symmetric
+
+        def sums(s, e, U):  # U: upper factors, U_iᵀ the lower ones
+            wb = w[s:e]
+            return wb @ U.reshape(e - s, p * p), wb @ np.log(
+                np.diagonal(U, axis1=1, axis2=2)
+            )
+
+        parts = B.cholesky_blocks(X, sums, roundoff_ok=True)
+        if parts is None:
+            return None
+        acc, dacc = parts[0]
+        for a, d in parts[1:]:
+            acc += a
+            dacc += d
+        K = acc.reshape(p, p)  # upper: the transposed mean factor
+        K.flat[:: p + 1] = np.exp(dacc)
+        return K.T @ K  # syrk: exactly symmetric
+
     # group: log-Cholesky coordinates of P^θ with addition
     def to_group(self, P):
         return logchol_coords(self.deform(P))
