@@ -275,6 +275,12 @@ class AffineInvariant(_SPDMetric):
         return B.congruence_inv_chol(B.cholesky(A), Bm)
 
     def _sqdist(self, A, Bm):
+        if A.ndim > 2 and Bm.ndim == 2:
+            # d(A_i, B) = d(B, A_i): whiten the batch by the one matrix (one
+            # Cholesky factor and one wide triangular solve, not a batch of
+            # factorisations and solves; the eigenvalues are the reciprocals,
+            # their logs change sign, the norm and the squared trace do not)
+            A, Bm = Bm, A
         Lg = logm(self._whiten(A, Bm))
         d2 = self.alpha * B.fro2(Lg)
         if self.beta != 0.0:
