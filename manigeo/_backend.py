@@ -40,6 +40,7 @@ __all__ = [
     "cholesky_if_symmetric",
     "cholesky_lower",
     "cholesky_vectorised",
+    "cholesky_vectorised_chunks",
     "congruence_inv_chol",
     "diag_embed",
     "diagonal",
@@ -472,23 +473,42 @@ def eigh(X, *, workers: int | None = None):
     return w, U
 
 
-#: the batch-vectorised Cholesky (:func:`cholesky_vectorised`) runs for
-#: ``p <= _SMALL_CHOL_P`` and batches of at least ``_SMALL_CHOL_MIN_N[p]``
-#: matrices (measured against numpy's LAPACK loop, one thread: 2.9-4x faster
-#: for p = 2-4 on 5000 matrices; the per-column cost of the vector operations
-#: needs larger batches as p grows)
-_SMALL_CHOL_P = 8
-_SMALL_CHOL_MIN_N = {1: 32, 2: 32, 3: 32, 4: 32, 5: 400, 6: 500, 7: 600, 8: 700}
+#: the batch-vectorised Cholesky (:func:`cholesky_vectorised`) of a batch
+#: reduced on the fly (the log-Cholesky mean) runs for ``p <= 12`` and batches
+#: of at least ``_VEC_CHOL_MIN_N[p]`` matrices: measured against the LAPACK
+#: blocks of :func:`cholesky_blocks` on one thread, 1.1-1.5x faster from
+#: these sizes on (2-3.6x for p <= 3 at 1000-4000 matrices), slower below
+#: (the vector operations cost ~1 us each, p^2 of them) and for p >= 14 at
+#: 4000 matrices.  Factors returned in the (n, p, p) layout pay a transposed
+#: copy back: there the rule stays p <= 4 (``_VEC_CHOL_FACTORS_MIN_N``
+#: matrices for the fused check, 32 for a plain factorisation).
+_VEC_CHOL_MIN_N = {1: 150, 2: 150, 3: 150, 4: 220, 5: 250, 6: 280, 7: 300, 8: 320}
+_VEC_CHOL_MIN_N.update({9: 400, 10: 500, 11: 500, 12: 500})
+_VEC_CHOL_FACTORS_P = 4
+_VEC_CHOL_FACTORS_MIN_N = 200
+#: entries of X per chunk of the batch-vectorised factorisation: the whole
+#: batch in one (measured: chunks of 2-4 MB, though cache-sized, were 5-25 %
+#: slower than one pass on 2000 x 12 x 12, never faster); chunks bound the
+#: temporaries of huge batches only
+_VEC_CHOL_CHUNK = 1 << 24
 #: bytes of input per block of the fused symmetry test and factorisation
 #: (:func:`cholesky_blocks`): the block's copies stay in the core's L2 cache
 _CHOL_BLOCK_BYTES = 1 << 20
 _EPS64 = float(np.finfo(np.float64).eps)
 
 
-def vectorised_cholesky_applies(X) -> bool:
-    """Whether the batch-vectorised Cholesky applies to the float64 batch X."""
-    p = X.shape[-1]
-    return X.ndim == 3 and p <= _SMALL_CHOL_P and X.shape[0] >= _SMALL_CHOL_MIN_N[p]
+def vectorised_cholesky_applies(X, *, factors: bool = False) -> bool:
+    """Whether the batch-vectorised Cholesky applies to the float64 batch X.
+
+    ``factors``: the caller needs the factors in the (n, p, p) layout (not a
+    reduction over the batch).
+    """
+    if X.ndim != 3:
+        return False
+    n, p = X.shape[0], X.shape[-1]
+    if factors:
+        return p <= _VEC_CHOL_FACTORS_P and n >= _VEC_CHOL_FACTORS_MIN_N
+    return p in _VEC_CHOL_MIN_N and n >= _VEC_CHOL_MIN_N[p]
 
 
 def _roundoff(dmax, dscale) -> bool:
@@ -521,7 +541,7 @@ def cholesky_if_symmetric(X, *, roundoff_ok: bool = False):
     """
     if not (isinstance(X, np.ndarray) and X.ndim == 3 and X.dtype == np.float64):
         return None
-    if vectorised_cholesky_applies(X):
+    if vectorised_cholesky_applies(X, factors=True):
         return _cholesky_small(X, check_symmetric=True, roundoff_ok=roundoff_ok)
     L = np.empty(X.shape)
 
@@ -623,7 +643,7 @@ def cholesky_blocks(X, consume, *, roundoff_ok: bool = False, workers=None):
     return [r for _, out in parts for r in out]
 
 
-def cholesky_vectorised(X, *, check_symmetric=False, roundoff_ok=False):
+def cholesky_vectorised(X, *, check_symmetric=False, roundoff_ok=False, stats=False):
     """Cholesky factors of a large batch of small matrices, batch innermost.
 
     Left-looking Cholesky in place on ``T = X.transpose(1, 2, 0)`` (a
@@ -639,18 +659,23 @@ def cholesky_vectorised(X, *, check_symmetric=False, roundoff_ok=False):
     when any pivot is within the margin (or NaN), None: the whole batch goes
     to LAPACK, which decides and raises.  ``check_symmetric``: None also
     when ``X`` is not exactly symmetric (or, with ``roundoff_ok``, beyond
-    round-off) or not finite, tested on ``T`` (contiguous rows).
+    round-off) or not finite, tested on ``T`` (contiguous rows).  ``stats``:
+    return ``(T, max|X - Xᵀ|, max|diag X|)`` and leave the round-off
+    decision to the caller (the scale is 0 for exactly symmetric input).
     """
     p = X.shape[-1]
     # T[i, j] = X[:, i, j]; always a copy (ascontiguousarray returns X
     # itself for p = 1, and T is written)
     T = X.transpose(1, 2, 0).copy()
     with np.errstate(all="ignore"):
+        dmax = dscale = 0.0
         if check_symmetric:
             dmax = (T - T.transpose(1, 0, 2)).max()  # NaN if X is not finite
-            if not dmax == 0.0:
+            if not dmax < np.inf:
+                return None
+            if dmax != 0.0:
                 dscale = np.abs(np.einsum("iin->in", T)).max()
-                if not (roundoff_ok and _roundoff(dmax, dscale)):
+                if not (stats or (roundoff_ok and _roundoff(dmax, dscale))):
                     return None
         margin = 4 * p * _EPS64
         for j in range(p):
@@ -663,7 +688,58 @@ def cholesky_vectorised(X, *, check_symmetric=False, roundoff_ok=False):
             T[j, j] = d
             if j + 1 < p:
                 np.divide(c[1:], d, out=T[j + 1 :, j])
-    return T
+    return (T, dmax, dscale) if stats else T
+
+
+def cholesky_vectorised_chunks(X, consume, *, roundoff_ok=False, workers=None):
+    """:func:`cholesky_vectorised` with the symmetry test, chunk by chunk.
+
+    The batch is cut into chunks of about ``_VEC_CHOL_CHUNK`` entries (the
+    same chunks split over threads or not, :func:`batch_workers`); each is
+    factorised batch-innermost and handed to ``consume(start, stop, T)``
+    (``T`` (p, p, m): the factors in its lower triangle, ``X``'s upper
+    triangle above).  The symmetry rule is decided on the maxima over all
+    chunks (that of :func:`cholesky_blocks`).  Returns the list of
+    ``consume``'s results in chunk order, or None (not symmetric, not
+    finite, or a pivot within the margin of LAPACK's rule: the caller's full
+    checks then decide).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from manigeo._backend import cholesky_vectorised_chunks
+    >>> X = np.stack([np.diag([4.0, 9.0]), np.diag([1.0, 16.0])])
+    >>> cholesky_vectorised_chunks(X, lambda s, e, T: T[[0, 1], [0, 1]].T)
+    [array([[2., 3.],
+           [1., 4.]])]
+    """
+    n, p = X.shape[0], X.shape[-1]
+    n_chunks = -(-n // max(1, _VEC_CHOL_CHUNK // (p * p)))
+    c = -(-n // n_chunks)  # equal chunks
+    k = batch_workers(X, "cholesky") if workers is None else workers
+    k = max(1, min(k, n_chunks))
+
+    def work(first, last):
+        out, dmax, dscale = [], 0.0, 0.0
+        for i in range(first * c, min(n, last * c), c):
+            e = min(n, i + c)
+            res = cholesky_vectorised(X[i:e], check_symmetric=True, stats=True)
+            if res is None:
+                return None
+            T, dm, ds = res
+            dmax, dscale = max(dmax, dm), max(dscale, ds)
+            out.append(consume(i, e, T))
+        return dmax, dscale, out
+
+    parts = run_chunks(work, n_chunks, k) if k > 1 else [work(0, n_chunks)]
+    if any(part is None for part in parts):
+        return None
+    dmax = max(d for d, _, _ in parts)
+    if dmax != 0.0:
+        dscale = max(d for _, d, _ in parts)
+        if not (roundoff_ok and _roundoff(dmax, dscale)):
+            return None
+    return [r for _, _, out in parts for r in out]
 
 
 def _cholesky_small(X, check_symmetric=False, roundoff_ok=False):
@@ -685,7 +761,12 @@ def _cholesky_np_ex(X, workers=None):
     pivot.  None when numpy's gufuncs are not reachable (the caller falls
     back to the public call).
     """
-    if workers is None and vectorised_cholesky_applies(X):
+    if (
+        workers is None
+        and X.ndim == 3
+        and X.shape[-1] <= _VEC_CHOL_FACTORS_P
+        and X.shape[0] >= 32
+    ):
         L = _cholesky_small(X)
         if L is not None:
             return L, np.ones(X.shape[0], dtype=bool)

@@ -905,32 +905,34 @@ class LogCholesky(_SPDMetric):
         """
         if not (X.ndim == 3 and X.dtype == np.float64 and X.size):
             return None
-        n, p = X.shape[0], X.shape[-1]
-        if B.vectorised_cholesky_applies(X):
-            T = B.cholesky_vectorised(X, check_symmetric=True, roundoff_ok=True)
-            if T is None:
-                return None
-            # the strict upper part of T is X's: dropped by tril
-            K = np.tril((T.reshape(p * p, n) @ w).reshape(p, p))
-            K.flat[:: p + 1] = np.exp(np.log(np.einsum("iin->in", T)) @ w)
-            return K @ K.T  # syrk: exactly symmetric
+        p = X.shape[-1]
+        vec = B.vectorised_cholesky_applies(X)
 
-        def sums(s, e, U):  # U: upper factors, U_iᵀ the lower ones
+        def sums(s, e, F):
             wb = w[s:e]
-            return wb @ U.reshape(e - s, p * p), wb @ np.log(
-                np.diagonal(U, axis1=1, axis2=2)
+            if vec:  # F (p, p, m): lower factors, X's upper triangle above
+                return F.reshape(p * p, e - s) @ wb, np.log(
+                    np.einsum("iin->in", F)
+                ) @ wb
+            # F (m, p, p): upper factors U_i, U_iᵀ the lower ones
+            return wb @ F.reshape(e - s, p * p), wb @ np.log(
+                np.diagonal(F, axis1=1, axis2=2)
             )
 
-        parts = B.cholesky_blocks(X, sums, roundoff_ok=True)
+        fused = B.cholesky_vectorised_chunks if vec else B.cholesky_blocks
+        parts = fused(X, sums, roundoff_ok=True)
         if parts is None:
             return None
         acc, dacc = parts[0]
-        for a, d in parts[1:]:
+        for a, d in parts[1:]:  # in order: the same sums split or not
             acc += a
             dacc += d
-        K = acc.reshape(p, p)  # upper: the transposed mean factor
+        # K: the mean factor (vectorised: lower, X's upper part dropped) or
+        # its transpose (blocks: upper); M = K Kᵀ or Kᵀ K by syrk, exactly
+        # symmetric
+        K = np.tril(acc.reshape(p, p)) if vec else acc.reshape(p, p)
         K.flat[:: p + 1] = np.exp(dacc)
-        return K.T @ K  # syrk: exactly symmetric
+        return K @ K.T if vec else K.T @ K
 
     # group: log-Cholesky coordinates of P^θ with addition
     def to_group(self, P):
