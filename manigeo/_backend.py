@@ -720,26 +720,25 @@ def cholesky_vectorised_chunks(X, consume, *, roundoff_ok=False, workers=None):
     k = max(1, min(k, n_chunks))
 
     def work(first, last):
-        out, dmax, dscale = [], 0.0, 0.0
+        out, dmax = [], 0.0
         for i in range(first * c, min(n, last * c), c):
             e = min(n, i + c)
             res = cholesky_vectorised(X[i:e], check_symmetric=True, stats=True)
             if res is None:
                 return None
-            T, dm, ds = res
-            dmax, dscale = max(dmax, dm), max(dscale, ds)
-            out.append(consume(i, e, T))
-        return dmax, dscale, out
+            dmax = max(dmax, res[1])
+            out.append(consume(i, e, res[0]))
+        return dmax, out
 
     parts = run_chunks(work, n_chunks, k) if k > 1 else [work(0, n_chunks)]
     if any(part is None for part in parts):
         return None
-    dmax = max(d for d, _, _ in parts)
-    if dmax != 0.0:
-        dscale = max(d for _, d, _ in parts)
+    dmax = max(d for d, _ in parts)
+    if dmax != 0.0:  # the scale of the whole batch (as check_symmetric)
+        dscale = np.abs(np.diagonal(X, axis1=1, axis2=2)).max()
         if not (roundoff_ok and _roundoff(dmax, dscale)):
             return None
-    return [r for _, _, out in parts for r in out]
+    return [r for _, out in parts for r in out]
 
 
 def _cholesky_small(X, check_symmetric=False, roundoff_ok=False):

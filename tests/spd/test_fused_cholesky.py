@@ -10,7 +10,7 @@ from threadpoolctl import threadpool_limits
 
 from manigeo import _backend as B
 from manigeo import spd
-from manigeo._validation import check_spd
+from manigeo._validation import check_spd, check_symmetric
 from manigeo.spd._metrics import LogCholesky
 
 from ._spd_data import pyriemann_geometry, random_spd
@@ -24,6 +24,16 @@ def _with_spectra(rng, n, lams):
     Q, _ = np.linalg.qr(rng.normal(size=(n, p, p)))
     X = (Q * np.asarray(lams)) @ np.swapaxes(Q, -1, -2)
     return 0.5 * (X + np.swapaxes(X, -1, -2))
+
+
+def _asymmetric_pair(a, bound):
+    """``(b, b_next)``: ``b - a <= bound`` exactly, ``b_next - a`` one ulp beyond."""
+    b = a + bound
+    while b - a > bound:
+        b = np.nextafter(b, -np.inf)
+    b_next = np.nextafter(b, np.inf)
+    assert b - a <= bound < b_next - a
+    return b, b_next
 
 
 def _blocks_lower(X, **kw):
@@ -90,10 +100,14 @@ def test_blocks_refuse_what_the_full_checks_refuse(rng, small_blocks):
     scale = np.abs(np.diagonal(X, axis1=1, axis2=2)).max()
     # asymmetry one step beyond the round-off rule max|X - Xᵀ| <= 4 eps scale
     # in the last block: refused; at the rule: accepted
-    for delta, accepted in ((4 * EPS * scale, True), (4.5 * EPS * scale, False)):
+    pair = _asymmetric_pair(X[-1, 5, 0], 4 * EPS * scale)
+    for value, accepted in zip(pair, (True, False), strict=True):
         bad = X.copy()
-        bad[-1, 0, 5] = bad[-1, 5, 0] + delta
+        bad[-1, 0, 5] = value
         assert (_blocks_lower(bad, roundoff_ok=True) is not None) == accepted
+        # the rule of check_symmetric(factor_only=True): as is, or symmetrised
+        as_is = check_symmetric(bad, copy=False, factor_only=True) is bad
+        assert as_is == accepted
     # NaN or inf in the triangle the factorisation does not read (upper)
     for value in (np.nan, np.inf, -np.inf):
         bad = X.copy()
@@ -200,3 +214,57 @@ def test_fused_mean_keeps_the_full_checks_messages(rng):
         spd.mean(X, "logcholesky", max_iter=0)
     with pytest.raises(ValueError, match="ndim"):
         spd.mean(X[0], "logcholesky")
+
+
+@pytest.fixture
+def vectorised_chunks(monkeypatch):
+    """The batch-vectorised mean path on small batches, 10 matrices a chunk."""
+    monkeypatch.setattr(B, "_VEC_CHOL_CHUNK", 10 * 6 * 6)
+    monkeypatch.setattr(B, "_VEC_CHOL_MIN_N", {p: 1 for p in range(1, 13)})
+
+
+def test_vectorised_chunks_decide_the_symmetry_rule_over_all_chunks(
+    rng, vectorised_chunks
+):
+    p = 6
+    X = _with_spectra(rng, 35, np.geomspace(1.0, 1e-4, p))
+    X[:10] *= 1e-3  # the first chunk's diagonal scale: far below the batch's
+    scale = np.abs(np.diagonal(X, axis1=1, axis2=2)).max()
+    w = rng.uniform(size=35)
+    w /= w.sum()
+    ref = LogCholesky._mean_from_cholesky(np.linalg.cholesky(X), w)[0]
+    M = LogCholesky.mean_checked(X, w)
+    np.testing.assert_allclose(M, ref, rtol=0, atol=1e-13 * np.abs(ref).max())
+    np.testing.assert_array_equal(M, M.T)
+
+    def keep(s, e, T):
+        return T.copy()
+
+    runs = [B.cholesky_vectorised_chunks(X, keep, workers=k) for k in (1, 2, 3)]
+    assert len(runs[0]) == 4
+    for run in runs[1:]:
+        for a, b in zip(run, runs[0], strict=True):
+            np.testing.assert_array_equal(a, b)
+    # round-off asymmetry in the small chunk, measured against the batch's
+    # scale (the rule of the full checks), not the chunk's
+    pair = _asymmetric_pair(X[3, 4, 0], 4 * EPS * scale)
+    for value, accepted in zip(pair, (True, False), strict=True):
+        bad = X.copy()
+        bad[3, 0, 4] = value
+        got = B.cholesky_vectorised_chunks(bad, keep, roundoff_ok=True)
+        assert (got is not None) == accepted
+        assert (LogCholesky.mean_checked(bad, w) is not None) == accepted
+    assert B.cholesky_vectorised_chunks(bad, keep) is None  # exact only
+    bad = X.copy()
+    bad[22, 1, 5] = np.nan  # upper triangle, third chunk
+    assert B.cholesky_vectorised_chunks(bad, keep, roundoff_ok=True) is None
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        spd.mean(bad, "logcholesky")
+    bad = X.copy()
+    bad[31] = -bad[31]  # last chunk
+    assert LogCholesky.mean_checked(bad, w) is None
+    with pytest.raises(ValueError, match="not positive definite"):
+        spd.mean(bad, "logcholesky")
+    np.testing.assert_allclose(
+        spd.mean(X, "logcholesky", weights=w), ref, rtol=0, atol=1e-13 * ref.max()
+    )
