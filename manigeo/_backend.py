@@ -474,16 +474,17 @@ def eigh(X, *, workers: int | None = None):
 
 
 #: the batch-vectorised Cholesky (:func:`cholesky_vectorised`) of a batch
-#: reduced on the fly (the log-Cholesky mean) runs for ``p <= 12`` and batches
+#: reduced on the fly (the log-Cholesky mean) runs for ``p <= 8`` and batches
 #: of at least ``_VEC_CHOL_MIN_N[p]`` matrices: measured against the LAPACK
-#: blocks of :func:`cholesky_blocks` on one thread, 1.1-1.5x faster from
-#: these sizes on (2-3.6x for p <= 3 at 1000-4000 matrices), slower below
-#: (the vector operations cost ~1 us each, p^2 of them) and for p >= 14 at
-#: 4000 matrices.  Factors returned in the (n, p, p) layout pay a transposed
+#: blocks of :func:`cholesky_blocks` on one thread, 1.2-3x faster from
+#: 1000 matrices on, slower below these sizes (the vector operations cost
+#: ~1 us each, p^2 of them).  For p = 10-12 it won only on a quiet machine
+#: (1.1-1.3x at 1000-4000 matrices) and lost under load (its batch-wide
+#: sweeps compete for the cache; LAPACK's per-matrix work stays in L1), so
+#: it stops at 8.  Factors returned in the (n, p, p) layout pay a transposed
 #: copy back: there the rule stays p <= 4 (``_VEC_CHOL_FACTORS_MIN_N``
 #: matrices for the fused check, 32 for a plain factorisation).
-_VEC_CHOL_MIN_N = {1: 150, 2: 150, 3: 150, 4: 220, 5: 250, 6: 280, 7: 300, 8: 320}
-_VEC_CHOL_MIN_N.update({9: 400, 10: 500, 11: 500, 12: 500})
+_VEC_CHOL_MIN_N = {1: 150, 2: 150, 3: 150, 4: 250, 5: 300, 6: 350, 7: 400, 8: 600}
 _VEC_CHOL_FACTORS_P = 4
 _VEC_CHOL_FACTORS_MIN_N = 200
 #: entries of X per chunk of the batch-vectorised factorisation: the whole
