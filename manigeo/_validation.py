@@ -797,7 +797,8 @@ def check_spd(
     X : array-like or Tensor of shape (p, p) or (n_matrices, p, p)
         Matrices to check.  numpy / array-like input is returned as float64;
         a torch tensor is validated on its own device and keeps its dtype (no
-        host copy).
+        host copy; a float64 CPU tensor outside autograd goes through the
+        numpy checks on a zero-copy view of its memory).
     name : str
         Name used in error messages.
     ndim : tuple of int, default=(2, 3)

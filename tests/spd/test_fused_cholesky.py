@@ -268,3 +268,23 @@ def test_vectorised_chunks_decide_the_symmetry_rule_over_all_chunks(
     np.testing.assert_allclose(
         spd.mean(X, "logcholesky", weights=w), ref, rtol=0, atol=1e-13 * ref.max()
     )
+
+
+def test_float64_cpu_tensors_take_the_numpy_checks_zero_copy(rng):
+    X = _with_spectra(rng, 30, np.geomspace(1.0, 1e-3, 7))
+    Xt = torch.tensor(X)
+    S, L = check_spd(Xt, return_cholesky=True, copy=False)
+    assert S is Xt and torch.is_tensor(L) and L.dtype == torch.float64
+    np.testing.assert_array_equal(L.numpy(), check_spd(X, return_cholesky=True)[1])
+    S = check_spd(Xt)  # copy=True: a new tensor, not a view of the input
+    assert torch.is_tensor(S) and S.data_ptr() != Xt.data_ptr()
+    assert torch.equal(S, Xt)
+    # in a graph: torch's own checks, and the factor carries the gradient
+    Xg = Xt.clone().requires_grad_()
+    _, Lg = check_spd(Xg, return_cholesky=True)
+    Lg.diagonal(dim1=-2, dim2=-1).log().sum().backward()
+    assert torch.isfinite(Xg.grad).all() and Xg.grad.abs().sum() > 0
+    bad = Xt.clone()
+    bad[4] = -bad[4]
+    with pytest.raises(ValueError, match="not positive definite"):
+        check_spd(bad, return_cholesky=True)
