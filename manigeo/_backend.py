@@ -602,8 +602,8 @@ def cholesky_blocks(X, consume, *, roundoff_ok: bool = False, workers=None):
     if ul is None or X.ndim != 3 or X.dtype != np.float64 or X.shape[0] == 0:
         return None
     n, p = X.shape[0], X.shape[-1]
-    b = max(1, min(n, _CHOL_BLOCK_BYTES // (8 * p * p)))
-    n_blocks = -(-n // b)
+    n_blocks = -(-n // max(1, _CHOL_BLOCK_BYTES // (8 * p * p)))
+    b = -(-n // n_blocks)  # equal blocks: the threads get equal shares
     # the blocks are the same split or not (the results too, bit for bit)
     k = batch_workers(X, "cholesky") if workers is None else workers
     k = max(1, min(k, n_blocks))
