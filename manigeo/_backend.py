@@ -493,7 +493,10 @@ _VEC_CHOL_FACTORS_MIN_N = 200
 #: temporaries of huge batches only
 _VEC_CHOL_CHUNK = 1 << 24
 #: bytes of input per block of the fused symmetry test and factorisation
-#: (:func:`cholesky_blocks`): the block's copies stay in the core's L2 cache
+#: (:func:`cholesky_blocks`; its copies and factors are read again from the
+#: cache): 1 MB blocks were as fast as 2 MB ones and 3-20 % faster than
+#: 128-512 KB ones (a block costs ~15 us of calls) on 200 x 30 x 30 to
+#: 20 x 256 x 256
 _CHOL_BLOCK_BYTES = 1 << 20
 _EPS64 = float(np.finfo(np.float64).eps)
 
