@@ -328,6 +328,15 @@ def mean(
            [0., 2.]])
     """
     m = get_metric(metric, theta, alpha, beta)
+    views = _cpu64_views(X, weights, init) if is_torch(X) else None
+    if views is not None:
+        # float64 CPU tensors outside autograd: the numpy computation on
+        # zero-copy views (the same LAPACK, allocator and code path as numpy
+        # input), the result wrapped back zero-copy
+        kw = {"theta": theta, "alpha": alpha, "beta": beta, "tol": tol}
+        Xn, wn, initn = views
+        M = mean(Xn, metric, weights=wn, max_iter=max_iter, init=initn, **kw)
+        return import_torch().from_numpy(M)
     if m.name == "logcholesky" and m.theta == 1.0 and init is None:
         M = _logchol_mean_fused(X, weights, tol, max_iter)
         if M is not None:
@@ -368,6 +377,25 @@ def mean(
     return restore(
         m.mean(X, weights=weights, tol=tol, max_iter=max_iter, init=init, **kw)
     )
+
+
+def _cpu64_views(*values):
+    """Zero-copy numpy views of the tensors among ``values`` (None and
+    non-tensors passed through), or None unless every tensor is a float64
+    CPU tensor outside autograd."""
+    torch = import_torch()
+    out = []
+    for v in values:
+        if not is_torch(v):
+            out.append(v)
+            continue
+        if v.dtype != torch.float64 or v.device.type != "cpu" or v.requires_grad:
+            return None
+        try:
+            out.append(np.from_dlpack(v.detach()))
+        except (BufferError, RuntimeError, TypeError):  # a lazy negation view
+            return None
+    return out
 
 
 def _logchol_mean_fused(X, weights, tol, max_iter):

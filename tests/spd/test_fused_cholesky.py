@@ -288,3 +288,23 @@ def test_float64_cpu_tensors_take_the_numpy_checks_zero_copy(rng):
     bad[4] = -bad[4]
     with pytest.raises(ValueError, match="not positive definite"):
         check_spd(bad, return_cholesky=True)
+
+
+@pytest.mark.parametrize(
+    "metric", ["affine", "bures-wasserstein", "logeuclid", "logcholesky"]
+)
+def test_float64_cpu_tensor_means_are_the_numpy_means(rng, metric):
+    X = random_spd(rng, 12, 5, cond=1e4)
+    w = rng.uniform(size=12)
+    ref = spd.mean(X, metric, weights=w)
+    M = spd.mean(torch.tensor(X), metric, weights=torch.tensor(w))
+    assert torch.is_tensor(M) and M.dtype == torch.float64
+    np.testing.assert_array_equal(M.numpy(), ref)  # the same computation
+    # float32 and tensors in a graph keep the torch path (and its gradient)
+    M32 = spd.mean(torch.tensor(X, dtype=torch.float32), metric, weights=w)
+    assert M32.dtype == torch.float32
+    np.testing.assert_allclose(M32.numpy(), ref, rtol=0, atol=1e-5 * np.abs(ref).max())
+    if metric in ("logeuclid", "logcholesky"):
+        Xg = torch.tensor(X, requires_grad=True)
+        spd.mean(Xg, metric).trace().backward()
+        assert torch.isfinite(Xg.grad).all() and Xg.grad.abs().sum() > 0
