@@ -606,7 +606,9 @@ def cholesky_blocks(X, consume, *, roundoff_ok: bool = False, workers=None):
         return None
     n, p = X.shape[0], X.shape[-1]
     n_blocks = -(-n // max(1, _CHOL_BLOCK_BYTES // (8 * p * p)))
+    n_blocks += n_blocks % 2 if n_blocks > 1 else 0  # even: 2 threads share
     b = -(-n // n_blocks)  # equal blocks: the threads get equal shares
+    n_blocks = -(-n // b)
     # the blocks are the same split or not (the results too, bit for bit)
     k = batch_workers(X, "cholesky") if workers is None else workers
     k = max(1, min(k, n_blocks))
