@@ -11,6 +11,7 @@ condition numbers up to 1e4 (``--cond``); the scalers are ``fit_transform`` of
 ``SPDStandardScaler`` and of ``SPDRecenter`` with two groups.  Usage::
 
     python benchmarks/bench_spd_backend.py [--repeat 5] [--cond 1e4] [--blocked]
+        [--ops logcholesky "distance affine"]
 
 The last two columns are the minor page faults per call (fresh memory
 pages touched).  The millisecond rows are sensitive to the allocator:
@@ -78,6 +79,12 @@ def main():
         action="store_true",
         help="time each backend in its own loop instead of alternating calls",
     )
+    ap.add_argument(
+        "--ops",
+        nargs="+",
+        default=None,
+        help="time only the operations whose name contains one of these strings",
+    )
     args = ap.parse_args()
     torch.set_num_threads(1)
     rng = np.random.default_rng(0)
@@ -125,6 +132,8 @@ def main():
                 ).fit_transform(X, groups=np.arange(len(X)) % 2),
             }
             for name, op in ops.items():
+                if args.ops and not any(o in name for o in args.ops):
+                    continue
                 op(X, M), op(Xt, Mt)  # warm-up
                 tn, tt, fn_, ft_ = best_pair(
                     lambda op=op: op(X, M),

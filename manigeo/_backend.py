@@ -35,9 +35,12 @@ __all__ = [
     "blas_threads",
     "chol_lower_torch",
     "cholesky",
+    "cholesky_blocks",
     "cholesky_checked",
     "cholesky_if_symmetric",
     "cholesky_lower",
+    "cholesky_vectorised",
+    "cholesky_vectorised_chunks",
     "congruence_inv_chol",
     "diag_embed",
     "diagonal",
@@ -60,6 +63,7 @@ __all__ = [
     "sym",
     "to_numpy",
     "trace",
+    "vectorised_cholesky_applies",
     "weighted_sum",
 ]
 
@@ -469,24 +473,64 @@ def eigh(X, *, workers: int | None = None):
     return w, U
 
 
-#: largest p of the batch-vectorised Cholesky (measured 2.9-4x faster than
-#: numpy's LAPACK loop for p = 2-4 on 5000 matrices, slower from p = 6 on)
-_SMALL_CHOL_P = 4
-_SMALL_CHOL_MIN_N = 32
+#: the batch-vectorised Cholesky (:func:`cholesky_vectorised`) of a batch
+#: reduced on the fly (the log-Cholesky mean) runs for ``p <= 8`` and batches
+#: of at least ``_VEC_CHOL_MIN_N[p]`` matrices: measured against the LAPACK
+#: blocks of :func:`cholesky_blocks` on one thread, 1.2-3x faster from
+#: 1000 matrices on, slower below these sizes (the vector operations cost
+#: ~1 us each, p^2 of them).  For p = 10-12 it won only on a quiet machine
+#: (1.1-1.3x at 1000-4000 matrices) and lost under load (its batch-wide
+#: sweeps compete for the cache; LAPACK's per-matrix work stays in L1), so
+#: it stops at 8.  Factors returned in the (n, p, p) layout pay a transposed
+#: copy back: there the rule stays p <= 4 (``_VEC_CHOL_FACTORS_MIN_N``
+#: matrices for the fused check, 32 for a plain factorisation).
+_VEC_CHOL_MIN_N = {1: 150, 2: 150, 3: 150, 4: 250, 5: 300, 6: 350, 7: 400, 8: 600}
+_VEC_CHOL_FACTORS_P = 4
+_VEC_CHOL_FACTORS_MIN_N = 200
+#: entries of X per chunk of the batch-vectorised factorisation: the whole
+#: batch in one (measured: chunks of 2-4 MB, though cache-sized, were 5-25 %
+#: slower than one pass on 2000 x 12 x 12, never faster); chunks bound the
+#: temporaries of huge batches only
+_VEC_CHOL_CHUNK = 1 << 24
+#: bytes of input per block of the fused symmetry test and factorisation
+#: (:func:`cholesky_blocks`; its copies and factors are read again from the
+#: cache): 1 MB blocks were as fast as 2 MB ones and 3-20 % faster than
+#: 128-512 KB ones (a block costs ~15 us of calls) on 200 x 30 x 30 to
+#: 20 x 256 x 256
+_CHOL_BLOCK_BYTES = 1 << 20
+_EPS64 = float(np.finfo(np.float64).eps)
+
+
+def vectorised_cholesky_applies(X, *, factors: bool = False) -> bool:
+    """Whether the batch-vectorised Cholesky applies to the float64 batch X.
+
+    ``factors``: the caller needs the factors in the (n, p, p) layout (not a
+    reduction over the batch).
+    """
+    if X.ndim != 3:
+        return False
+    n, p = X.shape[0], X.shape[-1]
+    if factors:
+        return p <= _VEC_CHOL_FACTORS_P and n >= _VEC_CHOL_FACTORS_MIN_N
+    return p in _VEC_CHOL_MIN_N and n >= _VEC_CHOL_MIN_N[p]
+
+
+def _roundoff(dmax, dscale) -> bool:
+    """The round-off asymmetry rule of ``check_symmetric(factor_only=True)``."""
+    return dmax <= 4 * _EPS64 * dscale
 
 
 def cholesky_if_symmetric(X, *, roundoff_ok: bool = False):
-    """Cholesky factor of a numpy batch of small matrices with the symmetry check.
+    """Cholesky factors of a numpy batch with the symmetry check fused in.
 
-    For :func:`manigeo._validation.check_spd`: when the batch is split over
-    threads, each chunk also runs the symmetry test (the validation pass is
-    split too).  When the batch-vectorised
-    Cholesky applies (float64, ``p <= 4``, a large batch), the exact-symmetry
-    test ``max(X - Xᵀ) == 0`` runs on the batch-innermost copy that the
-    factorisation makes anyway (contiguous, not the strided transpose), and
-    the factor is returned when ``X`` is exactly symmetric, finite (a NaN or
-    inf makes the maximum NaN) and clearly positive definite.  None
-    otherwise: the caller then runs its full checks.  ``roundoff_ok``: also
+    For :func:`manigeo._validation.check_spd`: the exact-symmetry test
+    ``max(X - Xᵀ) == 0`` runs on the copy that the factorisation makes anyway
+    (the batch-vectorised copy for small ``p``, else the cache-sized blocks
+    of :func:`cholesky_blocks`), so the input is read once.  The factors
+    (C-contiguous, lower triangular, those of ``numpy.linalg.cholesky``)
+    are returned when ``X`` is exactly symmetric, finite (a NaN or inf makes
+    the maximum NaN) and positive definite; None otherwise: the caller then
+    runs its full checks, which decide and raise.  ``roundoff_ok``: also
     accept a round-off asymmetry ``max|X - Xᵀ| <= 4 eps max|diag X|`` (the
     factor of the lower triangle; the rule of ``check_symmetric(copy=False,
     factor_only=True)``).
@@ -501,90 +545,216 @@ def cholesky_if_symmetric(X, *, roundoff_ok: bool = False):
     """
     if not (isinstance(X, np.ndarray) and X.ndim == 3 and X.dtype == np.float64):
         return None
-    if X.shape[-1] <= _SMALL_CHOL_P and X.shape[0] >= _SMALL_CHOL_MIN_N:
+    if vectorised_cholesky_applies(X, factors=True):
         return _cholesky_small(X, check_symmetric=True, roundoff_ok=roundoff_ok)
-    k = batch_workers(X, "cholesky")
-    if k > 1:
-        return _cholesky_split_checked(X, k, roundoff_ok)
-    return None
-
-
-def _cholesky_split_checked(X, k, roundoff_ok):
-    """The batch split with the symmetry test in each chunk (see above).
-
-    Each chunk computes ``max(X - Xᵀ)``, ``max|diag X|`` and its Cholesky
-    factors; the test of ``check_symmetric`` is then decided on the maxima
-    over the chunks (the same numbers as one pass).  None when it fails, on
-    NaN or inf, or when a factorisation fails: the caller's full checks
-    decide and raise.
-    """
-    ul = _umath_linalg()
-    if ul is None:
-        return None
-    n = X.shape[0]
     L = np.empty(X.shape)
 
-    def work(s, e):
-        Xc = X[s:e]
-        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-            dmax = (Xc - np.swapaxes(Xc, -1, -2)).max()
-            if np.isnan(dmax) or np.isinf(dmax):
-                return dmax, 0.0
-            ul.cholesky_lo(Xc, signature="d->d", out=L[s:e])
-        return dmax, np.abs(np.diagonal(Xc, axis1=-2, axis2=-1)).max()
+    def store(s, e, U):
+        np.copyto(L[s:e], U.swapaxes(1, 2))
 
-    parts = run_chunks(work, n, k)
-    dmax = max(d for d, _ in parts)
-    if any(not np.isfinite(d) for d, _ in parts):
+    return None if cholesky_blocks(X, store, roundoff_ok=roundoff_ok) is None else L
+
+
+def _transpose_into(dst, src):
+    """``dst[i] = src[i]ᵀ`` for a stack; in 64 x 64 tiles for large matrices
+    (a column-strided sweep of a matrix larger than the L1 cache is slower)."""
+    p = src.shape[-1]
+    if p < 128:
+        np.copyto(dst, src.swapaxes(1, 2))
+        return
+    t = 64
+    for i in range(0, p, t):
+        for j in range(0, p, t):
+            np.copyto(
+                dst[:, i : i + t, j : j + t],
+                src[:, j : j + t, i : i + t].swapaxes(1, 2),
+            )
+
+
+def cholesky_blocks(X, consume, *, roundoff_ok: bool = False, workers=None):
+    """Symmetry test and Cholesky factorisation of a float64 batch, block by block.
+
+    ``X`` (n, p, p) is read in blocks of about ``_CHOL_BLOCK_BYTES``: each
+    block is copied transposed (``T_i = X_iᵀ``, the one strided read of the
+    input), compared with ``X`` (``max(X - T)``, contiguous, from the cache)
+    and factorised by numpy's LAPACK gufunc on ``Tᵀ`` (whose values are
+    ``X``, now Fortran-ordered: the gufunc's copies in and out are
+    contiguous, where on ``X`` itself both are transposing sweeps): the
+    upper factors ``U_i`` (``U_iᵀ U_i = X_i``, ``U_iᵀ`` the factor
+    ``numpy.linalg.cholesky`` returns, from the lower triangle, bit for bit)
+    are handed to ``consume(start, stop, U)`` while in the cache (``U`` is a
+    reused buffer, upper triangular, zeros below).  A large batch is split
+    over threads (:func:`batch_workers`), each chunk with its own blocks.
+
+    Returns the list of ``consume``'s results in block order, or None when
+    ``X`` is not exactly symmetric (beyond round-off with ``roundoff_ok``;
+    the rule of ``check_symmetric(factor_only=True)``), not finite, or a
+    factorisation fails (the caller's full checks then decide and raise),
+    or when numpy's gufuncs are not reachable.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from manigeo._backend import cholesky_blocks
+    >>> X = np.stack([np.diag([4.0, 9.0]), np.diag([1.0, 16.0])])
+    >>> cholesky_blocks(X, lambda s, e, U: U.diagonal(0, 1, 2).copy())
+    [array([[2., 3.],
+           [1., 4.]])]
+    """
+    ul = _umath_linalg()
+    if ul is None or X.ndim != 3 or X.dtype != np.float64 or X.shape[0] == 0:
         return None
+    n, p = X.shape[0], X.shape[-1]
+    n_blocks = -(-n // max(1, _CHOL_BLOCK_BYTES // (8 * p * p)))
+    n_blocks += n_blocks % 2 if n_blocks > 1 else 0  # even: 2 threads share
+    b = -(-n // n_blocks)  # equal blocks: the threads get equal shares
+    n_blocks = -(-n // b)
+    # the blocks are the same split or not (the results too, bit for bit)
+    k = batch_workers(X, "cholesky") if workers is None else workers
+    k = max(1, min(k, n_blocks))
+
+    def work(first, last):  # blocks first..last-1
+        m0 = min(b, n - first * b)
+        T, U = np.empty((m0, p, p)), np.empty((m0, p, p))
+        dmax, out = 0.0, []
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            for i in range(first * b, min(n, last * b), b):
+                m = min(b, n - i)
+                Xb, Tb, Ub = X[i : i + m], T[:m], U[:m]
+                _transpose_into(Tb, Xb)
+                # max|X - Xᵀ| = max(X - Xᵀ) (antisymmetric), in U's buffer
+                dm = np.subtract(Xb, Tb, out=Ub).max()
+                if not dm <= dmax:
+                    if not dm < np.inf:  # NaN or inf: not finite
+                        return None
+                    dmax = dm
+                ul.cholesky_lo(
+                    Tb.swapaxes(1, 2), signature="d->d", out=Ub.swapaxes(1, 2)
+                )
+                # a failed factorisation is NaN-filled (and a NaN pivot that
+                # OpenBLAS lets through leaves NaN on the diagonal)
+                if np.isnan(np.diagonal(Ub, axis1=1, axis2=2).sum()):
+                    return None
+                out.append(consume(i, i + m, Ub))
+        return dmax, out
+
+    parts = run_chunks(work, n_blocks, k) if k > 1 else [work(0, n_blocks)]
+    if any(part is None for part in parts):
+        return None
+    dmax = max(d for d, _ in parts)
     if dmax != 0.0:
-        dscale = max(sc for _, sc in parts)
-        if not (roundoff_ok and dmax <= 4 * np.finfo(np.float64).eps * dscale):
+        dscale = np.abs(np.diagonal(X, axis1=1, axis2=2)).max()
+        if not (roundoff_ok and _roundoff(dmax, dscale)):
             return None
-    if np.isnan(np.diagonal(L, axis1=-2, axis2=-1).sum()):
-        return None  # a failed factorisation: decided and raised by the caller
-    return L
+    return [r for _, out in parts for r in out]
+
+
+def cholesky_vectorised(X, *, check_symmetric=False, roundoff_ok=False, stats=False):
+    """Cholesky factors of a large batch of small matrices, batch innermost.
+
+    Left-looking Cholesky in place on ``T = X.transpose(1, 2, 0)`` (a
+    contiguous copy, the batch the innermost axis): ``O(p^2)`` vector
+    operations over the batch instead of one LAPACK call per matrix.
+    Returns ``T`` (p, p, n) whose lower triangle holds the factors
+    (``T[i, j] = L[:, i, j]``, ``i >= j``; the strict upper part still holds
+    ``X``'s upper triangle), or None.  Reads the lower triangle, like
+    LAPACK.  Definiteness is decided by the same rule (a pivot that is not
+    positive): a pivot is accepted here only when it exceeds ``4 p eps``
+    times its diagonal entry, a margin beyond the rounding difference
+    between the two summation orders, so no matrix is decided differently;
+    when any pivot is within the margin (or NaN), None: the whole batch goes
+    to LAPACK, which decides and raises.  ``check_symmetric``: None also
+    when ``X`` is not exactly symmetric (or, with ``roundoff_ok``, beyond
+    round-off) or not finite, tested on ``T`` (contiguous rows).  ``stats``:
+    return ``(T, max|X - Xᵀ|, max|diag X|)`` and leave the round-off
+    decision to the caller (the scale is 0 for exactly symmetric input).
+    """
+    p = X.shape[-1]
+    # T[i, j] = X[:, i, j]; always a copy (ascontiguousarray returns X
+    # itself for p = 1, and T is written)
+    T = X.transpose(1, 2, 0).copy()
+    with np.errstate(all="ignore"):
+        dmax = dscale = 0.0
+        if check_symmetric:
+            dmax = (T - T.transpose(1, 0, 2)).max()  # NaN if X is not finite
+            if not dmax < np.inf:
+                return None
+            if dmax != 0.0:
+                dscale = np.abs(np.einsum("iin->in", T)).max()
+                if not (stats or (roundoff_ok and _roundoff(dmax, dscale))):
+                    return None
+        margin = 4 * p * _EPS64
+        for j in range(p):
+            # c = X[j:, j] - L[j:, :j] L[j, :j]ᵀ (a view of T for j = 0)
+            c = T[j:, j] - (T[j:, :j] * T[j, :j]).sum(1) if j else T[:, 0]
+            piv = c[0]
+            if not (piv > margin * T[j, j]).all():  # T[j, j]: still X's
+                return None
+            d = np.sqrt(piv)
+            T[j, j] = d
+            if j + 1 < p:
+                np.divide(c[1:], d, out=T[j + 1 :, j])
+    return (T, dmax, dscale) if stats else T
+
+
+def cholesky_vectorised_chunks(X, consume, *, roundoff_ok=False, workers=None):
+    """:func:`cholesky_vectorised` with the symmetry test, chunk by chunk.
+
+    The batch is cut into chunks of about ``_VEC_CHOL_CHUNK`` entries (the
+    same chunks split over threads or not, :func:`batch_workers`); each is
+    factorised batch-innermost and handed to ``consume(start, stop, T)``
+    (``T`` (p, p, m): the factors in its lower triangle, ``X``'s upper
+    triangle above).  The symmetry rule is decided on the maxima over all
+    chunks (that of :func:`cholesky_blocks`).  Returns the list of
+    ``consume``'s results in chunk order, or None (not symmetric, not
+    finite, or a pivot within the margin of LAPACK's rule: the caller's full
+    checks then decide).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from manigeo._backend import cholesky_vectorised_chunks
+    >>> X = np.stack([np.diag([4.0, 9.0]), np.diag([1.0, 16.0])])
+    >>> cholesky_vectorised_chunks(X, lambda s, e, T: T[[0, 1], [0, 1]].T)
+    [array([[2., 3.],
+           [1., 4.]])]
+    """
+    n, p = X.shape[0], X.shape[-1]
+    n_chunks = -(-n // max(1, _VEC_CHOL_CHUNK // (p * p)))
+    c = -(-n // n_chunks)  # equal chunks
+    k = batch_workers(X, "cholesky") if workers is None else workers
+    k = max(1, min(k, n_chunks))
+
+    def work(first, last):
+        out, dmax = [], 0.0
+        for i in range(first * c, min(n, last * c), c):
+            e = min(n, i + c)
+            res = cholesky_vectorised(X[i:e], check_symmetric=True, stats=True)
+            if res is None:
+                return None
+            dmax = max(dmax, res[1])
+            out.append(consume(i, e, res[0]))
+        return dmax, out
+
+    parts = run_chunks(work, n_chunks, k) if k > 1 else [work(0, n_chunks)]
+    if any(part is None for part in parts):
+        return None
+    dmax = max(d for d, _ in parts)
+    if dmax != 0.0:  # the scale of the whole batch (as check_symmetric)
+        dscale = np.abs(np.diagonal(X, axis1=1, axis2=2)).max()
+        if not (roundoff_ok and _roundoff(dmax, dscale)):
+            return None
+    return [r for _, out in parts for r in out]
 
 
 def _cholesky_small(X, check_symmetric=False, roundoff_ok=False):
-    """Lower Cholesky factors of a large batch of small matrices (p <= 4).
-
-    Right-looking Cholesky with the batch as the innermost, contiguous axis:
-    ``O(p^2)`` vector operations over the batch instead of one LAPACK call
-    per matrix.  Reads the lower triangle, like LAPACK.  Definiteness is
-    decided by the same rule (a pivot that is not positive): a pivot is
-    accepted here only when it exceeds ``4 p eps`` times its diagonal entry,
-    a margin beyond the rounding difference between the two summation orders,
-    so no matrix is decided differently; when any pivot is within the margin
-    (or NaN), the whole batch goes to LAPACK, which decides and raises.
-    Returns None in that case, the factors otherwise (C-contiguous).
-    """
-    n, p = X.shape[0], X.shape[-1]
-    T = np.ascontiguousarray(X.transpose(1, 2, 0))  # T[i, j] = X[:, i, j]
-    if check_symmetric:
-        with np.errstate(invalid="ignore", over="ignore"):
-            dmax = (T - T.transpose(1, 0, 2)).max()  # NaN if X is not finite
-        if not dmax == 0.0:
-            eps = np.finfo(np.float64).eps
-            dscale = np.abs(np.einsum("iin->in", T)).max()
-            if not (roundoff_ok and dmax <= 4 * eps * dscale):
-                return None
-    Lb = np.zeros((p, p, n))
-    margin = 4 * p * np.finfo(np.float64).eps
-    with np.errstate(all="ignore"):
-        for j in range(p):
-            if j:
-                c = T[j:, j] - np.einsum("ikn,kn->in", Lb[j:, :j], Lb[j, :j])
-            else:
-                c = T[j:, j]
-            piv = c[0]
-            if not (piv > margin * T[j, j]).all():
-                return None
-            d = np.sqrt(piv)
-            Lb[j, j] = d
-            if j + 1 < p:
-                np.divide(c[1:], d, out=Lb[j + 1 :, j])
-    return np.ascontiguousarray(Lb.transpose(2, 0, 1))
+    """:func:`cholesky_vectorised` as lower factors (n, p, p), C-contiguous."""
+    T = cholesky_vectorised(X, check_symmetric=check_symmetric, roundoff_ok=roundoff_ok)
+    if T is None:
+        return None
+    for i in range(T.shape[0] - 1):
+        T[i, i + 1 :] = 0.0  # X's upper triangle
+    return np.ascontiguousarray(T.transpose(2, 0, 1))
 
 
 def _cholesky_np_ex(X, workers=None):
@@ -597,10 +767,10 @@ def _cholesky_np_ex(X, workers=None):
     back to the public call).
     """
     if (
-        X.ndim == 3
-        and X.shape[-1] <= _SMALL_CHOL_P
-        and X.shape[0] >= _SMALL_CHOL_MIN_N
-        and workers is None
+        workers is None
+        and X.ndim == 3
+        and X.shape[-1] <= _VEC_CHOL_FACTORS_P
+        and X.shape[0] >= 32
     ):
         L = _cholesky_small(X)
         if L is not None:

@@ -682,6 +682,21 @@ def check_symmetric(
     return S
 
 
+def _cpu64_view(X):
+    """A zero-copy numpy view of a float64 CPU tensor outside autograd, or None."""
+    torch = import_torch()
+    if (
+        X.device.type != "cpu"
+        or X.dtype != torch.float64
+        or (X.requires_grad and torch.is_grad_enabled())
+    ):
+        return None
+    try:
+        return np.from_dlpack(X.detach())
+    except (BufferError, RuntimeError, TypeError):  # e.g. a lazy negation view
+        return None
+
+
 def spd_eig_tol(p: int, eps: float) -> float:
     """Relative eigenvalue margin ``λ_min > τ λ_max`` that proves Cholesky succeeds.
 
@@ -782,7 +797,8 @@ def check_spd(
     X : array-like or Tensor of shape (p, p) or (n_matrices, p, p)
         Matrices to check.  numpy / array-like input is returned as float64;
         a torch tensor is validated on its own device and keeps its dtype (no
-        host copy).
+        host copy; a float64 CPU tensor outside autograd goes through the
+        numpy checks on a zero-copy view of its memory).
     name : str
         Name used in error messages.
     ndim : tuple of int, default=(2, 3)
@@ -865,6 +881,16 @@ def check_spd(
     if (X.numel() if is_torch(X) else X.size) == 0:
         raise ValueError(f"{name} is empty (shape {tuple(X.shape)})")
     kw = {"sym_tol": sym_tol, "copy": copy, "factor_only": factor_only}
+    Xn = _cpu64_view(X) if is_torch(X) and not return_eigh else None
+    if Xn is not None:
+        # a float64 CPU tensor outside autograd: the numpy checks on a
+        # zero-copy view (the same rule, fewer dispatches, the fused
+        # factorisation); the results wrapped back zero-copy
+        torch = import_torch()
+        out = check_spd(Xn, name=name, ndim=ndim, return_cholesky=return_cholesky, **kw)
+        S, L = out if return_cholesky else (out, None)
+        S = X if S is Xn else torch.from_numpy(S)
+        return (S, torch.from_numpy(L)) if return_cholesky else S
     if is_torch(X):
         X = check_symmetric(X, name=name, what="an SPD function", **kw)
         torch = import_torch()

@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from manigeo._backend import import_torch, is_torch
+from manigeo._backend import as_weights, import_torch, is_torch
 from manigeo._validation import check_spd, check_symmetric
-from manigeo.spd._metrics import get_metric
+from manigeo.spd._metrics import LogCholesky, get_metric
 
 
 def _prepare(*items, factors=None):
@@ -328,6 +328,19 @@ def mean(
            [0., 2.]])
     """
     m = get_metric(metric, theta, alpha, beta)
+    views = _cpu64_views(X, weights, init) if is_torch(X) else None
+    if views is not None:
+        # float64 CPU tensors outside autograd: the numpy computation on
+        # zero-copy views (the same LAPACK, allocator and code path as numpy
+        # input), the result wrapped back zero-copy
+        kw = {"theta": theta, "alpha": alpha, "beta": beta, "tol": tol}
+        Xn, wn, initn = views
+        M = mean(Xn, metric, weights=wn, max_iter=max_iter, init=initn, **kw)
+        return import_torch().from_numpy(M)
+    if m.name == "logcholesky" and m.theta == 1.0 and init is None:
+        M = _logchol_mean_fused(X, weights, tol, max_iter)
+        if M is not None:
+            return M
     # the closed-form means reuse the factorisation that proved definiteness:
     # log-Cholesky averages the Cholesky factors, log-Euclidean the logs from
     # the eigendecomposition (torch: float64 tensors outside autograd only;
@@ -364,6 +377,66 @@ def mean(
     return restore(
         m.mean(X, weights=weights, tol=tol, max_iter=max_iter, init=init, **kw)
     )
+
+
+def _cpu64_views(*values):
+    """Zero-copy numpy views of the tensors among ``values`` (None and
+    non-tensors passed through), or None unless every tensor is a float64
+    CPU tensor outside autograd."""
+    torch = import_torch()
+    out = []
+    for v in values:
+        if not is_torch(v):
+            out.append(v)
+            continue
+        if v.dtype != torch.float64 or v.device.type != "cpu" or v.requires_grad:
+            return None
+        try:
+            out.append(np.from_dlpack(v.detach()))
+        except (BufferError, RuntimeError, TypeError):  # a lazy negation view
+            return None
+    return out
+
+
+def _logchol_mean_fused(X, weights, tol, max_iter):
+    """The log-Cholesky mean with its validation fused in, or None.
+
+    For a float64 numpy array, or a float64 CPU tensor outside autograd
+    (through a zero-copy numpy view, as its Cholesky factorisation), with
+    valid parameters: :meth:`LogCholesky.mean_checked`, one pass over ``X``.
+    None for anything else, or when the fused checks fail: :func:`mean`'s
+    full path then validates (and raises) as usual.
+    """
+    if not (isinstance(max_iter, (int, np.integer)) and max_iter >= 1):
+        return None
+    if not (isinstance(tol, (int, float, np.number)) and tol >= 0):
+        return None
+    if is_torch(X):
+        torch = import_torch()
+        if (
+            X.dtype != torch.float64
+            or X.device.type != "cpu"
+            or X.requires_grad
+            or X.is_conj()
+            or X.is_neg()
+            or is_torch(weights)
+        ):
+            return None
+        Xn = np.from_dlpack(X.detach())
+    elif type(X) is np.ndarray:
+        Xn = X
+    else:
+        return None
+    if Xn.ndim != 3 or Xn.dtype != np.float64 or Xn.size == 0:
+        return None
+    try:
+        w = as_weights(weights, Xn)
+    except (TypeError, ValueError):
+        return None  # raised by the full path, after the checks of X
+    M = LogCholesky.mean_checked(Xn, w)
+    if M is None or not is_torch(X):
+        return M
+    return torch.from_numpy(M)
 
 
 def dispersion(

@@ -275,6 +275,12 @@ class AffineInvariant(_SPDMetric):
         return B.congruence_inv_chol(B.cholesky(A), Bm)
 
     def _sqdist(self, A, Bm):
+        if A.ndim > 2 and Bm.ndim == 2:
+            # d(A_i, B) = d(B, A_i): whiten the batch by the one matrix (one
+            # Cholesky factor and one wide triangular solve, not a batch of
+            # factorisations and solves; the eigenvalues are the reciprocals,
+            # their logs change sign, the norm and the squared trace do not)
+            A, Bm = Bm, A
         Lg = logm(self._whiten(A, Bm))
         d2 = self.alpha * B.fro2(Lg)
         if self.beta != 0.0:
@@ -881,6 +887,52 @@ class LogCholesky(_SPDMetric):
         d = (w @ dL).exp()
         K = _with_diagonal(K, d, own=True)
         return K @ K.mT, info
+
+    @staticmethod
+    def mean_checked(X, w):
+        """The mean (θ = 1) of a float64 numpy batch with its validation fused in.
+
+        One pass over ``X``: the symmetry test, the Cholesky factorisation and
+        the weighted sums of the factors and of the logs of their diagonals,
+        block by block while the block is in the cache
+        (:func:`manigeo._backend.cholesky_blocks`; the batch-vectorised
+        factorisation for small matrices), with the rules of ``check_spd(X,
+        copy=False, factor_only=True)``: exactly symmetric input, or
+        symmetric to round-off (factor of the lower triangle), finite,
+        Cholesky succeeds.  None when any of them fails (or ``X`` is not a
+        3-D float64 array): the caller's full checks then decide and raise.
+        The same values as :meth:`_mean_from_cholesky` to round-off.
+        """
+        if not (X.ndim == 3 and X.dtype == np.float64 and X.size):
+            return None
+        p = X.shape[-1]
+        vec = B.vectorised_cholesky_applies(X)
+
+        def sums(s, e, F):
+            wb = w[s:e]
+            if vec:  # F (p, p, m): lower factors, X's upper triangle above
+                return F.reshape(p * p, e - s) @ wb, np.log(
+                    np.einsum("iin->in", F)
+                ) @ wb
+            # F (m, p, p): upper factors U_i, U_iᵀ the lower ones
+            return wb @ F.reshape(e - s, p * p), wb @ np.log(
+                np.diagonal(F, axis1=1, axis2=2)
+            )
+
+        fused = B.cholesky_vectorised_chunks if vec else B.cholesky_blocks
+        parts = fused(X, sums, roundoff_ok=True)
+        if parts is None:
+            return None
+        acc, dacc = parts[0]
+        for a, d in parts[1:]:  # in order: the same sums split or not
+            acc += a
+            dacc += d
+        # K: the mean factor (vectorised: lower, X's upper part dropped) or
+        # its transpose (blocks: upper); M = K Kᵀ or Kᵀ K by syrk, exactly
+        # symmetric
+        K = np.tril(acc.reshape(p, p)) if vec else acc.reshape(p, p)
+        K.flat[:: p + 1] = np.exp(dacc)
+        return K @ K.T if vec else K.T @ K
 
     # group: log-Cholesky coordinates of P^θ with addition
     def to_group(self, P):
