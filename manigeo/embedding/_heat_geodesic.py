@@ -54,14 +54,15 @@ _PLACE_OUTER = 8
 #: threshold in 0.02-0.2, at 0.9293 / 0.9478 never clipped (Newton steps to
 #: other stationary points of the placement stress)
 _PLACE_CONCAVE = 0.05
-#: rows placed together: their (rows, landmarks) arrays stay in cache (1 MB at
-#: 500 landmarks; 4096 rows were 2x slower at n = 1e5)
-_PLACE_BLOCK = 256
+#: rows placed together.  Swiss roll n = 1e5, placement wall time on two
+#: threads: 256 rows 0.82-0.93 s, 1024 rows 0.60-0.65 s, 2048 rows 0.73-0.77 s
+#: (the threads wait less on each other for the interpreter between the many
+#: small steps of a block); on one thread 1.07 s and 1.06 s alike
+_PLACE_BLOCK = 1024
 #: rows per block of ``transform`` (their distances to 500 landmarks: 8 MB)
 _TRANSFORM_BLOCK = 2048
-#: blocks per thread of the placement, at least (Swiss roll n = 1e5: 390
-#: blocks, 2 threads 1.2-1.4 s against 1.5-1.8 s on one)
-_PLACE_MIN_BLOCKS = 8
+#: blocks per thread of the placement, at least (2048 rows)
+_PLACE_MIN_BLOCKS = 2
 
 
 def _cell_sizes(geometry, m):
