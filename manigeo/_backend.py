@@ -825,18 +825,25 @@ def cholesky_lower(X, *, workers: int | None = None):
     return L
 
 
+def cpu64_outside_autograd(X) -> bool:
+    """Whether the tensor ``X`` is float64 on the CPU and outside autograd: the
+    tensors whose memory numpy's paths may read through a zero-copy DLPack
+    view (a float32, CUDA or graph tensor keeps the torch path)."""
+    torch = import_torch()
+    return (
+        X.device.type == "cpu"
+        and X.dtype == torch.float64
+        and not (X.requires_grad and torch.is_grad_enabled())
+    )
+
+
 def _chol_torch_cpu(X, workers=None):
     """``(L, ok)`` (numpy) of a float64 CPU tensor outside autograd, or None.
 
     numpy's LAPACK path (:func:`_cholesky_np_ex`) on a zero-copy view of the
     tensor's memory (DLPack; not a host copy).
     """
-    torch = import_torch()
-    if (
-        X.device.type != "cpu"
-        or X.dtype != torch.float64
-        or (X.requires_grad and torch.is_grad_enabled())
-    ):
+    if not cpu64_outside_autograd(X):
         return None
     return _cholesky_np_ex(
         np.from_dlpack(X.detach().resolve_conj().resolve_neg()), workers

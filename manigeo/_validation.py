@@ -25,6 +25,7 @@ from ._backend import (
     cholesky_checked,
     cholesky_if_symmetric,
     cholesky_lower,
+    cpu64_outside_autograd,
     eigh,
     import_torch,
     is_torch,
@@ -684,12 +685,7 @@ def check_symmetric(
 
 def _cpu64_view(X):
     """A zero-copy numpy view of a float64 CPU tensor outside autograd, or None."""
-    torch = import_torch()
-    if (
-        X.device.type != "cpu"
-        or X.dtype != torch.float64
-        or (X.requires_grad and torch.is_grad_enabled())
-    ):
+    if not cpu64_outside_autograd(X):
         return None
     try:
         return np.from_dlpack(X.detach())

@@ -28,3 +28,15 @@ def pyriemann_geometry():
     except ImportError:  # pragma: no cover - pyriemann < 0.12
         from pyriemann.utils import distance, mean, tangentspace
     return mean, distance, tangentspace
+
+
+def lapack_accepts(X):
+    """Per matrix of the stack ``X``, whether ``np.linalg.cholesky`` factors it."""
+    ok = []
+    for A in X:
+        try:
+            np.linalg.cholesky(A)
+            ok.append(True)
+        except np.linalg.LinAlgError:
+            ok.append(False)
+    return ok

@@ -13,7 +13,7 @@ from manigeo import spd
 from manigeo._validation import check_spd, check_symmetric
 from manigeo.spd._metrics import LogCholesky
 
-from ._spd_data import pyriemann_geometry, random_spd
+from ._spd_data import lapack_accepts, pyriemann_geometry, random_spd
 
 EPS = np.finfo(np.float64).eps
 
@@ -50,17 +50,6 @@ def _blocks_lower(X, **kw):
         return None
     assert sum(sizes) == len(X)
     return L
-
-
-def _lapack_ok(X):
-    ok = []
-    for A in X:
-        try:
-            np.linalg.cholesky(A)
-            ok.append(True)
-        except np.linalg.LinAlgError:
-            ok.append(False)
-    return ok
 
 
 @pytest.fixture
@@ -138,7 +127,7 @@ def test_blocks_and_vectorised_refuse_what_lapack_refuses(rng, p, small_blocks):
         lams = np.geomspace(1.0, 0.1, p)
         lams[-1] = ratio
         X = _with_spectra(rng, 40, lams)
-        ok = all(_lapack_ok(X))
+        ok = all(lapack_accepts(X))
         for L in (
             _blocks_lower(X, roundoff_ok=True),
             B.cholesky_vectorised(X, check_symmetric=True, roundoff_ok=True),
