@@ -410,6 +410,7 @@ class _Ahead:
         self._limit = limit
         self._values = []
         self._error = None
+        self._done = False
         self._cond = threading.Condition()
         self._thread = None
         if threaded and blas_threads() > 1:
@@ -429,6 +430,9 @@ class _Ahead:
         except BaseException as exc:  # re-raised in the caller's thread
             with self._cond:
                 self._error = exc
+        finally:
+            with self._cond:
+                self._done = True
                 self._cond.notify_all()
 
     def stop_after(self, k):
@@ -443,10 +447,16 @@ class _Ahead:
                 self._values.append(next(self._gen))
             return self._values[:k]
         with self._cond:
-            self._cond.wait_for(lambda: len(self._values) >= k or self._error)
-            if len(self._values) < k:
+            self._cond.wait_for(lambda: len(self._values) >= k or self._done)
+            if len(self._values) >= k:
+                return self._values[:k]
+            if self._error is not None:
                 raise self._error
-            return self._values[:k]
+        # the thread stopped at its limit: the rest on demand (it is done
+        # with the generator)
+        while len(self._values) < k:
+            self._values.append(next(self._gen))
+        return self._values[:k]
 
 
 def _msd_curve(W, Z, deg):
