@@ -454,3 +454,24 @@ def test_threaded_fit_same_outputs(sphere, monkeypatch):
         outs.append((est.t_, est.t_scores_, est.transform(X[:100])))
     assert outs[0][0] == outs[1][0] and outs[0][1] == outs[1][1]
     np.testing.assert_array_equal(outs[0][2], outs[1][2])
+
+
+def test_ahead_values_past_its_limit_and_errors():
+    """The look-ahead thread stops at its limit; values past it come on
+    demand (no wait for a thread that has stopped), an error is re-raised."""
+    import time
+
+    from manigeo.heat._coarse import _Ahead
+
+    for threaded in (True, False):
+        a = _Ahead(iter(range(100)), 3, threaded=threaded)
+        time.sleep(0.05)
+        assert a.first(2) == [0, 1]
+        assert a.first(6) == [0, 1, 2, 3, 4, 5]
+
+        def failing():
+            yield 1
+            raise RuntimeError("boom")
+
+        with pytest.raises(RuntimeError, match="boom"):
+            _Ahead(failing(), 5, threaded=threaded).first(2)
