@@ -361,7 +361,20 @@ def digits():
         )
 
 
-def _child(kind, n):
+#: data of --large (--large-case): noiseless Swiss roll (the default), noisy
+#: S-curve, non-uniform noisy sphere (half a vMF cap, half uniform)
+LARGE_CASES = ("swiss", "scurve", "sphere")
+
+
+def _large_data(case, n):
+    if case == "scurve":
+        return scurve(n=n, seed=0)
+    if case == "sphere":
+        return vmf_sphere(n=n, seed=0)
+    return make_swiss_roll(n, noise=0.0, random_state=0)
+
+
+def _child(kind, n, case="swiss"):
     """One fit in this process (also run on another commit's checkout): JSON."""
     import json
     import resource
@@ -372,7 +385,7 @@ def _child(kind, n):
         from manigeo.heat import HeatGeodesicDistance
     except ImportError:  # round 1 (c1d64b5) kept it in manigeo.embedding
         from manigeo.embedding import HeatGeodesicDistance
-    X, geo = make_swiss_roll(n, noise=0.0, random_state=0)
+    X, geo = _large_data(case, n)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     t0 = time.perf_counter()
     if kind == "embedding":
@@ -517,7 +530,7 @@ def stages(n, commit=None, repeat=1):
         tmp.cleanup()
 
 
-def _run_child(kind, n, pythonpath):
+def _run_child(kind, n, pythonpath, case="swiss"):
     import json
     import os
     import subprocess
@@ -525,7 +538,16 @@ def _run_child(kind, n, pythonpath):
 
     env = dict(os.environ, PYTHONPATH=pythonpath)
     out = subprocess.run(
-        [sys.executable, __file__, "--child", kind, "--large", str(n)],
+        [
+            sys.executable,
+            __file__,
+            "--child",
+            kind,
+            "--large",
+            str(n),
+            "--large-case",
+            case,
+        ],
         env=env,
         capture_output=True,
         text=True,
@@ -534,8 +556,9 @@ def _run_child(kind, n, pythonpath):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def large(ns, commit=None, repeat=1, kinds=("distance", "embedding")):
-    """Swiss roll (noise 0): fit seconds and peak RSS, each fit in a fresh process.
+def large(ns, commit=None, repeat=1, kinds=("distance", "embedding"), case="swiss"):
+    """Fit seconds and peak RSS, each fit in a fresh process; Swiss roll (noise
+    0) or another ``case`` of :data:`LARGE_CASES`.
 
     With ``commit`` the same fits run on that commit's code (``git archive`` into
     a temporary directory), interleaved with this checkout's, best of
@@ -548,10 +571,10 @@ def large(ns, commit=None, repeat=1, kinds=("distance", "embedding")):
             best = {}
             for _ in range(repeat):
                 for name, path in trees.items():
-                    r = _run_child(kind, n, path)
+                    r = _run_child(kind, n, path, case)
                     if name not in best or r["seconds"] < best[name]["seconds"]:
                         best[name] = r
-            line = f"swiss n={n} {kind:9s}"
+            line = f"{case} n={n} {kind:9s}"
             for name, r in best.items():
                 line += (
                     f" | {name} {r['seconds']:6.1f} s peak {r['peak_gib']:.2f} GiB "
@@ -634,6 +657,9 @@ def main(argv=None):
     p.add_argument(
         "--kinds", default="distance,embedding", help="with --large: what to fit"
     )
+    p.add_argument(
+        "--large-case", default="swiss", choices=LARGE_CASES, help="data of --large"
+    )
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
     p.add_argument(
         "--stages", type=int, default=0, help="seconds per embedding stage at this n"
@@ -658,7 +684,7 @@ def main(argv=None):
         _stages_child(a.stages)
         return
     if a.child:
-        _child(a.child, int(a.large))
+        _child(a.child, int(a.large), a.large_case)
         return
     if a.stages:
         stages(a.stages, a.compare_commit, a.repeat)
@@ -668,6 +694,7 @@ def main(argv=None):
             a.compare_commit,
             a.repeat,
             tuple(a.kinds.split(",")),
+            a.large_case,
         )
     if a.vs_full:
         vs_full(a.vs_full)
