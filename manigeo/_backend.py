@@ -609,9 +609,6 @@ def cholesky_blocks(X, consume, *, roundoff_ok: bool = False, workers=None):
     n_blocks += n_blocks % 2 if n_blocks > 1 else 0  # even: 2 threads share
     b = -(-n // n_blocks)  # equal blocks: the threads get equal shares
     n_blocks = -(-n // b)
-    # the blocks are the same split or not (the results too, bit for bit)
-    k = batch_workers(X, "cholesky") if workers is None else workers
-    k = max(1, min(k, n_blocks))
 
     def work(first, last):  # blocks first..last-1
         m0 = min(b, n - first * b)
@@ -638,7 +635,19 @@ def cholesky_blocks(X, consume, *, roundoff_ok: bool = False, workers=None):
                 out.append(consume(i, i + m, Ub))
         return dmax, out
 
-    parts = run_chunks(work, n_blocks, k) if k > 1 else [work(0, n_blocks)]
+    # the blocks are the same split or not (the results too, bit for bit)
+    return _symmetric_chunks(X, work, n_blocks, workers, roundoff_ok)
+
+
+def _symmetric_chunks(X, work, n_chunks, workers, roundoff_ok):
+    """Run ``work(first, last)`` over ``n_chunks`` chunks of the batch ``X``
+    (on :func:`batch_workers` threads unless ``workers``), each returning
+    ``(max|X - Xᵀ| over its matrices, results)`` or None; decide the symmetry
+    rule on the whole batch's scale (as ``check_symmetric``) and return the
+    results in chunk order, or None."""
+    k = batch_workers(X, "cholesky") if workers is None else workers
+    k = max(1, min(k, n_chunks))
+    parts = run_chunks(work, n_chunks, k) if k > 1 else [work(0, n_chunks)]
     if any(part is None for part in parts):
         return None
     dmax = max(d for d, _ in parts)
@@ -722,8 +731,6 @@ def cholesky_vectorised_chunks(X, consume, *, roundoff_ok=False, workers=None):
     n, p = X.shape[0], X.shape[-1]
     n_chunks = -(-n // max(1, _VEC_CHOL_CHUNK // (p * p)))
     c = -(-n // n_chunks)  # equal chunks
-    k = batch_workers(X, "cholesky") if workers is None else workers
-    k = max(1, min(k, n_chunks))
 
     def work(first, last):
         out, dmax = [], 0.0
@@ -736,15 +743,7 @@ def cholesky_vectorised_chunks(X, consume, *, roundoff_ok=False, workers=None):
             out.append(consume(i, e, res[0]))
         return dmax, out
 
-    parts = run_chunks(work, n_chunks, k) if k > 1 else [work(0, n_chunks)]
-    if any(part is None for part in parts):
-        return None
-    dmax = max(d for d, _ in parts)
-    if dmax != 0.0:  # the scale of the whole batch (as check_symmetric)
-        dscale = np.abs(np.diagonal(X, axis1=1, axis2=2)).max()
-        if not (roundoff_ok and _roundoff(dmax, dscale)):
-            return None
-    return [r for _, out in parts for r in out]
+    return _symmetric_chunks(X, work, n_chunks, workers, roundoff_ok)
 
 
 def _cholesky_small(X, check_symmetric=False, roundoff_ok=False):
