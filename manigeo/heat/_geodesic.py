@@ -208,10 +208,12 @@ class _NeighborIndex:
             dist, ind = dist[:, None], ind[:, None]
         return dist, ind.astype(np.int64, copy=False)
 
-    def radius_pairs(self, Q, radius):
+    def radius_pairs(self, Q, radius, with_dist=True):
         """Flat ``(rows, cols, dist)`` of all pairs within ``radius``.
 
         ``radius``: a float, or one per row of ``Q`` (k-d tree only).
+        ``with_dist=False``: ``dist`` is None on the k-d tree (for a caller
+        that measures the pairs itself).
         """
         if self.kd:
             hits = self.tree.query_ball_point(
@@ -224,6 +226,8 @@ class _NeighborIndex:
                 dtype=np.int64,
                 count=int(lens.sum()),
             )
+            if not with_dist:
+                return rows, cols, None
             diff = Q[rows] - self.X[cols]
             dist = np.sqrt(np.einsum("ij,ij->i", diff, diff))
             return rows, cols, dist
@@ -483,7 +487,8 @@ def _kd_kernel_graph(nn, X, ind, dist, kdist, bw, dim):
         # (searched in the tree's leaf order: the pairs do not depend on it)
         wide = nn.leaf_order(np.flatnonzero(_RADIUS * bw > inner))
         if wide.size:
-            r, c, _ = nn.radius_pairs(X[wide], _RADIUS * bw[wide])
+            # (measured below by _pair_dist, the same value from both ends)
+            r, c, _ = nn.radius_pairs(X[wide], _RADIUS * bw[wide], with_dist=False)
             r = wide[r]
             lo, hi = np.minimum(r, c), np.maximum(r, c)
             dr = _pair_dist(X, lo, hi)
