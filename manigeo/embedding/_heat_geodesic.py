@@ -178,11 +178,11 @@ def _outer_sums(R, y0):
     )
 
 
-def _concave_part(c, cd, r0, y0, table, nb):
+def _concave_part(neg, r0, y0, table, nb):
     """``2 sum_a min(g_a, 0) ((y0 - y_a)(y0 - y_a)^T / r_a^2 - I)`` over the far
     landmarks: the Hessian term that clips the negative tangential curvatures
-    (a PSD correction)."""
-    neg = np.minimum(c - cd / r0, 0.0)
+    (a PSD correction).  ``neg = min(g, 0) = min(c - c d / r, 0)`` over every
+    landmark (consumed), ``nb`` the near landmarks (left out)."""
     np.put_along_axis(neg, nb, 0.0, axis=1)
     negsum = neg.sum(axis=1)
     neg /= r0
@@ -191,12 +191,20 @@ def _concave_part(c, cd, r0, y0, table, nb):
     return 2.0 * corr
 
 
+def _negative_part(c, t):
+    """``min(c - t, 0)``: the negative tangential curvatures ``min(g_a, 0)``
+    from ``t = c d / r`` (a new array)."""
+    neg = np.subtract(c, t)
+    return np.minimum(neg, 0.0, out=neg)
+
+
 def _clipped_solve(ix, y0, grad, H, near, far, tol, tiny):
     """:func:`_near_solve` of the rows ``ix`` with the far terms' negative
     curvatures clipped (``far = (c, cd, r0, table, nb)``, :func:`_concave_part`;
     ``near = (Cn, cYn, cdn, Yn)``)."""
     c, cd, r0, table, nb = far
-    corr = _concave_part(c, cd[ix], r0[ix], y0[ix], table, nb[ix])
+    r = r0[ix]
+    corr = _concave_part(_negative_part(c, cd[ix] / r), r, y0[ix], table, nb[ix])
     sub = tuple(a[ix] for a in near)
     return _near_solve(y0[ix], grad[ix], H[ix] + corr, *sub, tol, tiny)
 
@@ -334,23 +342,51 @@ def _place(
             args = (Cn, cYn, cdn, Yn)
             rn = r0.ravel()[flat]
             t = cd / r0
+            neg = None  # min(g, 0) of every row, where the start needs it
             if clip is None:  # far terms' concavity at the start
-                # sum over the far landmarks of max(c d / r - c, 0) = -min(g, 0)
-                concave = (np.maximum(t, c) @ ones - total) - np.maximum(
-                    cdn / rn - cn, 0.0
-                ).sum(axis=1)
+                # sum over the far landmarks of -min(g, 0) = max(c d / r - c, 0)
+                neg = _negative_part(c, t)
+                concave = neg.ravel()[flat].sum(axis=1) - neg @ ones
                 clip = concave > _PLACE_CONCAVE * (total - Cn)
-            near_model = (cn - cdn / rn, cdn / rn**3, Tn)
+            # the rows whose exact model is not convex are clipped too (their
+            # negative curvatures from t before the far model consumes it)
+            gn = cn - cdn / rn
+            near_model = (gn, cdn / rn**3, Tn)
+            clip_neg = None
+            if clip.any():
+                cl = np.flatnonzero(clip)
+                full = cl.size == clip.size
+                if neg is not None:
+                    clip_neg = neg if full else neg[cl]
+                else:
+                    clip_neg = _negative_part(c, t if full else t[cl])
+            del neg
             grad, H = _far_model(t, r0, y0, ctab, table, near_model)
-            # the rows whose exact model is not convex are clipped too; one
-            # solve for all rows (each on its own)
+            # one solve for all rows (each on its own)
             lo = _eig_inv(H + 2.0 * Cn[:, None, None] * np.eye(p), inverse=False)
             fix = np.flatnonzero(clip | (lo <= 0.0))
             far = (c, cd, r0, table, nb)
             Hs = H
             if fix.size:
                 Hs = H.copy()
-                Hs[fix] += _concave_part(c, cd[fix], r0[fix], y0[fix], table, nb[fix])
+                if clip_neg is not None:
+                    Hs[cl] += _concave_part(
+                        clip_neg,
+                        r0 if full else r0[cl],
+                        y0 if full else y0[cl],
+                        table,
+                        nb if full else nb[cl],
+                    )
+                other = np.flatnonzero(~clip & (lo <= 0.0))
+                if other.size:
+                    r = r0[other]
+                    Hs[other] += _concave_part(
+                        _negative_part(c, cd[other] / r),
+                        r,
+                        y0[other],
+                        table,
+                        nb[other],
+                    )
             y1 = _near_solve(y0, grad, Hs, *args, tol, tiny)
             moved = np.abs(y1 - y0).max(axis=1)
             res[idx] = y1
@@ -362,11 +398,12 @@ def _place(
             f1 = stress(y1[live], r1, cd_live, cdd[live])
             isfix = np.zeros(y0.shape[0], dtype=bool)
             isfix[fix] = True
-            f0 = (
-                f[live]
-                if f is not None
-                else stress(y0[live], r0[live], cd_live, cdd[live])
-            )
+            if f is not None:
+                f0 = f[live]
+            elif 2 * live.size > len(y0):  # most rows: no copy of r0's rows
+                f0 = stress(y0, r0, cd, cdd)[live]
+            else:
+                f0 = stress(y0[live], r0[live], cd_live, cdd[live])
             redo = np.flatnonzero(~isfix[live] & (f1 > f0))
             if redo.size:  # no decrease with the exact model: redo clipped
                 rr = live[redo]
