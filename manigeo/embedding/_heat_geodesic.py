@@ -320,17 +320,30 @@ def _place(
     P, tri0 = _triangulation_frame(Y_lm)
     tri = np.hstack([-0.5 * P, c[:, None]])
 
-    # (rows, m) buffers of the first pass, reused by every block: fresh
-    # arrays of each block cost page faults (the allocator hands the freed
-    # blocks back to the system; on the Swiss roll at n = 1e5 three times
-    # the faults, system time up 0.1 s per 30 000 rows)
+    # the (rows, m) arrays live in buffers reused by every pass and block:
+    # fresh ones cost page faults (the allocator hands freed blocks back to
+    # the system; 3x the faults and 0.05-0.1 s more system time per 30 000
+    # rows at n = 1e5, depending on the order of the frees).  Those carried
+    # from pass to pass (cd, r, t) alternate between two buffers each: the
+    # next pass's rows are written while this pass's are still read.
     work = {}
+    side = {"cd": 0, "r": 0, "t": 0}
 
     def buf(name, rows):
         a = work.get(name)
         if a is None or a.shape[0] < rows:
             a = work[name] = np.empty((max(rows, chunk_size), m))
         return a[:rows]
+
+    def nxt(name, rows):
+        side[name] ^= 1
+        return buf(f"{name}{side[name]}", rows)
+
+    def take(a, ix, name):
+        return np.take(a, ix, axis=0, out=nxt(name, ix.size))
+
+    def take_to(a, ix, name):
+        return np.take(a, ix, axis=0, out=buf(name, ix.size))
 
     def dist(y, out=None):
         r = cdist(y, Y_lm, out=out)
@@ -343,7 +356,7 @@ def _place(
 
     for s, d in blocks:
         b = d.shape[0]
-        cd = np.multiply(d, c, out=buf("cd", b))
+        cd = np.multiply(d, c, out=nxt("cd", b))
         d *= d
         Z = d @ tri
         y, cdd = tri0 + Z[:, :p], Z[:, p]
@@ -366,7 +379,7 @@ def _place(
         Yn = Tn[..., 1 : 1 + p]
         cYn = np.einsum("bk,bkp->bp", cn, Yn)
         Cn = cn.sum(axis=1)
-        r = dist(y, out=buf("r", b))
+        r = dist(y, out=nxt("r", b))
         f = None  # the stress at y: needed only by rows that move on
         res = out[s : s + b]
         res[:] = y
@@ -379,7 +392,7 @@ def _place(
             args = (Cn, cYn, cdn, Yn)
             rn = r0.ravel()[flat]
             if t is None:  # else from the previous pass's stopping test
-                t = np.divide(cd, r0, out=buf("t", b))
+                t = np.divide(cd, r0, out=nxt("t", b))
             if clip is None:  # far terms' concavity at the start
                 # sum over the far landmarks of max(c d / r - c, 0) = -min(g, 0)
                 tc = np.maximum(t, c, out=buf("neg", b))
@@ -395,11 +408,8 @@ def _place(
             if clip.any():
                 cl = np.flatnonzero(clip)
                 full = cl.size == clip.size
-                clip_neg = (
-                    _negative_part(c, t, out=buf("neg", len(t)))
-                    if full
-                    else _negative_part(c, t[cl])
-                )
+                neg = buf("neg", cl.size) if full else take_to(t, cl, "neg")
+                clip_neg = _negative_part(c, t if full else neg, out=neg)
             grad, H = _far_model(t, r0, y0, ctab, table, near_model, S)
             # one solve for all rows (each on its own)
             lo = _eig_inv(H + 2.0 * Cn[:, None, None] * np.eye(p), inverse=False)
@@ -411,7 +421,7 @@ def _place(
                 if clip_neg is not None:
                     Hs[cl] += _concave_part(
                         clip_neg,
-                        r0 if full else r0[cl],
+                        r0 if full else take_to(r0, cl, "rc"),
                         y0 if full else y0[cl],
                         table,
                         nb if full else nb[cl],
@@ -432,30 +442,40 @@ def _place(
             # rows that moved less than tol are done; the others need their
             # distances at y1 for the next pass, and a decrease of f
             live = np.flatnonzero(moved >= tol)
-            cd_live = cd[live]  # the next pass's (one copy of the block)
-            r1 = dist(y1[live])
-            f1 = stress(y1[live], r1, cd_live, cdd[live])
+            cd_live = take(cd, live, "cd")  # the next pass's
+            r1 = dist(y1[live], out=nxt("r", live.size))
             isfix = np.zeros(y0.shape[0], dtype=bool)
             isfix[fix] = True
-            if f is not None:
-                f0 = f[live]
-            elif 2 * live.size > len(y0):  # most rows: no copy of r0's rows
-                f0 = stress(y0, r0, cd, cdd)[live]
-            else:
-                f0 = stress(y0[live], r0[live], cd_live, cdd[live])
-            redo = np.flatnonzero(~isfix[live] & (f1 > f0))
+            # f at y1 and y0 of the rows whose (unclipped) pass must lower
+            # it; a clipped row stays clipped and never needs f (NaN)
+            chk = np.flatnonzero(~isfix[live])
+            f1 = np.full(live.size, np.nan)
+            redo = chk
+            if chk.size:
+                lc = live[chk]
+                if 2 * chk.size > live.size:  # most rows: no copies of rows
+                    f1[chk] = stress(y1[live], r1, cd_live, cdd[live])[chk]
+                else:
+                    f1[chk] = stress(y1[lc], r1[chk], cd_live[chk], cdd[lc])
+                if f is not None:
+                    f0 = f[lc]
+                elif 2 * lc.size > len(y0):  # most rows: no copy of r0's rows
+                    f0 = stress(y0, r0, cd, cdd)[lc]
+                else:
+                    f0 = stress(y0[lc], r0[lc], cd_live[chk], cdd[lc])
+                redo = chk[f1[chk] > f0]
             if redo.size:  # no decrease with the exact model: redo clipped
                 rr = live[redo]
                 y1[rr] = _clipped_solve(rr, y0, grad, H, args, far, tol, tiny)
                 res[idx[rr]] = y1[rr]
                 r1[redo] = dist(y1[rr])
-                f1[redo] = stress(y1[rr], r1[redo], cd_live[redo], cdd[rr])
+                f1[redo] = np.nan
                 isfix[rr] = True
             # the rows whose next step (the Newton step of this pass's
             # system at y1, from the exact gradient there: t and its sums
             # are the next pass's own) is below tol / 2 take it and stop:
             # the pass after it would move them by about that step, and stop
-            t = np.divide(cd_live, r1, out=buf("t", live.size))
+            t = np.divide(cd_live, r1, out=nxt("t", live.size))
             S = None
             if live.size:
                 S = _first_sums(t, ctab, table, p)
@@ -467,9 +487,9 @@ def _place(
                 if end.any():
                     res[idx[live[end]]] = y1[live[end]] - step[end]
                     go = np.flatnonzero(~end)
-                    live, r1, f1, t, S, cd_live = (
-                        a[go] for a in (live, r1, f1, t, S, cd_live)
-                    )
+                    live, f1, S = live[go], f1[go], S[go]
+                    r1, t = take(r1, go, "r"), take(t, go, "t")
+                    cd_live = take(cd_live, go, "cd")
             y, r, f = y1[live], r1, f1
             clip = isfix[live]
             cd = cd_live
