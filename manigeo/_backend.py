@@ -45,6 +45,7 @@ __all__ = [
     "diag_embed",
     "diagonal",
     "eigh",
+    "eigh_blocks",
     "exp",
     "eye_like",
     "fro2",
@@ -571,7 +572,9 @@ def _transpose_into(dst, src):
             )
 
 
-def cholesky_blocks(X, consume, *, roundoff_ok: bool = False, workers=None):
+def cholesky_blocks(
+    X, consume, *, roundoff_ok: bool = False, workers=None, nan_check: bool = True
+):
     """Symmetry test and Cholesky factorisation of a float64 batch, block by block.
 
     ``X`` (n, p, p) is read in blocks of about ``_CHOL_BLOCK_BYTES``: each
@@ -590,7 +593,11 @@ def cholesky_blocks(X, consume, *, roundoff_ok: bool = False, workers=None):
     ``X`` is not exactly symmetric (beyond round-off with ``roundoff_ok``;
     the rule of ``check_symmetric(factor_only=True)``), not finite, or a
     factorisation fails (the caller's full checks then decide and raise),
-    or when numpy's gufuncs are not reachable.
+    or when numpy's gufuncs are not reachable.  A failed factorisation
+    leaves NaN on the factor's diagonal (numpy NaN-fills it; a NaN pivot
+    that OpenBLAS lets through leaves NaN there too): ``nan_check=False``
+    skips the test of each block's diagonal, for a consumer that sums the
+    diagonal's logs and tests the sum itself (a NaN propagates to it).
 
     Examples
     --------
@@ -630,13 +637,101 @@ def cholesky_blocks(X, consume, *, roundoff_ok: bool = False, workers=None):
                 )
                 # a failed factorisation is NaN-filled (and a NaN pivot that
                 # OpenBLAS lets through leaves NaN on the diagonal)
-                if np.isnan(np.diagonal(Ub, axis1=1, axis2=2).sum()):
+                if nan_check and np.isnan(np.diagonal(Ub, axis1=1, axis2=2).sum()):
                     return None
                 out.append(consume(i, i + m, Ub))
         return dmax, out
 
     # the blocks are the same split or not (the results too, bit for bit)
     return _symmetric_chunks(X, work, n_blocks, workers, roundoff_ok)
+
+
+def eigh_blocks(X, consume, *, tau: float, roundoff_ok: bool = False, workers=None):
+    """Symmetry test and eigendecomposition of a float64 batch, block by block.
+
+    The eigenvalue counterpart of :func:`cholesky_blocks`: each block of
+    about ``_CHOL_BLOCK_BYTES`` is copied transposed (``T = Xᵀ``), compared
+    with ``X`` and decomposed by numpy's LAPACK gufunc (``eigh``) on ``Tᵀ``
+    (values ``X``, Fortran-ordered: the gufunc's copy in is contiguous, and
+    it writes the eigenvectors as the rows of ``Vt_i = U_iᵀ``, a contiguous
+    copy out): the eigenpairs of ``numpy.linalg.eigh(X)`` bit for bit (its
+    lower triangle).  A block is accepted when
+    every matrix has ``λ_min > tau λ_max`` (``tau``: the definiteness margin
+    of ``check_spd``'s eigenvalue path, which proves that Cholesky
+    succeeds); ``consume(start, stop, lam, Vt)`` (eigenvalues ascending
+    ``(m, p)``, ``Vt`` ``(m, p, p)``, both reused buffers the consumer may
+    overwrite) then reduces it while in the cache.  A large batch is split
+    over :func:`batch_workers` threads (the same blocks, and the same
+    results bit for bit, split or not).
+
+    Returns the list of ``consume``'s results in block order, or None when
+    ``X`` is not exactly symmetric (beyond round-off with ``roundoff_ok``),
+    not finite, a matrix is within the margin (the caller's full checks
+    then decide and raise), LAPACK does not converge, or numpy's gufuncs are
+    not reachable.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from manigeo._backend import eigh_blocks
+    >>> X = np.stack([np.diag([4.0, 9.0]), np.diag([1.0, 16.0])])
+    >>> eigh_blocks(X, lambda s, e, lam, Vt: lam.copy(), tau=1e-12)
+    [array([[ 4.,  9.],
+           [ 1., 16.]])]
+    """
+    ul = _umath_linalg()
+    if ul is None or X.ndim != 3 or X.dtype != np.float64 or X.shape[0] == 0:
+        return None
+    n, p = X.shape[0], X.shape[-1]
+    # the blocks do not depend on the thread count (the same sums, bit for
+    # bit, split or not): cache-sized, and at least one per thread the
+    # largest split could use (_MAX_WORKERS, when the batch holds that many
+    # _MIN_CHUNK_S of work); even, so that 2 threads get equal shares
+    c0, c3 = _COST["eigh"]
+    n_blocks = max(
+        -(-n // max(1, _CHOL_BLOCK_BYTES // (8 * p * p))),
+        min(_MAX_WORKERS, n, int(n * (c0 + c3 * p**3) / _MIN_CHUNK_S)),
+    )
+    n_blocks += n_blocks % 2 if n_blocks > 1 else 0
+    b = -(-n // n_blocks)
+    n_blocks = -(-n // b)
+
+    def work(first, last):  # blocks first..last-1
+        m0 = min(b, n - first * b)
+        T, D, lam = np.empty((m0, p, p)), np.empty((m0, p, p)), np.empty((m0, p))
+        dmax, out = 0.0, []
+        with np.errstate(
+            call=_raise_eigh,
+            invalid="call",
+            over="ignore",
+            divide="ignore",
+            under="ignore",
+        ):
+            for i in range(first * b, min(n, last * b), b):
+                m = min(b, n - i)
+                Xb, Tb, Db, lb = X[i : i + m], T[:m], D[:m], lam[:m]
+                _transpose_into(Tb, Xb)
+                with np.errstate(invalid="ignore", over="ignore"):
+                    dm = np.subtract(Xb, Tb, out=Db).max()
+                if not dm <= dmax:
+                    if not dm < np.inf:  # NaN or inf: not finite
+                        return None
+                    dmax = dm
+                try:  # Db's rows: the eigenvectors
+                    ul.eigh_lo(
+                        Tb.swapaxes(1, 2),
+                        signature="d->dd",
+                        out=(lb, Db.swapaxes(1, 2)),
+                    )
+                except np.linalg.LinAlgError:
+                    return None
+                if not (lb[:, 0] > tau * lb[:, -1]).all():
+                    return None
+                out.append(consume(i, i + m, lb, Db))
+        return dmax, out
+
+    k = batch_workers(X, "eigh") if workers is None else workers
+    return _symmetric_chunks(X, work, n_blocks, k, roundoff_ok)
 
 
 def _symmetric_chunks(X, work, n_chunks, workers, roundoff_ok):
