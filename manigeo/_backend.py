@@ -660,8 +660,8 @@ def eigh_blocks(X, consume, *, tau: float, roundoff_ok: bool = False, workers=No
     (values ``X``, Fortran-ordered: the gufunc's copy in is contiguous, and
     it writes the eigenvectors as the rows of ``Vt_i = U_iᵀ``, a contiguous
     copy out): the eigenpairs of ``numpy.linalg.eigh(X)`` bit for bit (its
-    lower triangle).  A block is accepted when
-    every matrix has ``λ_min > tau λ_max`` (``tau``: the definiteness margin
+    lower triangle).  A block is accepted when every matrix has
+    ``λ_min > tau λ_max`` (``tau``: the definiteness margin
     of ``check_spd``'s eigenvalue path, which proves that Cholesky
     succeeds); ``consume(start, stop, lam, Vt)`` (eigenvalues ascending
     ``(m, p)``, ``Vt`` ``(m, p, p)``, both reused buffers the consumer may

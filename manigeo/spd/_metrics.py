@@ -766,8 +766,9 @@ class LogEuclidean(_SPDMetric):
         """The mean of a float64 numpy batch with its validation fused in.
 
         One pass over ``X`` (:func:`manigeo._backend.eigh_blocks`): per
-        cache-sized block, the symmetry test, the eigendecomposition (of
-        ``Xᵀ``: its eigenvectors come out as contiguous rows) and the
+        cache-sized block, the symmetry test, the eigendecomposition (that
+        of ``numpy.linalg.eigh(X)``, the eigenvectors written as contiguous
+        rows) and the
         block's share of ``sum_i w_i log X_i`` as one ``syrk`` of the scaled
         eigenvector rows (see :meth:`_mean_from_eigh`; the shift is the
         block's own), with the rules of ``check_spd(X, copy=False,
