@@ -475,17 +475,23 @@ def eigh(X, *, workers: int | None = None):
 
 
 #: the batch-vectorised Cholesky (:func:`cholesky_vectorised`) of a batch
-#: reduced on the fly (the log-Cholesky mean) runs for ``p <= 8`` and batches
-#: of at least ``_VEC_CHOL_MIN_N[p]`` matrices: measured against the LAPACK
-#: blocks of :func:`cholesky_blocks` on one thread, 1.2-3x faster from
-#: 1000 matrices on, slower below these sizes (the vector operations cost
-#: ~1 us each, p^2 of them).  For p = 10-12 it won only on a quiet machine
-#: (1.1-1.3x at 1000-4000 matrices) and lost under load (its batch-wide
-#: sweeps compete for the cache; LAPACK's per-matrix work stays in L1), so
-#: it stops at 8.  Factors returned in the (n, p, p) layout pay a transposed
-#: copy back: there the rule stays p <= 4 (``_VEC_CHOL_FACTORS_MIN_N``
-#: matrices for the fused check, 32 for a plain factorisation).
-_VEC_CHOL_MIN_N = {1: 150, 2: 150, 3: 150, 4: 250, 5: 300, 6: 350, 7: 400, 8: 600}
+#: reduced on the fly (the log-Cholesky mean) runs for ``p <= 12`` and
+#: batches of at least ``_VEC_CHOL_MIN_N[p]`` matrices: measured against the
+#: LAPACK blocks of :func:`cholesky_blocks` on one thread, 1.2-3x faster
+#: from 1000 matrices on for p <= 8, slower below these sizes (the vector
+#: operations cost ~1 us each, p^2 of them).  p = 9-12 (round 7, load 2 on
+#: the 2 cores, in ``_VEC_CHOL_CHUNK_WIDE`` chunks): 1.05-1.5x from 800
+#: (p <= 10) or 1000 (p = 11-12) matrices to 8000, 0.95-0.96x at 500-600;
+#: round 6 had it lose under load with the whole batch in one sweep (the
+#: batch-wide sweeps compete for the cache; LAPACK's per-matrix work stays
+#: in L1), hence the cache-sized chunks there.  Factors returned in the
+#: (n, p, p) layout pay a transposed copy back: there the rule stays p <= 4
+#: (``_VEC_CHOL_FACTORS_MIN_N`` matrices for the fused check, 32 for a
+#: plain factorisation).
+_VEC_CHOL_MIN_N = {
+    **{1: 150, 2: 150, 3: 150, 4: 250, 5: 300, 6: 350, 7: 400, 8: 600},
+    **{9: 800, 10: 800, 11: 1000, 12: 1000},
+}
 _VEC_CHOL_FACTORS_P = 4
 _VEC_CHOL_FACTORS_MIN_N = 200
 #: entries of X per chunk of the batch-vectorised factorisation: the whole
@@ -493,6 +499,9 @@ _VEC_CHOL_FACTORS_MIN_N = 200
 #: slower than one pass on 2000 x 12 x 12, never faster); chunks bound the
 #: temporaries of huge batches only
 _VEC_CHOL_CHUNK = 1 << 24
+#: the same for p >= 9: 2 MB of X per chunk (round 7, load 2: 1.0-1.05x the
+#: whole-batch sweep at 1000-8000 matrices of p = 9-12, 1 MB chunks 0.9-1.0x)
+_VEC_CHOL_CHUNK_WIDE = 1 << 18
 #: bytes of input per block of the fused symmetry test and factorisation
 #: (:func:`cholesky_blocks`; its copies and factors are read again from the
 #: cache): 1 MB blocks were as fast as 2 MB ones and 3-20 % faster than
@@ -809,7 +818,8 @@ def cholesky_vectorised(X, *, check_symmetric=False, roundoff_ok=False, stats=Fa
 def cholesky_vectorised_chunks(X, consume, *, roundoff_ok=False, workers=None):
     """:func:`cholesky_vectorised` with the symmetry test, chunk by chunk.
 
-    The batch is cut into chunks of about ``_VEC_CHOL_CHUNK`` entries (the
+    The batch is cut into chunks of about ``_VEC_CHOL_CHUNK`` entries
+    (``_VEC_CHOL_CHUNK_WIDE`` for ``p >= 9``; the
     same chunks split over threads or not, :func:`batch_workers`); each is
     factorised batch-innermost and handed to ``consume(start, stop, T)``
     (``T`` (p, p, m): the factors in its lower triangle, ``X``'s upper
@@ -829,7 +839,8 @@ def cholesky_vectorised_chunks(X, consume, *, roundoff_ok=False, workers=None):
            [1., 4.]])]
     """
     n, p = X.shape[0], X.shape[-1]
-    n_chunks = -(-n // max(1, _VEC_CHOL_CHUNK // (p * p)))
+    chunk = _VEC_CHOL_CHUNK if p <= 8 else _VEC_CHOL_CHUNK_WIDE
+    n_chunks = -(-n // max(1, chunk // (p * p)))
     c = -(-n // n_chunks)  # equal chunks
 
     def work(first, last):
