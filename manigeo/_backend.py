@@ -803,8 +803,15 @@ def cholesky_vectorised(X, *, check_symmetric=False, roundoff_ok=False, stats=Fa
                     return None
         margin = 4 * p * _EPS64
         for j in range(p):
-            # c = X[j:, j] - L[j:, :j] L[j, :j]ᵀ (a view of T for j = 0)
-            c = T[j:, j] - (T[j:, :j] * T[j, :j]).sum(1) if j else T[:, 0]
+            # c = X[j:, j] - L[j:, :j] L[j, :j]ᵀ (a view of T for j = 0); the
+            # products summed by einsum, without the (p - j, j, n) temporary
+            # of a broadcast product (round 7, one thread: the factorisation
+            # 0.79-0.88 -> 0.67-0.68 ms on 2000 x 12 x 12, 0.31 -> 0.24-0.27
+            # on 1000 x 10 x 10, 0.20 -> 0.16-0.18 on 1000 x 8 x 8)
+            if j:
+                c = T[j:, j] - np.einsum("ikn,kn->in", T[j:, :j], T[j, :j])
+            else:
+                c = T[:, 0]
             piv = c[0]
             if not (piv > margin * T[j, j]).all():  # T[j, j]: still X's
                 return None
