@@ -158,7 +158,9 @@ def bench_set(seed, spec, args, rows, torch, mean, get_metric):
         if not label.startswith(tuple(args.means)):
             return
         fns = [ours, peer] + ([torch_fn] if torch_fn else [])
-        fns += [factor] if factor else []
+        # closed forms: also the factorisation alone and the symmetry /
+        # finiteness test manigeo runs and pyRiemann does not
+        fns += [factor, check] if factor else []
         # fast (closed-form) rows get more runs: best-of-3 of a 2 ms call on a
         # loaded machine is mostly noise
         t0 = time.perf_counter()
@@ -179,11 +181,19 @@ def bench_set(seed, spec, args, rows, torch, mean, get_metric):
         if factor:
             # profile of a closed form: the factorisation both libraries
             # compute, and what each spends beyond it
-            tf = times[-1]
+            tf, tc = times[-2], times[-1]
             print(
                 f"{'':>4} {'':>9} {'  factorisation alone':26} {tf:9.4f}"
                 f"   manigeo +{1e3 * (r[3] - tf):.2f} ms, "
                 f"pyRiemann +{1e3 * (r[5] - tf):.2f} ms",
+                flush=True,
+            )
+            # pyRiemann plus the validation it does not do (manigeo's
+            # symmetry and finiteness test, check_symmetric on X as is)
+            rows.append((seed, spec, label + " +check", r[3], r[4], r[5] + tc))
+            print(
+                f"{'':>4} {'':>9} {'  symmetry check alone':26} {tc:9.4f}"
+                f"   (pyRiemann + check) / manigeo {(r[5] + tc) / r[3]:6.2f}",
                 flush=True,
             )
 
@@ -221,6 +231,11 @@ def bench_set(seed, spec, args, rows, torch, mean, get_metric):
         lambda M: grad_bw(M, X),
         tf,
     )
+    from manigeo._validation import check_symmetric
+
+    def check():
+        return check_symmetric(X, copy=False, factor_only=True)
+
     tf = None if args.skip_torch else (lambda: mean(Xt, "logeuclid"))
     row(
         "logeuclid (closed form)",

@@ -45,6 +45,7 @@ __all__ = [
     "diag_embed",
     "diagonal",
     "eigh",
+    "eigh_blocks",
     "exp",
     "eye_like",
     "fro2",
@@ -474,17 +475,23 @@ def eigh(X, *, workers: int | None = None):
 
 
 #: the batch-vectorised Cholesky (:func:`cholesky_vectorised`) of a batch
-#: reduced on the fly (the log-Cholesky mean) runs for ``p <= 8`` and batches
-#: of at least ``_VEC_CHOL_MIN_N[p]`` matrices: measured against the LAPACK
-#: blocks of :func:`cholesky_blocks` on one thread, 1.2-3x faster from
-#: 1000 matrices on, slower below these sizes (the vector operations cost
-#: ~1 us each, p^2 of them).  For p = 10-12 it won only on a quiet machine
-#: (1.1-1.3x at 1000-4000 matrices) and lost under load (its batch-wide
-#: sweeps compete for the cache; LAPACK's per-matrix work stays in L1), so
-#: it stops at 8.  Factors returned in the (n, p, p) layout pay a transposed
-#: copy back: there the rule stays p <= 4 (``_VEC_CHOL_FACTORS_MIN_N``
-#: matrices for the fused check, 32 for a plain factorisation).
-_VEC_CHOL_MIN_N = {1: 150, 2: 150, 3: 150, 4: 250, 5: 300, 6: 350, 7: 400, 8: 600}
+#: reduced on the fly (the log-Cholesky mean) runs for ``p <= 12`` and
+#: batches of at least ``_VEC_CHOL_MIN_N[p]`` matrices: measured against the
+#: LAPACK blocks of :func:`cholesky_blocks` on one thread, 1.2-3x faster
+#: from 1000 matrices on for p <= 8, slower below these sizes (the vector
+#: operations cost ~1 us each, p^2 of them).  p = 9-12 (round 7, load 2 on
+#: the 2 cores, in ``_VEC_CHOL_CHUNK_WIDE`` chunks): 1.05-1.5x from 800
+#: (p <= 10) or 1000 (p = 11-12) matrices to 8000, 0.95-0.96x at 500-600;
+#: round 6 had it lose under load with the whole batch in one sweep (the
+#: batch-wide sweeps compete for the cache; LAPACK's per-matrix work stays
+#: in L1), hence the cache-sized chunks there.  Factors returned in the
+#: (n, p, p) layout pay a transposed copy back: there the rule stays p <= 4
+#: (``_VEC_CHOL_FACTORS_MIN_N`` matrices for the fused check, 32 for a
+#: plain factorisation).
+_VEC_CHOL_MIN_N = {
+    **{1: 150, 2: 150, 3: 150, 4: 250, 5: 300, 6: 350, 7: 400, 8: 600},
+    **{9: 800, 10: 800, 11: 1000, 12: 1000},
+}
 _VEC_CHOL_FACTORS_P = 4
 _VEC_CHOL_FACTORS_MIN_N = 200
 #: entries of X per chunk of the batch-vectorised factorisation: the whole
@@ -492,12 +499,20 @@ _VEC_CHOL_FACTORS_MIN_N = 200
 #: slower than one pass on 2000 x 12 x 12, never faster); chunks bound the
 #: temporaries of huge batches only
 _VEC_CHOL_CHUNK = 1 << 24
+#: the same for p >= 9: 2 MB of X per chunk (round 7, load 2: 1.0-1.05x the
+#: whole-batch sweep at 1000-8000 matrices of p = 9-12, 1 MB chunks 0.9-1.0x)
+_VEC_CHOL_CHUNK_WIDE = 1 << 18
 #: bytes of input per block of the fused symmetry test and factorisation
 #: (:func:`cholesky_blocks`; its copies and factors are read again from the
 #: cache): 1 MB blocks were as fast as 2 MB ones and 3-20 % faster than
 #: 128-512 KB ones (a block costs ~15 us of calls) on 200 x 30 x 30 to
 #: 20 x 256 x 256
 _CHOL_BLOCK_BYTES = 1 << 20
+#: fewest blocks of :func:`eigh_blocks` (work permitting), whatever the
+#: thread count: 2 and 4 threads get equal shares; each block costs ~15-20
+#: us of calls (measured on one thread: 8 blocks of 5000 x 4 x 4 or
+#: 500 x 10 x 10 were 1.5-3.5 % slower than 2)
+_EIGH_MIN_BLOCKS = 4
 _EPS64 = float(np.finfo(np.float64).eps)
 
 
@@ -571,7 +586,9 @@ def _transpose_into(dst, src):
             )
 
 
-def cholesky_blocks(X, consume, *, roundoff_ok: bool = False, workers=None):
+def cholesky_blocks(
+    X, consume, *, roundoff_ok: bool = False, workers=None, nan_check: bool = True
+):
     """Symmetry test and Cholesky factorisation of a float64 batch, block by block.
 
     ``X`` (n, p, p) is read in blocks of about ``_CHOL_BLOCK_BYTES``: each
@@ -590,7 +607,11 @@ def cholesky_blocks(X, consume, *, roundoff_ok: bool = False, workers=None):
     ``X`` is not exactly symmetric (beyond round-off with ``roundoff_ok``;
     the rule of ``check_symmetric(factor_only=True)``), not finite, or a
     factorisation fails (the caller's full checks then decide and raise),
-    or when numpy's gufuncs are not reachable.
+    or when numpy's gufuncs are not reachable.  A failed factorisation
+    leaves NaN on the factor's diagonal (numpy NaN-fills it; a NaN pivot
+    that OpenBLAS lets through leaves NaN there too): ``nan_check=False``
+    skips the test of each block's diagonal, for a consumer that sums the
+    diagonal's logs and tests the sum itself (a NaN propagates to it).
 
     Examples
     --------
@@ -630,13 +651,101 @@ def cholesky_blocks(X, consume, *, roundoff_ok: bool = False, workers=None):
                 )
                 # a failed factorisation is NaN-filled (and a NaN pivot that
                 # OpenBLAS lets through leaves NaN on the diagonal)
-                if np.isnan(np.diagonal(Ub, axis1=1, axis2=2).sum()):
+                if nan_check and np.isnan(np.diagonal(Ub, axis1=1, axis2=2).sum()):
                     return None
                 out.append(consume(i, i + m, Ub))
         return dmax, out
 
     # the blocks are the same split or not (the results too, bit for bit)
     return _symmetric_chunks(X, work, n_blocks, workers, roundoff_ok)
+
+
+def eigh_blocks(X, consume, *, tau: float, roundoff_ok: bool = False, workers=None):
+    """Symmetry test and eigendecomposition of a float64 batch, block by block.
+
+    The eigenvalue counterpart of :func:`cholesky_blocks`: each block of
+    about ``_CHOL_BLOCK_BYTES`` is copied transposed (``T = Xᵀ``), compared
+    with ``X`` and decomposed by numpy's LAPACK gufunc (``eigh``) on ``Tᵀ``
+    (values ``X``, Fortran-ordered: the gufunc's copy in is contiguous, and
+    it writes the eigenvectors as the rows of ``Vt_i = U_iᵀ``, a contiguous
+    copy out): the eigenpairs of ``numpy.linalg.eigh(X)`` bit for bit (its
+    lower triangle).  A block is accepted when every matrix has
+    ``λ_min > tau λ_max`` (``tau``: the definiteness margin
+    of ``check_spd``'s eigenvalue path, which proves that Cholesky
+    succeeds); ``consume(start, stop, lam, Vt)`` (eigenvalues ascending
+    ``(m, p)``, ``Vt`` ``(m, p, p)``, both reused buffers the consumer may
+    overwrite) then reduces it while in the cache.  A large batch is split
+    over :func:`batch_workers` threads (the same blocks, and the same
+    results bit for bit, split or not).
+
+    Returns the list of ``consume``'s results in block order, or None when
+    ``X`` is not exactly symmetric (beyond round-off with ``roundoff_ok``),
+    not finite, a matrix is within the margin (the caller's full checks
+    then decide and raise), LAPACK does not converge, or numpy's gufuncs are
+    not reachable.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from manigeo._backend import eigh_blocks
+    >>> X = np.stack([np.diag([4.0, 9.0]), np.diag([1.0, 16.0])])
+    >>> eigh_blocks(X, lambda s, e, lam, Vt: lam.copy(), tau=1e-12)
+    [array([[ 4.,  9.],
+           [ 1., 16.]])]
+    """
+    ul = _umath_linalg()
+    if ul is None or X.ndim != 3 or X.dtype != np.float64 or X.shape[0] == 0:
+        return None
+    n, p = X.shape[0], X.shape[-1]
+    # the blocks do not depend on the thread count (the same sums, bit for
+    # bit, split or not): cache-sized, and at least _EIGH_MIN_BLOCKS when
+    # the batch holds that many _MIN_CHUNK_S of work (threads to split
+    # over); even, so that 2 threads get equal shares
+    c0, c3 = _COST["eigh"]
+    n_blocks = max(
+        -(-n // max(1, _CHOL_BLOCK_BYTES // (8 * p * p))),
+        min(_EIGH_MIN_BLOCKS, n, int(n * (c0 + c3 * p**3) / _MIN_CHUNK_S)),
+    )
+    n_blocks += n_blocks % 2 if n_blocks > 1 else 0
+    b = -(-n // n_blocks)
+    n_blocks = -(-n // b)
+
+    def work(first, last):  # blocks first..last-1
+        m0 = min(b, n - first * b)
+        T, D, lam = np.empty((m0, p, p)), np.empty((m0, p, p)), np.empty((m0, p))
+        dmax, out = 0.0, []
+        with np.errstate(
+            call=_raise_eigh,
+            invalid="call",
+            over="ignore",
+            divide="ignore",
+            under="ignore",
+        ):
+            for i in range(first * b, min(n, last * b), b):
+                m = min(b, n - i)
+                Xb, Tb, Db, lb = X[i : i + m], T[:m], D[:m], lam[:m]
+                _transpose_into(Tb, Xb)
+                with np.errstate(invalid="ignore", over="ignore"):
+                    dm = np.subtract(Xb, Tb, out=Db).max()
+                if not dm <= dmax:
+                    if not dm < np.inf:  # NaN or inf: not finite
+                        return None
+                    dmax = dm
+                try:  # Db's rows: the eigenvectors
+                    ul.eigh_lo(
+                        Tb.swapaxes(1, 2),
+                        signature="d->dd",
+                        out=(lb, Db.swapaxes(1, 2)),
+                    )
+                except np.linalg.LinAlgError:
+                    return None
+                if not (lb[:, 0] > tau * lb[:, -1]).all():
+                    return None
+                out.append(consume(i, i + m, lb, Db))
+        return dmax, out
+
+    k = batch_workers(X, "eigh") if workers is None else workers
+    return _symmetric_chunks(X, work, n_blocks, k, roundoff_ok)
 
 
 def _symmetric_chunks(X, work, n_chunks, workers, roundoff_ok):
@@ -694,8 +803,15 @@ def cholesky_vectorised(X, *, check_symmetric=False, roundoff_ok=False, stats=Fa
                     return None
         margin = 4 * p * _EPS64
         for j in range(p):
-            # c = X[j:, j] - L[j:, :j] L[j, :j]ᵀ (a view of T for j = 0)
-            c = T[j:, j] - (T[j:, :j] * T[j, :j]).sum(1) if j else T[:, 0]
+            # c = X[j:, j] - L[j:, :j] L[j, :j]ᵀ (a view of T for j = 0); the
+            # products summed by einsum, without the (p - j, j, n) temporary
+            # of a broadcast product (round 7, one thread: the factorisation
+            # 0.79-0.88 -> 0.67-0.68 ms on 2000 x 12 x 12, 0.31 -> 0.24-0.27
+            # on 1000 x 10 x 10, 0.20 -> 0.16-0.18 on 1000 x 8 x 8)
+            if j:
+                c = T[j:, j] - np.einsum("ikn,kn->in", T[j:, :j], T[j, :j])
+            else:
+                c = T[:, 0]
             piv = c[0]
             if not (piv > margin * T[j, j]).all():  # T[j, j]: still X's
                 return None
@@ -709,7 +825,8 @@ def cholesky_vectorised(X, *, check_symmetric=False, roundoff_ok=False, stats=Fa
 def cholesky_vectorised_chunks(X, consume, *, roundoff_ok=False, workers=None):
     """:func:`cholesky_vectorised` with the symmetry test, chunk by chunk.
 
-    The batch is cut into chunks of about ``_VEC_CHOL_CHUNK`` entries (the
+    The batch is cut into chunks of about ``_VEC_CHOL_CHUNK`` entries
+    (``_VEC_CHOL_CHUNK_WIDE`` for ``p >= 9``; the
     same chunks split over threads or not, :func:`batch_workers`); each is
     factorised batch-innermost and handed to ``consume(start, stop, T)``
     (``T`` (p, p, m): the factors in its lower triangle, ``X``'s upper
@@ -729,7 +846,8 @@ def cholesky_vectorised_chunks(X, consume, *, roundoff_ok=False, workers=None):
            [1., 4.]])]
     """
     n, p = X.shape[0], X.shape[-1]
-    n_chunks = -(-n // max(1, _VEC_CHOL_CHUNK // (p * p)))
+    chunk = _VEC_CHOL_CHUNK if p <= 8 else _VEC_CHOL_CHUNK_WIDE
+    n_chunks = -(-n // max(1, chunk // (p * p)))
     c = -(-n // n_chunks)  # equal chunks
 
     def work(first, last):

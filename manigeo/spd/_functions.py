@@ -14,7 +14,7 @@ import numpy as np
 
 from manigeo._backend import as_weights, import_torch, is_torch
 from manigeo._validation import check_spd, check_symmetric
-from manigeo.spd._metrics import LogCholesky, get_metric
+from manigeo.spd._metrics import LogCholesky, LogEuclidean, get_metric
 
 
 def _prepare(*items, factors=None):
@@ -337,8 +337,15 @@ def mean(
         Xn, wn, initn = views
         M = mean(Xn, metric, weights=wn, max_iter=max_iter, init=initn, **kw)
         return import_torch().from_numpy(M)
-    if m.name == "logcholesky" and m.theta == 1.0 and init is None:
-        M = _logchol_mean_fused(X, weights, tol, max_iter)
+    if init is None and (
+        (m.name == "logcholesky" and m.theta == 1.0) or m.name == "logeuclid"
+    ):
+        checked = (
+            LogCholesky.mean_checked
+            if m.name == "logcholesky"
+            else LogEuclidean.mean_checked
+        )
+        M = _closed_form_fused(X, weights, tol, max_iter, checked)
         if M is not None:
             return M
     # the closed-form means reuse the factorisation that proved definiteness:
@@ -398,12 +405,13 @@ def _cpu64_views(*values):
     return out
 
 
-def _logchol_mean_fused(X, weights, tol, max_iter):
-    """The log-Cholesky mean with its validation fused in, or None.
+def _closed_form_fused(X, weights, tol, max_iter, checked):
+    """A closed-form mean with its validation fused in, or None.
 
     For a float64 numpy array, or a float64 CPU tensor outside autograd
-    (through a zero-copy numpy view, as its Cholesky factorisation), with
-    valid parameters: :meth:`LogCholesky.mean_checked`, one pass over ``X``.
+    (through a zero-copy numpy view, as its factorisation), with valid
+    parameters: ``checked(X, w)`` (:meth:`LogCholesky.mean_checked`,
+    :meth:`LogEuclidean.mean_checked`), one pass over ``X``.
     None for anything else, or when the fused checks fail: :func:`mean`'s
     full path then validates (and raises) as usual.
     """
@@ -433,7 +441,7 @@ def _logchol_mean_fused(X, weights, tol, max_iter):
         w = as_weights(weights, Xn)
     except (TypeError, ValueError):
         return None  # raised by the full path, after the checks of X
-    M = LogCholesky.mean_checked(Xn, w)
+    M = checked(Xn, w)
     if M is None or not is_torch(X):
         return M
     return torch.from_numpy(M)

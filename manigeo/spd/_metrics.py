@@ -18,6 +18,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from manigeo import _backend as B
 from manigeo._backend import any_true, is_torch
+from manigeo._validation import spd_eig_tol
 from manigeo.spd._matfun import (
     expm,
     invsqrtm,
@@ -664,6 +665,17 @@ def _torch_float64():
     return torch.float64
 
 
+def _expm_sym(J):
+    """``expm`` of an exactly symmetric float64 ``p x p`` matrix: one ``eigh``,
+    ``V exp(μ) Vᵀ = (V e^{μ/2})(V e^{μ/2})ᵀ`` by ``syrk`` (exactly symmetric);
+    overflow refused as in :func:`expm`."""
+    mu, V = np.linalg.eigh(J)
+    if not mu[-1] < np.log(np.finfo(np.float64).max):
+        expm(J)  # raises the overflow error of expm
+    V *= np.exp(0.5 * mu)
+    return V @ V.T
+
+
 class LogEuclidean(_SPDMetric):
     """(α, β)-log-Euclidean metric (LEM).
 
@@ -747,12 +759,52 @@ class LogEuclidean(_SPDMetric):
             else:
                 J += S @ S.T
         J.flat[:: p + 1] -= c
-        # expm of the exactly symmetric J: V exp(μ) Vᵀ = (V e^{μ/2})(V e^{μ/2})ᵀ
-        mu, V = np.linalg.eigh(J)
-        if not mu[-1] < np.log(np.finfo(np.float64).max):
-            expm(J)  # raises the overflow error of expm
-        V *= np.exp(0.5 * mu)
-        return V @ V.T, info
+        return _expm_sym(J), info
+
+    @staticmethod
+    def mean_checked(X, w):
+        """The mean of a float64 numpy batch with its validation fused in.
+
+        One pass over ``X`` (:func:`manigeo._backend.eigh_blocks`): per
+        cache-sized block, the symmetry test, the eigendecomposition (that
+        of ``numpy.linalg.eigh(X)``, the eigenvectors written as contiguous
+        rows) and the
+        block's share of ``sum_i w_i log X_i`` as one ``syrk`` of the scaled
+        eigenvector rows (see :meth:`_mean_from_eigh`; the shift is the
+        block's own), with the rules of ``check_spd(X, copy=False,
+        return_eigh=True, factor_only=True)``: exactly symmetric input, or
+        symmetric to round-off, finite, and every matrix beyond the
+        eigenvalue margin ``λ_min > τ λ_max`` that proves definiteness.
+        None when any of them fails (or ``X`` is not a 3-D float64 array):
+        the caller's full checks then decide and raise.  The same values as
+        :meth:`_mean_from_eigh` to round-off.
+        """
+        if not (X.ndim == 3 and X.dtype == np.float64 and X.size):
+            return None
+        p = X.shape[-1]
+        tau = spd_eig_tol(p, float(np.finfo(np.float64).eps))
+
+        def log_sum(s, e, lam, Vt):
+            # sum_i w_i Vt_iᵀ (log Λ_i + c) Vt_i - c sum_i w_i: the scaled
+            # rows H (m p, p) in Vt's buffer, then one syrk Hᵀ H
+            lg = np.log(lam)
+            c = max(0.0, -float(lg.min()))
+            lg += c
+            lg *= w[s:e, None]
+            np.sqrt(lg, out=lg)
+            H = Vt.reshape((e - s) * p, p)
+            H *= lg.reshape(-1, 1)
+            J = H.T @ H
+            J.flat[:: p + 1] -= c * float(w[s:e].sum())
+            return J
+
+        parts = B.eigh_blocks(X, log_sum, tau=tau, roundoff_ok=True)
+        if parts is None:
+            return None
+        J = parts[0]
+        for part in parts[1:]:  # in order: the same sums split or not
+            J += part
+        return _expm_sym(J)
 
     # group: (Sym(n), +) through log; θ has no effect
     def to_group(self, P):
@@ -914,14 +966,19 @@ class LogCholesky(_SPDMetric):
                 return F.reshape(p * p, e - s) @ wb, np.log(
                     np.einsum("iin->in", F)
                 ) @ wb
-            # F (m, p, p): upper factors U_i, U_iᵀ the lower ones
-            return wb @ F.reshape(e - s, p * p), wb @ np.log(
-                np.diagonal(F, axis1=1, axis2=2)
-            )
+            # F (m, p, p): upper factors U_i, U_iᵀ the lower ones; a failed
+            # factorisation leaves NaN on the diagonal: tested on the logs'
+            # sum (cholesky_blocks' own test of the diagonal is skipped)
+            lg = np.log(np.diagonal(F, axis1=1, axis2=2))
+            if np.isnan(lg.sum()):
+                return None
+            return wb @ F.reshape(e - s, p * p), wb @ lg
 
-        fused = B.cholesky_vectorised_chunks if vec else B.cholesky_blocks
-        parts = fused(X, sums, roundoff_ok=True)
-        if parts is None:
+        if vec:
+            parts = B.cholesky_vectorised_chunks(X, sums, roundoff_ok=True)
+        else:
+            parts = B.cholesky_blocks(X, sums, roundoff_ok=True, nan_check=False)
+        if parts is None or any(part is None for part in parts):
             return None
         acc, dacc = parts[0]
         for a, d in parts[1:]:  # in order: the same sums split or not

@@ -117,11 +117,19 @@ def test_blocks_refuse_what_the_full_checks_refuse(rng, small_blocks):
         spd.mean(bad, "logcholesky")
 
 
+@pytest.mark.parametrize("path", ["blocks", "vectorised"])
 @pytest.mark.parametrize("p", [5, 12])
-def test_blocks_and_vectorised_refuse_what_lapack_refuses(rng, p, small_blocks):
+def test_blocks_and_vectorised_refuse_what_lapack_refuses(
+    rng, p, path, small_blocks, monkeypatch
+):
     # smallest eigenvalue from clearly positive through round-off to clearly
     # negative: accepted only when LAPACK accepts every matrix; the mean then
     # equals the full path's (which raises when LAPACK refuses)
+    if path == "vectorised":  # the batch-vectorised mean, several chunks
+        monkeypatch.setattr(B, "_VEC_CHOL_MIN_N", {p: 1})
+        monkeypatch.setattr(B, "_VEC_CHOL_CHUNK", 15 * p * p)
+        monkeypatch.setattr(B, "_VEC_CHOL_CHUNK_WIDE", 15 * p * p)
+    assert B.vectorised_cholesky_applies(np.empty((40, p, p))) == (path == "vectorised")
     seen = set()
     for ratio in [1e-3, 1e-10, 1e-14, 1e-16, 0.0, -1e-16, -1e-12, -1e-3]:
         lams = np.geomspace(1.0, 0.1, p)
@@ -150,8 +158,8 @@ def test_blocks_and_vectorised_refuse_what_lapack_refuses(rng, p, small_blocks):
     assert seen == {"accepted", "refused"}
 
 
-@pytest.mark.parametrize("p", [5, 6, 7, 8])
-def test_vectorised_cholesky_matches_lapack_up_to_p8(rng, p):
+@pytest.mark.parametrize("p", [5, 6, 7, 8, 9, 10, 11, 12])
+def test_vectorised_cholesky_matches_lapack_up_to_p12(rng, p):
     X = random_spd(rng, 300, p, cond=1e4)
     X0 = X.copy()
     L = B._cholesky_small(X)
@@ -209,13 +217,14 @@ def test_fused_mean_keeps_the_full_checks_messages(rng):
 def vectorised_chunks(monkeypatch):
     """The batch-vectorised mean path on small batches, 10 matrices a chunk."""
     monkeypatch.setattr(B, "_VEC_CHOL_CHUNK", 10 * 6 * 6)
+    monkeypatch.setattr(B, "_VEC_CHOL_CHUNK_WIDE", 10 * 11 * 11)
     monkeypatch.setattr(B, "_VEC_CHOL_MIN_N", {p: 1 for p in range(1, 13)})
 
 
+@pytest.mark.parametrize("p", [6, 11])  # the chunks of p <= 8 and p >= 9
 def test_vectorised_chunks_decide_the_symmetry_rule_over_all_chunks(
-    rng, vectorised_chunks
+    rng, p, vectorised_chunks
 ):
-    p = 6
     X = _with_spectra(rng, 35, np.geomspace(1.0, 1e-4, p))
     X[:10] *= 1e-3  # the first chunk's diagonal scale: far below the batch's
     scale = np.abs(np.diagonal(X, axis1=1, axis2=2)).max()
