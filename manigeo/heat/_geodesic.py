@@ -57,7 +57,13 @@ from .._validation import (
 from ..graphs import alpha_decay_kernel, laplacian
 from ._coarse import _CoarseDiffusion
 from ._graph import _edge_lengths, _hop_diameter, _pair_dist
-from ._squaring import _check_real, _columns, _doubling, poisson_terms
+from ._squaring import (
+    _check_real,
+    _columns,
+    _columns_at,
+    _doubling,
+    poisson_terms,
+)
 
 _TINY = 1e-300
 #: rows per block of the (n, m) distances: 1 MB at 500 landmarks, so the
@@ -111,6 +117,13 @@ _LANDMARK_POOL = 20000
 #: 1000 cells' 0.9964 / 0.9909; 0.9966 (769 cells: 0.9957).
 _COARSE_CELLS = 1000
 _SAMPLES_PER_CELL = 10
+#: from this many samples on, the landmark columns (one time) are summed in
+#: single precision (:func:`~manigeo.heat._squaring._columns_at`: relative
+#: error below 1e-5, ``d^2`` within ``4e-5 t``; measured 9e-7 and 4e-4 at
+#: t = 128 on the Swiss roll, n = 3000 and 6000), 1.55x faster; below it
+#: (every ``n_landmarks="auto"`` fit up to 2000 samples is in full mode) in
+#: double precision, equal to the full mode's kernel to 1e-12
+_SINGLE_MIN = 2001
 KERNELS = ("gaussian", "alpha")
 DENSITIES = ("normalize", "keep")
 
@@ -893,6 +906,26 @@ class _Diffusion:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=max(terms), desc=f"{desc} ({len(sources)})")
+        if len(times) == 1:
+            # one time (the landmark columns): Horner's rule, no accumulator
+            tick = None if bar is None else bar.update
+            single = n >= _SINGLE_MIN
+
+            def block(lo, hi):
+                return _columns_at(
+                    self.L,
+                    sources[lo:hi],
+                    times[0],
+                    terms[0],
+                    single=single,
+                    progress=tick if lo == 0 else None,
+                )
+
+            H = np.hstack(run_chunks(block, len(sources), n_blocks, blas_single=False))
+            if bar is not None:
+                bar.close()
+            yield float(times[0]), self.density(H, None, sources)
+            return
         gens = []
         for i, p in enumerate(parts):
             B = np.zeros((n, len(p)))

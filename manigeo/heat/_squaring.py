@@ -383,3 +383,76 @@ def _columns(L, block, times, *, n_terms=None, c=None, progress=None):
         P = M @ P
         if progress is not None:
             progress()
+
+
+#: columns per block of :func:`_columns_at`: the block and its product stay in
+#: a core's L2 cache (n = 3000: 64 columns of float32 are 0.75 MB); measured
+#: (Swiss roll n = 3000, 256 columns, t = 128, one core) 64 columns 1.3x
+#: faster than 256 at once
+_HORNER_WIDTH = 64
+#: a single-precision result is recomputed in double precision where an
+#: entry (scaled so that the largest Poisson weight is 1) falls below this:
+#: the terms that were flushed to zero on the way are no longer negligible
+_SINGLE_FLOOR = 1e-30
+
+
+def _columns_at(L, sources, t, n_terms, *, c=None, single=False, progress=None):
+    """``exp(-t L)[:, sources]`` at one time, by Horner's rule.
+
+    The uniformized series ``sum_k w_k (M / c)^k E`` (``w_k = Pois(k; t c)``,
+    ``E`` the unit columns of ``sources``) as ``w_0 E + P (w_1 E + P (w_2 E +
+    ...))``, ``P = M / c``: one sparse product per term and no accumulator (the
+    positive series of :func:`_columns` keeps every term for every pending time:
+    2.4 s against 1.56 s for 256 columns at n = 3000, t = 128), every step a
+    sum of non-negative numbers (the same entrywise relative accuracy).
+    Columns in blocks of :data:`_HORNER_WIDTH`.
+
+    ``single``: products in float32 (the weights scaled so that the largest is
+    1, the sums in float32: relative error below ``n_terms * 6e-8``, measured
+    9e-7 at 206 terms; 1.55x faster than float64), a block recomputed in
+    float64 where an entry falls below :data:`_SINGLE_FLOOR` (out of float32's
+    range). ``progress``: called after each term of the first block.
+    """
+    from scipy.special import gammaln
+
+    sources = np.asarray(sources)
+    n = L.shape[0]
+    if c is None:
+        diag = L.diagonal()
+        c = float(diag.max()) if diag.size else 0.0
+    c = max(float(c), 1e-300)
+    M = sp.csr_array(sp.eye_array(n, format="csr") - L / c)
+    M.data[M.data < 0] = 0.0  # round-off only
+    M.eliminate_zeros()
+    M.sort_indices()
+    K = int(n_terms)
+    x = float(t) * c
+    k = np.arange(K + 1, dtype=np.float64)
+    logw = k * np.log(max(x, 1e-300)) - x - gammaln(k + 1.0)
+    top = float(logw.max())
+    w = np.exp(logw - top)
+    M32 = M.astype(np.float32) if single else None
+    out = np.empty((n, sources.size))
+
+    def horner(src, dtype, P, tick):
+        cols = np.arange(src.size)
+        acc = np.zeros((n, src.size), dtype=dtype)
+        acc[src, cols] = w[K]
+        for j in range(K - 1, -1, -1):
+            acc = P @ acc
+            acc[src, cols] += w[j]
+            if tick is not None:
+                tick()
+        return acc
+
+    for s in range(0, sources.size, _HORNER_WIDTH):
+        src = sources[s : s + _HORNER_WIDTH]
+        tick = progress if s == 0 else None
+        if single:
+            acc = horner(src, np.float32, M32, tick)
+            if acc.min() >= _SINGLE_FLOOR:
+                out[:, s : s + src.size] = acc
+                continue
+        out[:, s : s + src.size] = horner(src, np.float64, M, tick)
+    out *= np.exp(top)
+    return out
