@@ -847,6 +847,7 @@ class _Diffusion:
         self.n_jobs = n_jobs
         self._L = None
         self._hops = None
+        self._banded = None
 
     @property
     def hops(self):
@@ -882,6 +883,24 @@ class _Diffusion:
     def vol(self):
         return float(self.deg.sum())
 
+    def banded(self):
+        """``(L_p, pos)``: the Laplacian with its nodes in reverse Cuthill-McKee
+        order (``L_p = L[p][:, p]``) and each node's position in it (``pos[p]
+        = arange(n)``), computed once.  Graph neighbours get near numbers, so
+        a sparse product reads the rows of the dense block it multiplies from
+        cache: measured (landmark columns, t = 128, one core) 1.5x faster on
+        the Swiss roll at n = 3000 and 6000 (random sample order), the same
+        sums in another order."""
+        if self._banded is None:
+            L = self.L
+            p = csgraph.reverse_cuthill_mckee(L, symmetric_mode=True)
+            pos = np.empty_like(p)
+            pos[p] = np.arange(p.size)
+            Lp = sp.csr_array(L[p][:, p])
+            Lp.sort_indices()
+            self._banded = (Lp, pos)
+        return self._banded
+
     def n_terms(self, t):
         return max(poisson_terms(t), self.hops + 8)
 
@@ -906,6 +925,8 @@ class _Diffusion:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=max(terms), desc=f"{desc} ({len(sources)})")
+        # the series run on the banded Laplacian (rows back in sample order)
+        Lp, pos = self.banded()
         if len(times) == 1:
             # one time (the landmark columns): Horner's rule, no accumulator
             tick = None if bar is None else bar.update
@@ -913,8 +934,8 @@ class _Diffusion:
 
             def block(lo, hi):
                 return _columns_at(
-                    self.L,
-                    sources[lo:hi],
+                    Lp,
+                    pos[sources[lo:hi]],
                     times[0],
                     terms[0],
                     single=single,
@@ -924,14 +945,14 @@ class _Diffusion:
             H = np.hstack(run_chunks(block, len(sources), n_blocks, blas_single=False))
             if bar is not None:
                 bar.close()
-            yield float(times[0]), self.density(H, None, sources)
+            yield float(times[0]), self.density(H[pos], None, sources)
             return
         gens = []
         for i, p in enumerate(parts):
             B = np.zeros((n, len(p)))
-            B[sources[p], np.arange(len(p))] = 1.0
+            B[pos[sources[p]], np.arange(len(p))] = 1.0
             tick = bar.update if (bar is not None and i == 0) else None
-            gens.append(_columns(self.L, B, times, n_terms=terms, progress=tick))
+            gens.append(_columns(Lp, B, times, n_terms=terms, progress=tick))
         for _ in range(len(times)):
             if n_blocks == 1:
                 got = [next(gens[0])]
@@ -940,7 +961,7 @@ class _Diffusion:
                     delayed(next)(g) for g in gens
                 )
             t = got[0][0]
-            H = np.hstack([h for _, h in got])
+            H = np.hstack([h for _, h in got])[pos]
             if bar is not None and t == times[-1]:
                 bar.close()
             yield t, self.density(H, None, sources)
