@@ -466,3 +466,18 @@ def test_farthest_points_equals_greedy_reference():
             chosen.append(int(np.argmax(d)))
             d = np.minimum(d, cdist(X, X[[chosen[-1]]])[:, 0])
         np.testing.assert_array_equal(got, np.sort(chosen))
+
+
+def test_single_precision_landmark_columns(monkeypatch):
+    """From _SINGLE_MIN samples on the landmark columns are float32 Horner
+    sums on the banded Laplacian: the same distances to 1e-5, the same t."""
+    import manigeo.heat._geodesic as geodesic
+
+    X, _ = make_sphere(300, random_state=0)
+    S = np.arange(0, 300, 7)
+    D, t = heat_geodesic_distances(X, sources=S, random_state=0, return_t=True)
+    monkeypatch.setattr(geodesic, "_SINGLE_MIN", 0)
+    D32, t32 = heat_geodesic_distances(X, sources=S, random_state=0, return_t=True)
+    assert t32 == t
+    np.testing.assert_allclose(D32, D, rtol=1e-5, atol=1e-6 * D.max())
+    assert not np.array_equal(D32, D)
