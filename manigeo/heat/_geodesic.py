@@ -41,7 +41,6 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
-from joblib import Parallel, delayed
 from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 from sklearn.neighbors import NearestNeighbors
@@ -957,8 +956,10 @@ class _Diffusion:
             if n_blocks == 1:
                 got = [next(gens[0])]
             else:
-                got = Parallel(n_jobs=n_blocks, prefer="threads")(
-                    delayed(next)(g) for g in gens
+                # the package's thread pool (a joblib Parallel per time
+                # started its threads anew each time)
+                got = run_chunks(
+                    lambda i, _: next(gens[i]), n_blocks, n_blocks, blas_single=False
                 )
             t = got[0][0]
             H = np.hstack([h for _, h in got])[pos]
