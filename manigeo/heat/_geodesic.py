@@ -29,8 +29,10 @@ The pipeline:
 Heat kernels are computed with entrywise *relative* accuracy (uniformized
 Taylor series with non-negative terms, repeated squaring for the full kernel),
 because ``log K_t`` of far-apart nodes needs it.  Distances from a set of
-sources (landmarks, probes) are exact columns of the full kernel, so landmark
-mode costs no accuracy and uses the same ``t`` as the full mode.  Above a cost
+sources (landmarks, probes) are exact columns of the full kernel (the landmark
+columns summed in single precision from 2001 samples: relative error below
+1e-5), so landmark mode costs no accuracy and uses the same ``t`` as the full
+mode.  Above a cost
 budget the columns come from a coarse-grained graph instead (see
 :mod:`manigeo.heat._coarse`): same physical ``t``, bounded time and memory.
 """
@@ -96,10 +98,14 @@ T_GRID_COARSE = 2.0 ** np.arange(0, 13)
 N_PROBES = 48
 #: landmark columns whose exact series would cost more flops than this (sparse
 #: products ``2 nnz x columns x terms``, probes of ``t="auto"`` included) come
-#: from the coarse-grained path; about 10 s of sparse products on one core.
-#: Measured (Swiss roll, 2 cores): n = 1e4 costs 4e10 exactly (42 s) and 2 s
-#: coarse; the held-out cases of ``bench_heatgeo.py --heldout`` (n <= 3000) stay
-#: below it and keep exact columns.
+#: from the coarse-grained path; about 10 s of sparse products on one core
+#: when it was set (round 2: n = 1e4 cost 4e10 exactly, 42 s, and 2 s coarse),
+#: about 2 s since the landmark columns are float32 Horner sums on the banded
+#: Laplacian (round 7; the same paths are taken).  Above 2000 samples and up
+#: to ``4 * _COARSE_CELLS`` the columns stay exact whatever the cost (the
+#: held-out cases of ``bench_heatgeo.py --heldout``, n <= 3000, among them):
+#: the coarse path there lost 0.005-0.01 of distance Spearman on the
+#: non-uniform sphere and chose another t (300-1500 cells).
 _EXACT_BUDGET = 2e10
 #: from this many samples on, independent parts of the fit (the all-pairs
 #: search and the rest of the kernel graph; the affinity and the landmarks)
