@@ -481,3 +481,24 @@ def test_single_precision_landmark_columns(monkeypatch):
     assert t32 == t
     np.testing.assert_allclose(D32, D, rtol=1e-5, atol=1e-6 * D.max())
     assert not np.array_equal(D32, D)
+
+
+def test_select_t_half_time_pair_kernel():
+    """The t-scan scores the probes' pair kernel ``C^T C`` of half-time
+    columns: the scores of the exact kernel (dense expm) at every time."""
+    import manigeo.heat._geodesic as geodesic
+
+    X, _ = make_sphere(300, random_state=0)
+    aff = geodesic._Affinity(10, "gaussian", 40.0, "normalize").fit(X)
+    diff = geodesic._Diffusion(aff.W_, 1, aff.slow_)
+    probes = np.sort(np.random.default_rng(0).choice(300, 48, replace=False))
+    t, scores = geodesic._select_t(X, aff.W_, diff, 1.0, probes)
+    G = geodesic._reference_paths(X, aff.W_, probes)[:, probes]
+    L = diff.L.toarray()
+    items = (
+        (s, diff.density(expm(-s * L)[np.ix_(probes, probes)], probes, probes), None)
+        for s in geodesic.T_GRID
+    )
+    t_ref, ref, _ = geodesic._scan_times(items, G, 1.0)
+    assert t == t_ref and list(scores) == list(ref)
+    np.testing.assert_allclose(list(scores.values()), list(ref.values()), rtol=1e-9)
