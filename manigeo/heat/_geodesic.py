@@ -906,19 +906,35 @@ class _Diffusion:
             self._banded = (Lp, pos)
         return self._banded
 
-    def n_terms(self, t):
-        return max(poisson_terms(t), self.hops + 8)
+    def n_terms(self, t, far=True):
+        """Terms of the series at ``t``: the Poisson bulk, and with ``far``
+        (every entry of the columns to a small relative error) the hop
+        diameter plus ``t + 2 sqrt(t)`` steps (a walk wanders about that much
+        before it is done reaching a far node).  Measured (48 probe columns,
+        n = 3000, against 420 terms): ``hops + 8`` alone left relative errors
+        of 0.68 / 0.997 / 0.72 at t = 8 / 16 / 32 on the Swiss roll (hop
+        diameter 48); this rule 1e-4 to 1e-2 at every t of ``T_GRID`` on the
+        Swiss roll, the tree and the non-uniform sphere.  ``far=False``: the
+        hop diameter + 8 (the midpoints of every pair, enough for the pair
+        kernel ``C^T C`` of half-time columns, see :func:`_select_t`)."""
+        reach = self.hops + 8
+        if far:
+            reach += int(np.ceil(t + 2.0 * np.sqrt(t)))
+        return max(poisson_terms(t), reach)
 
     def density(self, H, rows, cols):
         dr = self.deg if rows is None else self.deg[rows]
         dc = self.deg if cols is None else self.deg[cols]
         return H * (self.vol / np.sqrt(np.outer(dr, dc)))
 
-    def columns(self, sources, times, verbose=False, desc="heat columns", raw=False):
+    def columns(
+        self, sources, times, verbose=False, desc="heat columns", raw=False, far=True
+    ):
         """Yield ``(t, K_t[:, sources])`` for increasing t (blocks in parallel).
 
         ``verbose``: a progress bar over the terms of the series.  ``raw``:
         the columns of ``exp(-t L)`` itself (not turned into densities).
+        ``far``: see :meth:`n_terms`.
         """
         finish = (lambda H: H) if raw else (lambda H: self.density(H, None, sources))
         sources = np.asarray(sources)
@@ -926,7 +942,7 @@ class _Diffusion:
         n_blocks = _effective_jobs(self.n_jobs)
         n_blocks = max(1, min(n_blocks, len(sources)))
         parts = np.array_split(np.arange(len(sources)), n_blocks)
-        terms = [self.n_terms(t) for t in times]
+        terms = [self.n_terms(t, far) for t in times]
         bar = None
         if verbose:
             from tqdm.auto import tqdm
@@ -1063,7 +1079,9 @@ def _select_t(X, W, diffusion, sigma, probes, verbose=False):
     the hop-diameter floor of small times is unchanged).
     """
     G = _reference_paths(X, W, probes)[:, probes]
-    cols = diffusion.columns(probes, T_GRID / 2, verbose, "t='auto' probes", raw=True)
+    cols = diffusion.columns(
+        probes, T_GRID / 2, verbose, "t='auto' probes", raw=True, far=False
+    )
     items = (
         (2.0 * th, diffusion.density(C.T @ C, probes, probes), None) for th, C in cols
     )

@@ -502,3 +502,27 @@ def test_select_t_half_time_pair_kernel():
     t_ref, ref, _ = geodesic._scan_times(items, G, 1.0)
     assert t == t_ref and list(scores) == list(ref)
     np.testing.assert_allclose(list(scores.values()), list(ref.values()), rtol=1e-9)
+
+
+def test_landmark_columns_far_entries_at_moderate_t():
+    """The landmark columns' series runs the hop diameter plus t + 2 sqrt(t)
+    terms: the far entries of a cycle's kernel (lattice Bessel form, down to
+    1e-26) to 1e-3 at t = 16, where the hop diameter + 8 terms lose most of
+    them."""
+    from scipy.special import ive
+
+    import manigeo.heat._geodesic as geodesic
+
+    n, t = 100, 16.0
+    i = np.arange(n)
+    W = sp.csr_array((np.ones(n), (i, (i + 1) % n)), shape=(n, n))
+    diff = geodesic._Diffusion(sp.csr_array(W + W.T))
+    exact = sum(ive(np.abs(i + m * n), t) for m in range(-3, 4))
+    assert exact.min() < 1e-25
+    for far, ok in ((True, True), (False, False)):
+        (_, K), *_ = diff.columns(np.array([0, 30]), [t], far=far)
+        H = K / n  # density = vol H / deg = n H on the cycle
+        good = np.allclose(H[:, 0], exact, rtol=1e-3, atol=0) and np.allclose(
+            H[:, 1], np.roll(exact, 30), rtol=1e-3, atol=0
+        )
+        assert good == ok
