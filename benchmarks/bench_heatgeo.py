@@ -20,6 +20,9 @@ Usage::
     python benchmarks/bench_heatgeo.py --large 100000   # manigeo alone
     # this checkout vs round 1, each fit in a fresh process (peak RSS per fit)
     python benchmarks/bench_heatgeo.py --large 10000,100000 --compare-commit c1d64b5
+    # landmark mode below the coarse path, other data (scurve, sphere, tree)
+    python benchmarks/bench_heatgeo.py --large 2500,3000,4000,6000 \
+        --kinds embedding --large-case sphere --compare-commit c1d64b5 --repeat 2
     # seconds per stage of the embedding fit, this checkout and another commit
     python benchmarks/bench_heatgeo.py --stages 100000 --compare-commit <commit>
     python benchmarks/bench_heatgeo.py --vs-full 20000  # landmark vs full mode
@@ -362,8 +365,9 @@ def digits():
 
 
 #: data of --large (--large-case): noiseless Swiss roll (the default), noisy
-#: S-curve, non-uniform noisy sphere (half a vMF cap, half uniform)
-LARGE_CASES = ("swiss", "scurve", "sphere")
+#: S-curve, non-uniform noisy sphere (half a vMF cap, half uniform), the
+#: branching tree in 50-D (exact path distances)
+LARGE_CASES = ("swiss", "scurve", "sphere", "tree")
 
 
 def _large_data(case, n):
@@ -371,6 +375,8 @@ def _large_data(case, n):
         return scurve(n=n, seed=0)
     if case == "sphere":
         return vmf_sphere(n=n, seed=0)
+    if case == "tree":
+        return tree(n=n, seed=0)
     return make_swiss_roll(n, noise=0.0, random_state=0)
 
 

@@ -124,10 +124,10 @@ class HeatGeodesicDistance(
     extension of the heat kernel (one step of the walk from the new point onto
     the training samples, then the training kernel).
 
-    When the exact landmark columns would cost more than about 10 s of sparse
-    products (``2 nnz x (landmarks + 48) x terms`` flops above ``2e10``, e.g.
-    the Swiss roll from ``n ~ 5000``), the kernel is computed on a coarse graph
-    of 1000 cells (the fine walk lumped onto them, same physical ``t``) and
+    When the exact landmark columns would cost more than about 2 s of sparse
+    products (``2 nnz x (landmarks + 48) x terms`` flops above ``2e10``) and
+    there are more than 4000 samples, the kernel is computed on a coarse graph
+    of 500 to 1000 cells (the fine walk lumped onto them, same physical ``t``) and
     extended to every sample; ``geometry_.path_`` says which (``"full"``,
     ``"exact"``, ``"coarse"``) and ``verbose=True`` prints why.  See the user
     guide, "Landmark mode".

@@ -29,8 +29,10 @@ The pipeline:
 Heat kernels are computed with entrywise *relative* accuracy (uniformized
 Taylor series with non-negative terms, repeated squaring for the full kernel),
 because ``log K_t`` of far-apart nodes needs it.  Distances from a set of
-sources (landmarks, probes) are exact columns of the full kernel, so landmark
-mode costs no accuracy and uses the same ``t`` as the full mode.  Above a cost
+sources (landmarks, probes) are exact columns of the full kernel (the landmark
+columns summed in single precision from 2001 samples: relative error below
+1e-5), so landmark mode costs no accuracy and uses the same ``t`` as the full
+mode.  Above a cost
 budget the columns come from a coarse-grained graph instead (see
 :mod:`manigeo.heat._coarse`): same physical ``t``, bounded time and memory.
 """
@@ -41,7 +43,6 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
-from joblib import Parallel, delayed
 from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 from sklearn.neighbors import NearestNeighbors
@@ -57,7 +58,13 @@ from .._validation import (
 from ..graphs import alpha_decay_kernel, laplacian
 from ._coarse import _CoarseDiffusion
 from ._graph import _edge_lengths, _hop_diameter, _pair_dist
-from ._squaring import _check_real, _columns, _doubling, poisson_terms
+from ._squaring import (
+    _check_real,
+    _columns,
+    _columns_at,
+    _doubling,
+    poisson_terms,
+)
 
 _TINY = 1e-300
 #: rows per block of the (n, m) distances: 1 MB at 500 landmarks, so the
@@ -91,10 +98,14 @@ T_GRID_COARSE = 2.0 ** np.arange(0, 13)
 N_PROBES = 48
 #: landmark columns whose exact series would cost more flops than this (sparse
 #: products ``2 nnz x columns x terms``, probes of ``t="auto"`` included) come
-#: from the coarse-grained path; about 10 s of sparse products on one core.
-#: Measured (Swiss roll, 2 cores): n = 1e4 costs 4e10 exactly (42 s) and 2 s
-#: coarse; the held-out cases of ``bench_heatgeo.py --heldout`` (n <= 3000) stay
-#: below it and keep exact columns.
+#: from the coarse-grained path; about 10 s of sparse products on one core
+#: when it was set (round 2: n = 1e4 cost 4e10 exactly, 42 s, and 2 s coarse),
+#: about 2 s since the landmark columns are float32 Horner sums on the banded
+#: Laplacian (round 7; the same paths are taken).  Above 2000 samples and up
+#: to ``4 * _COARSE_CELLS`` the columns stay exact whatever the cost (the
+#: held-out cases of ``bench_heatgeo.py --heldout``, n <= 3000, among them):
+#: the coarse path there lost 0.005-0.01 of distance Spearman on the
+#: non-uniform sphere and chose another t (300-1500 cells).
 _EXACT_BUDGET = 2e10
 #: from this many samples on, independent parts of the fit (the all-pairs
 #: search and the rest of the kernel graph; the affinity and the landmarks)
@@ -111,6 +122,13 @@ _LANDMARK_POOL = 20000
 #: 1000 cells' 0.9964 / 0.9909; 0.9966 (769 cells: 0.9957).
 _COARSE_CELLS = 1000
 _SAMPLES_PER_CELL = 10
+#: from this many samples on, the landmark columns (one time) are summed in
+#: single precision (:func:`~manigeo.heat._squaring._columns_at`: relative
+#: error below 1e-5, ``d^2`` within ``4e-5 t``; measured 9e-7 and 4e-4 at
+#: t = 128 on the Swiss roll, n = 3000 and 6000), 1.55x faster; below it
+#: (every ``n_landmarks="auto"`` fit up to 2000 samples is in full mode) in
+#: double precision, equal to the full mode's kernel to 1e-12
+_SINGLE_MIN = 2001
 KERNELS = ("gaussian", "alpha")
 DENSITIES = ("normalize", "keep")
 
@@ -834,6 +852,7 @@ class _Diffusion:
         self.n_jobs = n_jobs
         self._L = None
         self._hops = None
+        self._banded = None
 
     @property
     def hops(self):
@@ -869,48 +888,108 @@ class _Diffusion:
     def vol(self):
         return float(self.deg.sum())
 
-    def n_terms(self, t):
-        return max(poisson_terms(t), self.hops + 8)
+    def banded(self):
+        """``(L_p, pos)``: the Laplacian with its nodes in reverse Cuthill-McKee
+        order (``L_p = L[p][:, p]``) and each node's position in it (``pos[p]
+        = arange(n)``), computed once.  Graph neighbours get near numbers, so
+        a sparse product reads the rows of the dense block it multiplies from
+        cache: measured (landmark columns, t = 128, one core) 1.5x faster on
+        the Swiss roll at n = 3000 and 6000 (random sample order), the same
+        sums in another order."""
+        if self._banded is None:
+            L = self.L
+            p = csgraph.reverse_cuthill_mckee(L, symmetric_mode=True)
+            pos = np.empty_like(p)
+            pos[p] = np.arange(p.size)
+            Lp = sp.csr_array(L[p][:, p])
+            Lp.sort_indices()
+            self._banded = (Lp, pos)
+        return self._banded
+
+    def n_terms(self, t, far=True):
+        """Terms of the series at ``t``: the Poisson bulk, and with ``far``
+        (every entry of the columns to a small relative error) the hop
+        diameter plus ``t + 2 sqrt(t)`` steps (a walk wanders about that much
+        before it is done reaching a far node).  Measured (48 probe columns,
+        n = 3000, against 420 terms): ``hops + 8`` alone left relative errors
+        of 0.68 / 0.997 / 0.72 at t = 8 / 16 / 32 on the Swiss roll (hop
+        diameter 48); this rule 1e-4 to 1e-2 at every t of ``T_GRID`` on the
+        Swiss roll, the tree and the non-uniform sphere.  ``far=False``: the
+        hop diameter + 8 (the midpoints of every pair, enough for the pair
+        kernel ``C^T C`` of half-time columns, see :func:`_select_t`)."""
+        reach = self.hops + 8
+        if far:
+            reach += int(np.ceil(t + 2.0 * np.sqrt(t)))
+        return max(poisson_terms(t), reach)
 
     def density(self, H, rows, cols):
         dr = self.deg if rows is None else self.deg[rows]
         dc = self.deg if cols is None else self.deg[cols]
         return H * (self.vol / np.sqrt(np.outer(dr, dc)))
 
-    def columns(self, sources, times, verbose=False, desc="heat columns"):
+    def columns(
+        self, sources, times, verbose=False, desc="heat columns", raw=False, far=True
+    ):
         """Yield ``(t, K_t[:, sources])`` for increasing t (blocks in parallel).
 
-        ``verbose``: a progress bar over the terms of the series.
+        ``verbose``: a progress bar over the terms of the series.  ``raw``:
+        the columns of ``exp(-t L)`` itself (not turned into densities).
+        ``far``: see :meth:`n_terms`.
         """
+        finish = (lambda H: H) if raw else (lambda H: self.density(H, None, sources))
         sources = np.asarray(sources)
         n = self.L.shape[0]
         n_blocks = _effective_jobs(self.n_jobs)
         n_blocks = max(1, min(n_blocks, len(sources)))
         parts = np.array_split(np.arange(len(sources)), n_blocks)
-        terms = [self.n_terms(t) for t in times]
+        terms = [self.n_terms(t, far) for t in times]
         bar = None
         if verbose:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=max(terms), desc=f"{desc} ({len(sources)})")
+        # the series run on the banded Laplacian (rows back in sample order)
+        Lp, pos = self.banded()
+        if len(times) == 1:
+            # one time (the landmark columns): Horner's rule, no accumulator
+            tick = None if bar is None else bar.update
+            single = n >= _SINGLE_MIN
+
+            def block(lo, hi):
+                return _columns_at(
+                    Lp,
+                    pos[sources[lo:hi]],
+                    times[0],
+                    terms[0],
+                    single=single,
+                    progress=tick if lo == 0 else None,
+                )
+
+            H = np.hstack(run_chunks(block, len(sources), n_blocks, blas_single=False))
+            if bar is not None:
+                bar.close()
+            yield float(times[0]), finish(H[pos])
+            return
         gens = []
         for i, p in enumerate(parts):
             B = np.zeros((n, len(p)))
-            B[sources[p], np.arange(len(p))] = 1.0
+            B[pos[sources[p]], np.arange(len(p))] = 1.0
             tick = bar.update if (bar is not None and i == 0) else None
-            gens.append(_columns(self.L, B, times, n_terms=terms, progress=tick))
+            gens.append(_columns(Lp, B, times, n_terms=terms, progress=tick))
         for _ in range(len(times)):
             if n_blocks == 1:
                 got = [next(gens[0])]
             else:
-                got = Parallel(n_jobs=n_blocks, prefer="threads")(
-                    delayed(next)(g) for g in gens
+                # the package's thread pool (a joblib Parallel per time
+                # started its threads anew each time)
+                got = run_chunks(
+                    lambda i, _: next(gens[i]), n_blocks, n_blocks, blas_single=False
                 )
             t = got[0][0]
-            H = np.hstack([h for _, h in got])
+            H = np.hstack([h for _, h in got])[pos]
             if bar is not None and t == times[-1]:
                 bar.close()
-            yield t, self.density(H, None, sources)
+            yield t, finish(H)
 
     def full(self, t):
         _, H = next(_doubling(self.L, t, 1, reach=self.hops + 8))
@@ -990,10 +1069,22 @@ def _scan_times(items, G, sigma, verbose=False, tag=""):
 
 
 def _select_t(X, W, diffusion, sigma, probes, verbose=False):
-    """t = argmax over T_GRID of the band score on probe pairs; scores per t."""
+    """t = argmax over T_GRID of the band score on probe pairs; scores per t.
+
+    The probes' pair kernel at ``t`` is ``C^T C`` with ``C = exp(-t/2 L)[:,
+    probes]`` (``exp(-t L) = exp(-t/2 L)^2``, ``L`` symmetric): a sum of
+    non-negative products of relatively accurate entries (the half-time series
+    reach the hop diameter too), so the same kernel to round-off, from a
+    series of half the Poisson terms (at t = 128: 122 terms instead of 206;
+    the hop-diameter floor of small times is unchanged).
+    """
     G = _reference_paths(X, W, probes)[:, probes]
-    cols = diffusion.columns(probes, T_GRID, verbose, "t='auto' probes")
-    items = ((t, K[probes], None) for t, K in cols)
+    cols = diffusion.columns(
+        probes, T_GRID / 2, verbose, "t='auto' probes", raw=True, far=False
+    )
+    items = (
+        (2.0 * th, diffusion.density(C.T @ C, probes, probes), None) for th, C in cols
+    )
     best_t, scores, _ = _scan_times(items, G, sigma, verbose)
     return best_t, scores
 

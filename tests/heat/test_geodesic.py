@@ -466,3 +466,63 @@ def test_farthest_points_equals_greedy_reference():
             chosen.append(int(np.argmax(d)))
             d = np.minimum(d, cdist(X, X[[chosen[-1]]])[:, 0])
         np.testing.assert_array_equal(got, np.sort(chosen))
+
+
+def test_single_precision_landmark_columns(monkeypatch):
+    """From _SINGLE_MIN samples on the landmark columns are float32 Horner
+    sums on the banded Laplacian: the same distances to 1e-5, the same t."""
+    import manigeo.heat._geodesic as geodesic
+
+    X, _ = make_sphere(300, random_state=0)
+    S = np.arange(0, 300, 7)
+    D, t = heat_geodesic_distances(X, sources=S, random_state=0, return_t=True)
+    monkeypatch.setattr(geodesic, "_SINGLE_MIN", 0)
+    D32, t32 = heat_geodesic_distances(X, sources=S, random_state=0, return_t=True)
+    assert t32 == t
+    np.testing.assert_allclose(D32, D, rtol=1e-5, atol=1e-6 * D.max())
+    assert not np.array_equal(D32, D)
+
+
+def test_select_t_half_time_pair_kernel():
+    """The t-scan scores the probes' pair kernel ``C^T C`` of half-time
+    columns: the scores of the exact kernel (dense expm) at every time."""
+    import manigeo.heat._geodesic as geodesic
+
+    X, _ = make_sphere(300, random_state=0)
+    aff = geodesic._Affinity(10, "gaussian", 40.0, "normalize").fit(X)
+    diff = geodesic._Diffusion(aff.W_, 1, aff.slow_)
+    probes = np.sort(np.random.default_rng(0).choice(300, 48, replace=False))
+    t, scores = geodesic._select_t(X, aff.W_, diff, 1.0, probes)
+    G = geodesic._reference_paths(X, aff.W_, probes)[:, probes]
+    L = diff.L.toarray()
+    items = (
+        (s, diff.density(expm(-s * L)[np.ix_(probes, probes)], probes, probes), None)
+        for s in geodesic.T_GRID
+    )
+    t_ref, ref, _ = geodesic._scan_times(items, G, 1.0)
+    assert t == t_ref and list(scores) == list(ref)
+    np.testing.assert_allclose(list(scores.values()), list(ref.values()), rtol=1e-9)
+
+
+def test_landmark_columns_far_entries_at_moderate_t():
+    """The landmark columns' series runs the hop diameter plus t + 2 sqrt(t)
+    terms: the far entries of a cycle's kernel (lattice Bessel form, down to
+    1e-26) to 1e-3 at t = 16, where the hop diameter + 8 terms lose most of
+    them."""
+    from scipy.special import ive
+
+    import manigeo.heat._geodesic as geodesic
+
+    n, t = 100, 16.0
+    i = np.arange(n)
+    W = sp.csr_array((np.ones(n), (i, (i + 1) % n)), shape=(n, n))
+    diff = geodesic._Diffusion(sp.csr_array(W + W.T))
+    exact = sum(ive(np.abs(i + m * n), t) for m in range(-3, 4))
+    assert exact.min() < 1e-25
+    for far, ok in ((True, True), (False, False)):
+        (_, K), *_ = diff.columns(np.array([0, 30]), [t], far=far)
+        H = K / n  # density = vol H / deg = n H on the cycle
+        good = np.allclose(H[:, 0], exact, rtol=1e-3, atol=0) and np.allclose(
+            H[:, 1], np.roll(exact, 30), rtol=1e-3, atol=0
+        )
+        assert good == ok

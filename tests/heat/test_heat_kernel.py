@@ -191,3 +191,26 @@ def test_columns_chunks_and_times(graph, monkeypatch):
         assert [t for t, _ in got] == [2.0, 0.5, 8.0, 8.0]
         for t, H in got:
             np.testing.assert_allclose(H, ref[t], rtol=1e-10, atol=1e-14)
+
+
+def test_columns_at_horner(monkeypatch):
+    """One time by Horner's rule: the lattice Bessel kernel of a cycle to
+    relative precision, in blocks of any width; float32 within 2e-6 where the
+    lifted entries stay in its range (n = 80: entries of 3e-38, below float32's
+    smallest normal number without the lift), else recomputed in float64
+    (n = 160: far entries of 3e-97)."""
+    import manigeo.heat._squaring as squaring
+
+    t, src = 2.0, np.array([0, 7, 33])
+    for n, single, rtol in ((160, False, 1e-10), (160, True, 1e-10), (80, True, 2e-6)):
+        L = laplacian(_cycle(n))
+        j = np.arange(n)
+        exact = sum(ive(np.abs(j + m * n), 2 * t) for m in range(-3, 4))
+        ref = np.stack([np.roll(exact, s) for s in src], axis=1)
+        for width in (2, 128):
+            monkeypatch.setattr(squaring, "_HORNER_WIDTH", width)
+            H = squaring._columns_at(L, src, t, 120, single=single)
+            np.testing.assert_allclose(H, ref, rtol=rtol)
+            if rtol > 1e-10:  # float32 did run
+                assert np.abs(H / ref - 1).max() > 1e-9
+    assert ref.min() < 1e-37
