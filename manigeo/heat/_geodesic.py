@@ -412,13 +412,18 @@ def _intrinsic_dim(dist):
 #: (465 searches) 0.54, 1.1 0.46, 1.15 0.41, 1.25 0.48, 1.4 0.60 (pairs found
 #: per pair kept: 1.13, 1.27, 1.42, 1.76, 2.36)
 _GROUP_RATIO = 1.15
+#: the widest groups smaller than this fraction of the samples are merged
+#: (a search across two groups costs ~1 microsecond per pair for a group of
+#: a few hundred rows against a large one, 0.1-0.2 for large groups)
+_GROUP_MIN = 1 / 64
 
 
 def _bandwidth_groups(bw):
     """The samples grouped by bandwidth, as index arrays (narrowest first):
     those at the smallest bandwidth (the floor ``eps``: half of a
-    ``density="normalize"`` sample, all of a ``"keep"`` one) and classes of
-    ratio ``_GROUP_RATIO`` above it."""
+    ``density="normalize"`` sample, all of a ``"keep"`` one), classes of
+    ratio ``_GROUP_RATIO`` above it, and the widest classes with fewer than
+    ``_GROUP_MIN`` of the samples as one."""
     lo = float(bw.min())
     key = np.zeros(bw.size, dtype=np.int64)
     up = bw > lo
@@ -426,7 +431,13 @@ def _bandwidth_groups(bw):
     order = np.argsort(key, kind="stable")
     sk = key[order]
     starts = np.flatnonzero(np.r_[True, sk[1:] != sk[:-1]])
-    return np.split(order, starts[1:])
+    groups = np.split(order, starts[1:])
+    tail = []
+    while len(groups) > 1 and sum(g.size for g in tail) < _GROUP_MIN * bw.size:
+        tail.append(groups.pop())
+    if tail:
+        groups.append(np.concatenate(tail[::-1]))
+    return groups
 
 
 def _kd_kernel_graph(nn, X, ind, dist, bw):
@@ -440,16 +451,16 @@ def _kd_kernel_graph(nn, X, ind, dist, bw):
 
     * the samples are grouped by bandwidth (:func:`_bandwidth_groups`); every
       pair of groups ``(p, q)`` is searched once by a dual-tree traversal
-      (``query_pairs`` within a group, ``sparse_distance_matrix`` across two),
-      with arrays out, to the radius ``_RADIUS sqrt(top_p top_q)`` of the
-      groups' largest bandwidths (a hair above: the searches round on their
-      own), and cut at each pair's own radius: every pair is found exactly
-      once (no duplicates, no per-row search);
+      (``query_pairs`` within a group, ``sparse_distance_matrix`` across two;
+      arrays out, the searches within groups on a second thread), to the
+      radius ``_RADIUS sqrt(top_p top_q)`` of the groups' largest bandwidths
+      (a hair above: the searches round on their own), and cut at each
+      pair's own radius: every pair is found exactly once (no duplicates, no
+      search per row);
     * the k-NN pairs that fail the cut are added.
 
     Every distance comes from :func:`_pair_dist` (the same value from both
-    ends).  The searches release the GIL within a group: the largest group's
-    runs on a second thread while this one does the rest.  Returns ``W`` and
+    ends).  Returns ``W`` and
     the same graph with the Euclidean edge lengths (floored at 1e-12, as
     :func:`~manigeo.heat._graph._edge_lengths`).
     """
@@ -503,17 +514,15 @@ def _kd_kernel_graph(nn, X, ind, dist, bw):
         ok = dk > _RADIUS * np.sqrt(pk)
         return _unique_pairs(lo[ok], hi[ok], dk[ok], pk[ok], n)
 
-    # the largest group's search (it releases the GIL) on a second thread,
-    # the other pairs of groups and the k-NN pairs on this one; the parts are
-    # disjoint, so their order does not matter (the CSR below sorts each row)
-    big = int(np.argmax([g.size for g in groups]))
-    rest = [
-        (p, q) for p in range(len(groups)) for q in range(p + 1) if p != big or q != big
-    ]
+    # the searches within a group (query_pairs releases the GIL) and the
+    # k-NN pairs on a second thread, those across groups
+    # (sparse_distance_matrix holds it) on this one; the parts are disjoint,
+    # so their order does not matter (the CSR below sorts each row)
+    ng = len(groups)
     parts = _concurrently(
         [
-            lambda: [search(p, q) for p, q in rest] + [knn_pairs()],
-            lambda: [search(big, big)],
+            lambda: [search(p, q) for p in range(ng) for q in range(p)],
+            lambda: [search(p, p) for p in range(ng)] + [knn_pairs()],
         ],
         big=n >= _THREADED_MIN,
     )
