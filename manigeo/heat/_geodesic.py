@@ -408,10 +408,14 @@ def _intrinsic_dim(dist):
 
 
 #: bandwidth ratio within a group of :func:`_kd_kernel_graph`'s searches.
-#: Measured (non-uniform sphere, n = 1e5, CPU seconds of the searches): 1.05
-#: (465 searches) 0.54, 1.1 0.46, 1.15 0.41, 1.25 0.48, 1.4 0.60 (pairs found
-#: per pair kept: 1.13, 1.27, 1.42, 1.76, 2.36)
-_GROUP_RATIO = 1.15
+#: Measured (n = 1e5, CPU seconds of the graph, best of 5; the all-pairs
+#: search plus a ball search per wide row before: 0.83 / 0.30 / 0.62):
+#: non-uniform sphere 1.2: 0.67-0.79, 1.3: 0.60, 1.4: 0.57, 1.55: 0.59,
+#: 1.75: 0.62; Swiss roll 0.37-0.40, 0.32-0.35, 0.40, 0.40, 0.38; S-curve
+#: (noise 0.1) 0.55, 0.53, 0.51, 0.56, 0.59.  Smaller ratios: more
+#: searches across groups (1.15: 66 on the sphere), larger: more pairs found
+#: per pair kept.
+_GROUP_RATIO = 1.35
 #: the widest groups smaller than this fraction of the samples are merged
 #: (a search across two groups costs ~1 microsecond per pair for a group of
 #: a few hundred rows against a large one, 0.1-0.2 for large groups)
