@@ -96,8 +96,9 @@ N_PROBES = 48
 #: coarse; the held-out cases of ``bench_heatgeo.py --heldout`` (n <= 3000) stay
 #: below it and keep exact columns.
 _EXACT_BUDGET = 2e10
-#: from this many samples on, independent parts of the fit (the all-pairs
-#: search and the rest of the kernel graph; the affinity and the landmarks)
+#: from this many samples on, independent parts of the fit (the kernel
+#: graph's searches within and across bandwidth groups; the affinity and the
+#: landmarks)
 #: run side by side on numpy's BLAS threads.  Measured (Swiss roll, 2 cores):
 #: at n = 1e5 the affinity 1.07x faster near idle; at 2e4 the overlap is a
 #: few ms and a busy second core made it slower
@@ -208,12 +209,10 @@ class _NeighborIndex:
             dist, ind = dist[:, None], ind[:, None]
         return dist, ind.astype(np.int64, copy=False)
 
-    def radius_pairs(self, Q, radius, with_dist=True):
+    def radius_pairs(self, Q, radius):
         """Flat ``(rows, cols, dist)`` of all pairs within ``radius``.
 
         ``radius``: a float, or one per row of ``Q`` (k-d tree only).
-        ``with_dist=False``: ``dist`` is None on the k-d tree (for a caller
-        that measures the pairs itself).
         """
         if self.kd:
             hits = self.tree.query_ball_point(
@@ -226,8 +225,6 @@ class _NeighborIndex:
                 dtype=np.int64,
                 count=int(lens.sum()),
             )
-            if not with_dist:
-                return rows, cols, None
             diff = Q[rows] - self.X[cols]
             dist = np.sqrt(np.einsum("ij,ij->i", diff, diff))
             return rows, cols, dist
