@@ -468,7 +468,7 @@ def _kd_kernel_graph(nn, X, ind, dist, bw):
     n, k = ind.shape
     # int32 node numbers throughout (half the index traffic; SciPy keeps them)
     idx = np.int32 if n < 2**31 - 1 else np.int64
-    groups = _bandwidth_groups(bw)
+    groups = [g.astype(idx) for g in _bandwidth_groups(bw)]
     tops = [float(bw[g].max()) for g in groups]
     trees = [nn.tree] if len(groups) == 1 else [None] * len(groups)
 
@@ -488,9 +488,9 @@ def _kd_kernel_graph(nn, X, ind, dist, bw):
                 tree(q), radius, output_type="ndarray"
             )
             a, b = pairs["i"], pairs["j"]
-        if len(groups) > 1:
+        if len(groups) > 1:  # (node numbers of the group's tree -> samples)
             a, b = np.take(gp, a), np.take(gq, b)
-        a, b = a.astype(idx), b.astype(idx)
+        a, b = a.astype(idx, copy=False), b.astype(idx, copy=False)
         del pairs
         d = _pair_dist(X, a, b)
         # bw_i bw_j once per pair: the cut and the weight (same product)
