@@ -37,6 +37,7 @@ budget the columns come from a coarse-grained graph instead (see
 
 import itertools
 import numbers
+import threading
 import warnings
 
 import numpy as np
@@ -471,10 +472,13 @@ def _kd_kernel_graph(nn, X, ind, dist, bw):
     groups = [g.astype(idx) for g in _bandwidth_groups(bw)]
     tops = [float(bw[g].max()) for g in groups]
     trees = [nn.tree] if len(groups) == 1 else [None] * len(groups)
+    locks = [threading.Lock() for _ in groups]
 
     def tree(p):
-        if trees[p] is None:
-            trees[p] = cKDTree(X[groups[p]])
+        # built on first use, once (both threads may ask for it)
+        with locks[p]:
+            if trees[p] is None:
+                trees[p] = cKDTree(X[groups[p]])
         return trees[p]
 
     def search(p, q):
