@@ -448,7 +448,7 @@ def _kd_kernel_graph(nn, X, ind, dist, bw):
     The graph of :func:`_candidate_pairs` + :func:`_gaussian_weights` +
     :func:`_max_sym`: the k-NN pairs (``ind``, each row's k nearest other
     samples) and the pairs within ``_RADIUS sqrt(bw_i bw_j)``, weight
-    ``exp(-d^2 / (bw_i bw_j))``, built from unique pairs ``i < j`` (no
+    ``exp(-d^2 / (bw_i bw_j))``, built from each unordered pair once (no
     duplicates to collapse; ``dist``: the k-NN distances):
 
     * the samples are grouped by bandwidth (:func:`_bandwidth_groups`); every
@@ -462,9 +462,8 @@ def _kd_kernel_graph(nn, X, ind, dist, bw):
     * the k-NN pairs that fail the cut are added.
 
     Every distance comes from :func:`_pair_dist` (the same value from both
-    ends).  Returns ``W`` and
-    the same graph with the Euclidean edge lengths (floored at 1e-12, as
-    :func:`~manigeo.heat._graph._edge_lengths`).
+    ends).  Returns ``W`` and the same graph with the Euclidean edge lengths
+    (floored at 1e-12, as :func:`~manigeo.heat._graph._edge_lengths`).
     """
     n, k = ind.shape
     # int32 node numbers throughout (half the index traffic; SciPy keeps them)
@@ -541,8 +540,8 @@ def _kd_kernel_graph(nn, X, ind, dist, bw):
     np.exp(w, out=w)
     if not np.all(w > 0):  # underflow: no edge (as a sparse sum would drop it)
         a, b, d, w = (v[w > 0] for v in (a, b, d, w))
-    # the symmetric CSR: both directions of the unique pairs (i < j: no
-    # duplicates), each entry carrying its pair number; rows sorted by two
+    # the symmetric CSR: both directions of the pairs (each unordered pair
+    # once: no duplicates), each entry carrying its pair number; rows sorted by two
     # counting passes (COO -> CSR as given, then its transpose, which is
     # the same matrix with sorted rows), not a sort of every row
     m = a.size
