@@ -35,7 +35,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def _cases():
-    """name -> (maker, n_neighbors): S-curve noise 0.1, non-uniform sphere,
+    """name -> (maker, n_neighbors): S-curve noise 0.1, non-uniform sphere
+    (n = 2e4; 1e4 and 1e5, vMF cap kappa = 4 and 10),
     10-D blob, anisotropic 12-D blob (k-d tree up to 12 features), 50-D tree
     (scikit-learn's searches), duplicates, small n, Swiss roll n = 1e5."""
     sys.path.insert(0, HERE)
@@ -49,6 +50,10 @@ def _cases():
         "swiss": lambda: make_swiss_roll(100000, noise=0.0, random_state=0)[0],
         "scurve": lambda: b.scurve(20000)[0],
         "sphere": lambda: b.vmf_sphere(20000)[0],
+        "sph1e4": lambda: b.vmf_sphere(10000)[0],
+        "sph1e4k10": lambda: b.vmf_sphere(10000, kappa=10.0)[0],
+        "sph1e5": lambda: b.vmf_sphere(100000)[0],
+        "sph1e5k10": lambda: b.vmf_sphere(100000, kappa=10.0)[0],
         "blob10": lambda: rng.normal(size=(5000, 10)),
         "blob12": lambda: (
             rng.normal(size=(5000, 12)) * np.r_[np.ones(4), 0.2 * np.ones(8)]

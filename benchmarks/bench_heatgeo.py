@@ -25,6 +25,7 @@ Usage::
         --kinds embedding --large-case sphere --compare-commit c1d64b5 --repeat 2
     # seconds per stage of the embedding fit, this checkout and another commit
     python benchmarks/bench_heatgeo.py --stages 100000 --compare-commit <commit>
+    python benchmarks/bench_heatgeo.py --stages 100000 --large-case sphere
     python benchmarks/bench_heatgeo.py --vs-full 20000  # landmark vs full mode
     python benchmarks/bench_heatgeo.py --coarse-check 20000  # coarse vs exact path
 """
@@ -439,7 +440,7 @@ _STAGES = (
 )
 
 
-def _stages_child(n):
+def _stages_child(n, case="swiss"):
     """Seconds per stage of one embedding fit (wrapped functions): JSON."""
     import functools
     import json
@@ -465,7 +466,7 @@ def _stages_child(n):
                 spent[_label] = spent.get(_label, 0.0) + time.perf_counter() - t0
 
         setattr(owner, name, functools.wraps(func)(timed))
-    X, geo = make_swiss_roll(n, noise=0.0, random_state=0)
+    X, geo = _large_data(case, n)
     t0 = time.perf_counter()
     est = HeatGeodesicEmbedding(random_state=0).fit(X)
     spent["= embedding fit, total"] = time.perf_counter() - t0
@@ -495,10 +496,10 @@ def _checkouts(commit=None):
     return trees, tmp
 
 
-def stages(n, commit=None, repeat=1):
-    """Seconds per stage of the embedding fit at n (Swiss roll, noise 0), each
-    fit in a fresh process; with ``commit`` also that commit's, interleaved,
-    best of ``repeat`` per stage."""
+def stages(n, commit=None, repeat=1, case="swiss"):
+    """Seconds per stage of the embedding fit at n (data of ``--large-case``:
+    the Swiss roll, noise 0, by default), each fit in a fresh process; with
+    ``commit`` also that commit's, interleaved, best of ``repeat`` per stage."""
     import json
     import os
     import subprocess
@@ -510,7 +511,8 @@ def stages(n, commit=None, repeat=1):
     for _ in range(repeat):
         for name, path in trees.items():
             out = subprocess.run(
-                [sys.executable, __file__, "--child", "stages", "--stages", str(n)],
+                [sys.executable, __file__, "--child", "stages", "--stages", str(n)]
+                + ["--large-case", case],
                 env=dict(os.environ, PYTHONPATH=path),
                 capture_output=True,
                 text=True,
@@ -521,7 +523,7 @@ def stages(n, commit=None, repeat=1):
             for k, v in r["stages"].items():
                 best[name][k] = min(v, best[name].get(k, np.inf))
     labels = [label for _, _, label in _STAGES] + ["= embedding fit, total"]
-    print(f"swiss n={n}: seconds per stage (best of {repeat}, fresh process each)")
+    print(f"{case} n={n}: seconds per stage (best of {repeat}, fresh process each)")
     print("  " + f"{'stage':32s}" + "".join(f"{name:>10s}" for name in trees))
     for label in labels:
         vals = [best[name].get(label) for name in trees]
@@ -687,13 +689,13 @@ def main(argv=None):
     )
     a = p.parse_args(argv)
     if a.child == "stages":
-        _stages_child(a.stages)
+        _stages_child(a.stages, a.large_case)
         return
     if a.child:
         _child(a.child, int(a.large), a.large_case)
         return
     if a.stages:
-        stages(a.stages, a.compare_commit, a.repeat)
+        stages(a.stages, a.compare_commit, a.repeat, a.large_case)
     if a.large:
         large(
             [int(v) for v in a.large.split(",")],

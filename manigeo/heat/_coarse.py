@@ -108,6 +108,19 @@ class _CoarseDiffusion:
         )
         G = lengths if same else _edge_lengths(X, W)
         centres = _spread_centres(X, n_cells, rng, farthest)
+        deg = np.asarray(W.sum(axis=1)).ravel()
+        # diffusion speed of each walk: slope of its mean squared displacement
+        # (a constant offset such as the noise off the manifold cancels), in a
+        # the coordinates (random directions above _DIRECTIONS features)
+        Z = X - X.mean(axis=0)
+        if X.shape[1] > _DIRECTIONS:
+            R = rng.normal(size=(X.shape[1], _DIRECTIONS)) / np.sqrt(_DIRECTIONS)
+            Z = Z @ R
+        # the fine walk's curve, computed ahead on a second thread while this
+        # one builds the cells, the coarse graph and the spread (the values do
+        # not depend on them; started once the centres have drawn from rng,
+        # which the directions draw from next); at most _MAX_LAG steps
+        curve = _Ahead(_msd_curve(W, Z, deg), _MAX_LAG // 2, threaded=n >= _AHEAD_MIN)
         # G is symmetric (lengths equal both ways): the directed search finds
         # the same paths without SciPy's transposed copy, in half the time
         src = None
@@ -135,18 +148,6 @@ class _CoarseDiffusion:
             nn = NearestNeighbors(n_neighbors=1).fit(X[centres])
             cell[lost] = nn.kneighbors(X[lost], return_distance=False)[:, 0]
         A = sp.csr_array((np.ones(n), (np.arange(n), cell)), shape=(n, m))
-        deg = np.asarray(W.sum(axis=1)).ravel()
-        # diffusion speed of each walk: slope of its mean squared displacement
-        # (a constant offset such as the noise off the manifold cancels), in a
-        # the coordinates (random directions above _DIRECTIONS features)
-        Z = X - X.mean(axis=0)
-        if X.shape[1] > _DIRECTIONS:
-            R = rng.normal(size=(X.shape[1], _DIRECTIONS)) / np.sqrt(_DIRECTIONS)
-            Z = Z @ R
-        # the fine walk's curve, computed ahead on a second thread while this
-        # one builds the coarse graph and the spread (the values do not
-        # depend on it); at most _MAX_LAG steps
-        curve = _Ahead(_msd_curve(W, Z, deg), _MAX_LAG // 2, threaded=n >= _AHEAD_MIN)
         Wc = _lump(W, cell, m)
         dc = np.maximum(np.asarray(Wc.sum(axis=1)).ravel(), _TINY)
         Y = np.asarray(A.T @ (deg[:, None] * X)) / dc[:, None]

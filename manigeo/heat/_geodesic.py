@@ -39,6 +39,7 @@ budget the columns come from a coarse-grained graph instead (see
 
 import itertools
 import numbers
+import threading
 import warnings
 
 import numpy as np
@@ -107,8 +108,9 @@ N_PROBES = 48
 #: the coarse path there lost 0.005-0.01 of distance Spearman on the
 #: non-uniform sphere and chose another t (300-1500 cells).
 _EXACT_BUDGET = 2e10
-#: from this many samples on, independent parts of the fit (the all-pairs
-#: search and the rest of the kernel graph; the affinity and the landmarks)
+#: from this many samples on, independent parts of the fit (the kernel
+#: graph's searches within and across bandwidth groups; the affinity and the
+#: landmarks)
 #: run side by side on numpy's BLAS threads.  Measured (Swiss roll, 2 cores):
 #: at n = 1e5 the affinity 1.07x faster near idle; at 2e4 the overlap is a
 #: few ms and a busy second core made it slower
@@ -226,12 +228,10 @@ class _NeighborIndex:
             dist, ind = dist[:, None], ind[:, None]
         return dist, ind.astype(np.int64, copy=False)
 
-    def radius_pairs(self, Q, radius, with_dist=True):
+    def radius_pairs(self, Q, radius):
         """Flat ``(rows, cols, dist)`` of all pairs within ``radius``.
 
         ``radius``: a float, or one per row of ``Q`` (k-d tree only).
-        ``with_dist=False``: ``dist`` is None on the k-d tree (for a caller
-        that measures the pairs itself).
         """
         if self.kd:
             hits = self.tree.query_ball_point(
@@ -244,8 +244,6 @@ class _NeighborIndex:
                 dtype=np.int64,
                 count=int(lens.sum()),
             )
-            if not with_dist:
-                return rows, cols, None
             diff = Q[rows] - self.X[cols]
             dist = np.sqrt(np.einsum("ij,ij->i", diff, diff))
             return rows, cols, dist
@@ -309,9 +307,7 @@ class _Affinity:
             self.bw_ = np.maximum(floor, np.full(n, eps))
             dim = _intrinsic_dim(dist)
             if self.nn_.kd:
-                W, self.lengths_ = _kd_kernel_graph(
-                    self.nn_, X, ind, dist, self.kdist_, self.bw_, dim
-                )
+                W, self.lengths_ = _kd_kernel_graph(self.nn_, X, ind, dist, self.bw_)
             else:
                 rows, cols, vals = _candidate_pairs(self.nn_, X, ind, dist, self.bw_)
                 W = _gaussian_weights(
@@ -427,67 +423,95 @@ def _intrinsic_dim(dist):
     return float(np.clip(d, 1.0, 8.0))
 
 
-#: candidate radii of the all-pairs search of :func:`_kd_kernel_graph`, as
-#: quantiles of the bandwidths
-_PAIR_QUANTILES = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 1.0)
-#: cost of a pair found by a per-row radius search (Python lists) relative to
-#: one found by the all-pairs search; measured 0.3 vs 0.1 microseconds
-_BALL_COST = 3.0
+#: bandwidth ratio within a group of :func:`_kd_kernel_graph`'s searches.
+#: Measured (n = 1e5, CPU seconds of the graph, best of 5; the all-pairs
+#: search plus a ball search per wide row before: 0.83 / 0.30 / 0.62):
+#: non-uniform sphere 1.2: 0.67-0.79, 1.3: 0.60, 1.4: 0.57, 1.55: 0.59,
+#: 1.75: 0.62; Swiss roll 0.37-0.40, 0.32-0.35, 0.40, 0.40, 0.38; S-curve
+#: (noise 0.1) 0.55, 0.53, 0.51, 0.56, 0.59.  Smaller ratios: more
+#: searches across groups (1.15: 66 on the sphere), larger: more pairs found
+#: per pair kept.
+_GROUP_RATIO = 1.35
+#: the widest groups smaller than this fraction of the samples are merged
+#: (a search across two groups costs ~1 microsecond per pair for a group of
+#: a few hundred rows against a large one, 0.1-0.2 for large groups)
+_GROUP_MIN = 1 / 64
 
 
-def _pair_radius(bw, kdist, dim):
-    """Radius ``r`` of the all-pairs search of :func:`_kd_kernel_graph`.
+def _bandwidth_groups(bw):
+    """The samples grouped by bandwidth, as index arrays (narrowest first):
+    those at the smallest bandwidth (the floor ``eps``: half of a
+    ``density="normalize"`` sample, all of a ``"keep"`` one), classes of
+    ratio ``_GROUP_RATIO`` above it, and the widest classes with fewer than
+    ``_GROUP_MIN`` of the samples as one."""
+    lo = float(bw.min())
+    key = np.zeros(bw.size, dtype=np.int64)
+    up = bw > lo
+    key[up] = 1 + np.floor(np.log(bw[up] / lo) / np.log(_GROUP_RATIO)).astype(np.int64)
+    order = np.argsort(key, kind="stable")
+    sk = key[order]
+    starts = np.flatnonzero(np.r_[True, sk[1:] != sk[:-1]])
+    groups = np.split(order, starts[1:])
+    tail = []
+    while len(groups) > 1 and sum(g.size for g in tail) < _GROUP_MIN * bw.size:
+        tail.append(groups.pop())
+    if tail:
+        groups.append(np.concatenate(tail[::-1]))
+    return groups
 
-    The quantile of ``_RADIUS bw`` of least estimated cost: ``~ (r / kdist_i)^dim``
-    pairs per row (each found once) within ``r``, plus ``_BALL_COST (_RADIUS
-    bw_i / kdist_i)^dim`` for every row whose radius exceeds ``r`` (a search
-    of its own).  Only the speed depends on it, not the graph.
-    """
-    sub = np.linspace(0, bw.size - 1, min(bw.size, 5000)).astype(np.int64)
-    b = bw[sub]
-    kd = np.maximum(kdist[sub], 0.1 * float(np.median(b)))
-    own = (_RADIUS * b / kd) ** dim
-    best, radius = np.inf, float(_RADIUS * b.max())
-    for r in _RADIUS * np.quantile(b, _PAIR_QUANTILES):
-        cost = 0.5 * float(np.sum((r / kd) ** dim)) + _BALL_COST * float(
-            np.sum(own[_RADIUS * b > r])
-        )
-        if cost < best:
-            best, radius = cost, float(r)
-    return radius
 
-
-def _kd_kernel_graph(nn, X, ind, dist, kdist, bw, dim):
+def _kd_kernel_graph(nn, X, ind, dist, bw):
     """Symmetric Gaussian kernel graph of the training set on the k-d tree.
 
     The graph of :func:`_candidate_pairs` + :func:`_gaussian_weights` +
     :func:`_max_sym`: the k-NN pairs (``ind``, each row's k nearest other
     samples) and the pairs within ``_RADIUS sqrt(bw_i bw_j)``, weight
-    ``exp(-d^2 / (bw_i bw_j))``, built from unique pairs ``i < j`` (no
+    ``exp(-d^2 / (bw_i bw_j))``, built from each unordered pair once (no
     duplicates to collapse; ``dist``: the k-NN distances):
 
-    * one all-pairs search (a dual-tree traversal, not a query per row) finds
-      every pair within ``r`` (:func:`_pair_radius`, a high quantile of
-      ``_RADIUS bw``);
-    * a pair farther than ``r`` that passes the cut has an end with ``_RADIUS
-      bw > r``: those rows (few) search their own radius ``_RADIUS bw_i``;
+    * the samples are grouped by bandwidth (:func:`_bandwidth_groups`); every
+      pair of groups ``(p, q)`` is searched once by a dual-tree traversal
+      (``query_pairs`` within a group, ``sparse_distance_matrix`` across two;
+      arrays out, the searches within groups on a second thread), to the
+      radius ``_RADIUS sqrt(top_p top_q)`` of the groups' largest bandwidths
+      (a hair above: the searches round on their own), and cut at each
+      pair's own radius: every pair is found exactly once (no duplicates, no
+      search per row);
     * the k-NN pairs that fail the cut are added.
 
     Every distance comes from :func:`_pair_dist` (the same value from both
-    ends), so the three parts split the pairs exactly.  Returns ``W`` and the
-    same graph with the Euclidean edge lengths (floored at 1e-12, as
-    :func:`~manigeo.heat._graph._edge_lengths`).
+    ends).  Returns ``W`` and the same graph with the Euclidean edge lengths
+    (floored at 1e-12, as :func:`~manigeo.heat._graph._edge_lengths`).
     """
     n, k = ind.shape
-    radius = _pair_radius(bw, kdist, dim)
-    # pairs up to the radius (a hair inside it: the search rounds on its own)
-    inner = radius * (1.0 - 1e-9)
     # int32 node numbers throughout (half the index traffic; SciPy keeps them)
     idx = np.int32 if n < 2**31 - 1 else np.int64
+    groups = [g.astype(idx) for g in _bandwidth_groups(bw)]
+    tops = [float(bw[g].max()) for g in groups]
+    trees = [nn.tree] if len(groups) == 1 else [None] * len(groups)
+    locks = [threading.Lock() for _ in groups]
 
-    def within():
-        pairs = nn.tree.query_pairs(radius, output_type="ndarray")
-        a, b = pairs[:, 0].astype(idx), pairs[:, 1].astype(idx)
+    def tree(p):
+        # built on first use, once (both threads may ask for it)
+        with locks[p]:
+            if trees[p] is None:
+                trees[p] = cKDTree(X[groups[p]])
+        return trees[p]
+
+    def search(p, q):
+        radius = _RADIUS * np.sqrt(tops[p] * tops[q]) * (1.0 + 1e-9)
+        gp, gq = groups[p], groups[q]
+        if p == q:
+            pairs = tree(p).query_pairs(radius, output_type="ndarray")
+            a, b = pairs[:, 0], pairs[:, 1]
+        else:
+            pairs = tree(p).sparse_distance_matrix(
+                tree(q), radius, output_type="ndarray"
+            )
+            a, b = pairs["i"], pairs["j"]
+        if len(groups) > 1:  # (node numbers of the group's tree -> samples)
+            a, b = np.take(gp, a), np.take(gq, b)
+        a, b = a.astype(idx, copy=False), b.astype(idx, copy=False)
         del pairs
         d = _pair_dist(X, a, b)
         # bw_i bw_j once per pair: the cut and the weight (same product)
@@ -496,25 +520,13 @@ def _kd_kernel_graph(nn, X, ind, dist, kdist, bw, dim):
         cut = np.sqrt(prod)
         cut *= _RADIUS
         ok = d <= cut
-        ok &= d <= inner
         del cut
-        return [(a[ok], b[ok], d[ok], prod[ok])]
+        return a[ok], b[ok], d[ok], prod[ok]
 
-    def beyond():
-        parts = []
-        # (searched in the tree's leaf order: the pairs do not depend on it)
-        wide = nn.leaf_order(np.flatnonzero(_RADIUS * bw > inner))
-        if wide.size:
-            # (measured below by _pair_dist, the same value from both ends)
-            r, c, _ = nn.radius_pairs(X[wide], _RADIUS * bw[wide], with_dist=False)
-            r = wide[r]
-            lo, hi = np.minimum(r, c), np.maximum(r, c)
-            dr = _pair_dist(X, lo, hi)
-            pr = bw[lo] * bw[hi]
-            ok = (lo != hi) & (dr > inner) & (dr <= _RADIUS * np.sqrt(pr))
-            parts.append(_unique_pairs(lo[ok], hi[ok], dr[ok], pr[ok], n))
-        # k-NN pairs that fail the cut (the others are found above): the close
-        # calls by _pair_dist (the search's distances agree to round-off)
+    def knn_pairs():
+        # k-NN pairs that fail the cut (the others are found by the searches):
+        # the close calls by _pair_dist (the search's distances agree to
+        # round-off)
         cut = _RADIUS * np.sqrt(bw[:, None] * bw[ind])
         near = np.flatnonzero(dist.ravel() > (1.0 - 1e-9) * cut.ravel())
         r, c = near // k, ind.ravel()[near]
@@ -522,13 +534,20 @@ def _kd_kernel_graph(nn, X, ind, dist, kdist, bw, dim):
         dk = _pair_dist(X, lo, hi)
         pk = bw[lo] * bw[hi]
         ok = dk > _RADIUS * np.sqrt(pk)
-        parts.append(_unique_pairs(lo[ok], hi[ok], dk[ok], pk[ok], n))
-        return parts
+        return _unique_pairs(lo[ok], hi[ok], dk[ok], pk[ok], n)
 
-    # the all-pairs search (it releases the GIL) on a second thread while this
-    # one finds the rest; the three parts are disjoint, so their order does
-    # not matter (the CSR below sorts each row)
-    parts = _concurrently([beyond, within], big=n >= _THREADED_MIN)
+    # the searches within a group (query_pairs releases the GIL) and the
+    # k-NN pairs on a second thread, those across groups
+    # (sparse_distance_matrix holds it) on this one; the parts are disjoint,
+    # so their order does not matter (the CSR below sorts each row)
+    ng = len(groups)
+    parts = _concurrently(
+        [
+            lambda: [search(p, q) for p in range(ng) for q in range(p)],
+            lambda: [search(p, p) for p in range(ng)] + [knn_pairs()],
+        ],
+        big=n >= _THREADED_MIN,
+    )
     parts = parts[1] + parts[0]
     a, b, d, w = (np.concatenate(p) for p in zip(*parts, strict=True))
     del parts
@@ -539,15 +558,19 @@ def _kd_kernel_graph(nn, X, ind, dist, kdist, bw, dim):
     np.exp(w, out=w)
     if not np.all(w > 0):  # underflow: no edge (as a sparse sum would drop it)
         a, b, d, w = (v[w > 0] for v in (a, b, d, w))
-    # the symmetric CSR in one conversion: both directions of the unique
-    # pairs (i < j: no duplicates), each entry carrying its pair number
+    # the symmetric CSR: both directions of the pairs (each unordered pair
+    # once: no duplicates), each entry carrying its pair number; rows sorted by two
+    # counting passes (COO -> CSR as given, then its transpose, which is
+    # the same matrix with sorted rows), not a sort of every row
     m = a.size
-    pair = np.arange(2 * m)
+    pair = np.arange(2 * m, dtype=idx if 2 * m < 2**31 - 1 else np.int64)
     pair[m:] -= m
     U = sp.coo_array(
         (pair, (np.concatenate([a, b]), np.concatenate([b, a]))), shape=(n, n)
-    ).tocsr()
+    )
     del a, b
+    U.has_canonical_format = True  # no duplicates: no sort, no sum
+    U = U.tocsr().tocsc()
     pair = U.data
 
     def lengths():

@@ -418,16 +418,19 @@ def _brute_force_graph(X, k, density):
     return on, K, np.where(on, E, 0.0)
 
 
-@pytest.mark.parametrize("quantiles", [(0.3,), (1.0,), None])
+@pytest.mark.parametrize("ratio", [1.1, 1e6, None])
 @pytest.mark.parametrize("density", ["normalize", "keep"])
-def test_kd_tree_graph_equals_brute_force(monkeypatch, quantiles, density):
+def test_kd_tree_graph_equals_brute_force(monkeypatch, ratio, density):
     """Every pair of the definition is an edge, none other, with its weight and
-    length; whether the all-pairs search reaches few of the rows' radii (0.3:
-    most rows search their own) or all of them (1.0), or the cost model picks."""
+    length; whether the bandwidth groups are many (ratio 1.1: ~25 groups,
+    hundreds of searches across groups), two (the floor and the rest) or the
+    default."""
     from manigeo.heat import _geodesic as g
 
-    if quantiles is not None:
-        monkeypatch.setattr(g, "_PAIR_QUANTILES", quantiles)
+    if ratio is not None:
+        monkeypatch.setattr(g, "_GROUP_RATIO", ratio)
+        monkeypatch.setattr(g, "_GROUP_MIN", 0.0)
+    monkeypatch.setattr(g, "_THREADED_MIN", 0)  # the threaded searches too
     rng = np.random.default_rng(7)
     # dense blob, sparse halo and a far sparse clump: bandwidths 1x to ~10x eps,
     # k-NN pairs that fail the radius cut
@@ -440,6 +443,10 @@ def test_kd_tree_graph_equals_brute_force(monkeypatch, quantiles, density):
     )
     aff = g._Affinity(7, "gaussian", 40.0, density).fit(X)
     assert aff.nn_.kd
+    n_groups = len(g._bandwidth_groups(aff.bw_))
+    assert (
+        n_groups == 1 if density == "keep" else n_groups >= (10 if ratio == 1.1 else 2)
+    )
     on, K, E = _brute_force_graph(X, 7, density)
     W = aff.W_.toarray()
     np.testing.assert_array_equal(W > 0, on)

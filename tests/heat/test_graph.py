@@ -95,3 +95,27 @@ def test_taylor_base_column_blocks_same_bits(monkeypatch):
         out.append(squaring._taylor_base(L, 0.3, c, min_terms=16))
     np.testing.assert_array_equal(out[0], out[1])
     assert np.all(out[0] >= 0) and out[0].shape == (300, 300)
+
+
+def test_bandwidth_groups_partition_by_ratio(monkeypatch):
+    """The groups split the samples: the floor alone first, then classes whose
+    bandwidths lie within the ratio of each other, narrowest first; the widest
+    small classes merged into one."""
+    from manigeo.heat import _geodesic as g
+
+    rng = np.random.default_rng(3)
+    bw = np.r_[np.full(500, 1.0), 1.0 + rng.exponential(0.5, size=500)]
+    rng.shuffle(bw)
+    monkeypatch.setattr(g, "_GROUP_MIN", 0.0)
+    groups = g._bandwidth_groups(bw)
+    np.testing.assert_array_equal(np.sort(np.concatenate(groups)), np.arange(1000))
+    np.testing.assert_array_equal(np.sort(groups[0]), np.flatnonzero(bw == 1.0))
+    for a, b in zip(groups[1:], groups[2:], strict=False):
+        assert bw[a].max() <= bw[b].min()
+    for grp in groups[1:]:
+        assert bw[grp].max() / bw[grp].min() < g._GROUP_RATIO
+    monkeypatch.setattr(g, "_GROUP_MIN", 0.05)
+    merged = g._bandwidth_groups(bw)
+    assert len(merged) < len(groups) and merged[-1].size >= 50
+    assert [len(x) for x in merged[:-1]] == [len(x) for x in groups[: len(merged) - 1]]
+    assert len(g._bandwidth_groups(np.full(10, 2.0))) == 1
