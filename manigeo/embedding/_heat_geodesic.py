@@ -339,11 +339,13 @@ def _place(
         side[name] ^= 1
         return buf(f"{name}{side[name]}", rows)
 
+    # (rows of a in range: mode="clip" writes straight into the buffer, where
+    # "raise" fills a temporary first)
     def take(a, ix, name):
-        return np.take(a, ix, axis=0, out=nxt(name, ix.size))
+        return np.take(a, ix, axis=0, out=nxt(name, ix.size), mode="clip")
 
     def take_to(a, ix, name):
-        return np.take(a, ix, axis=0, out=buf(name, ix.size))
+        return np.take(a, ix, axis=0, out=buf(name, ix.size), mode="clip")
 
     def dist(y, out=None):
         r = cdist(y, Y_lm, out=out)
