@@ -422,6 +422,15 @@ def _umath_linalg():
     return _POOL["ul"]
 
 
+def _float64_batch_gufuncs(X):
+    """numpy's LAPACK gufuncs where ``X`` is a non-empty float64 ``(n, p, p)``
+    batch that the block drivers (:func:`cholesky_blocks`,
+    :func:`eigh_blocks`) take; else None."""
+    if X.ndim != 3 or X.dtype != np.float64 or X.shape[0] == 0:
+        return None
+    return _umath_linalg()
+
+
 def eigh(X, *, workers: int | None = None):
     """``eigh`` of a batch (numpy or torch), split over threads when large.
 
@@ -622,8 +631,8 @@ def cholesky_blocks(
     [array([[2., 3.],
            [1., 4.]])]
     """
-    ul = _umath_linalg()
-    if ul is None or X.ndim != 3 or X.dtype != np.float64 or X.shape[0] == 0:
+    ul = _float64_batch_gufuncs(X)
+    if ul is None:
         return None
     n, p = X.shape[0], X.shape[-1]
     n_blocks = -(-n // max(1, _CHOL_BLOCK_BYTES // (8 * p * p)))
@@ -693,8 +702,8 @@ def eigh_blocks(X, consume, *, tau: float, roundoff_ok: bool = False, workers=No
     [array([[ 4.,  9.],
            [ 1., 16.]])]
     """
-    ul = _umath_linalg()
-    if ul is None or X.ndim != 3 or X.dtype != np.float64 or X.shape[0] == 0:
+    ul = _float64_batch_gufuncs(X)
+    if ul is None:
         return None
     n, p = X.shape[0], X.shape[-1]
     # the blocks do not depend on the thread count (the same sums, bit for

@@ -40,3 +40,12 @@ def lapack_accepts(X):
         except np.linalg.LinAlgError:
             ok.append(False)
     return ok
+
+
+def with_spectra(rng, n, lams):
+    """n matrices Q_i diag(lams) Q_iᵀ (Q_i random orthogonal), symmetrised
+    exactly."""
+    p = len(lams)
+    Q, _ = np.linalg.qr(rng.normal(size=(n, p, p)))
+    X = (Q * np.asarray(lams)) @ np.swapaxes(Q, -1, -2)
+    return 0.5 * (X + np.swapaxes(X, -1, -2))

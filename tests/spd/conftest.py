@@ -1,5 +1,7 @@
 import pytest
 
+from manigeo import _backend
+
 
 @pytest.fixture(autouse=True, scope="package")
 def _single_torch_thread():
@@ -10,3 +12,10 @@ def _single_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    """Blocks of a few matrices for the fused block drivers: every batch of a
+    test spans several blocks."""
+    monkeypatch.setattr(_backend, "_CHOL_BLOCK_BYTES", 3 * 8 * 10 * 10)

@@ -12,15 +12,7 @@ from manigeo import spd
 from manigeo._validation import check_spd
 from manigeo.spd._metrics import logchol_coords
 
-from ._spd_data import lapack_accepts, random_spd
-
-
-def _with_spectra(rng, n, lams):
-    """n matrices Q_i diag(lams) Q_iᵀ, symmetrised exactly."""
-    p = len(lams)
-    Q, _ = np.linalg.qr(rng.normal(size=(n, p, p)))
-    X = (Q * np.asarray(lams)) @ np.swapaxes(Q, -1, -2)
-    return 0.5 * (X + np.swapaxes(X, -1, -2))
+from ._spd_data import lapack_accepts, random_spd, with_spectra
 
 
 @pytest.mark.parametrize("workers", [2, 3])
@@ -140,7 +132,7 @@ def test_small_cholesky_refuses_what_lapack_refuses(rng):
     # LAPACK matrix by matrix; a borderline or indefinite one goes to LAPACK
     for ratio in [1e-3, 1e-10, 1e-14, 1e-16, 0.0, -1e-16, -1e-12, -1e-3]:
         lams = np.array([1.0, 0.5, 0.1, ratio])
-        X = _with_spectra(rng, 40, lams)
+        X = with_spectra(rng, 40, lams)
         L = B._cholesky_small(X)
         lapack_ok = lapack_accepts(X)
         if L is not None:
@@ -150,14 +142,14 @@ def test_small_cholesky_refuses_what_lapack_refuses(rng):
             assert all(lapack_ok), ratio
         except np.linalg.LinAlgError:
             assert not all(lapack_ok), ratio
-    assert B._cholesky_small(_with_spectra(rng, 40, [1.0, 0.5, 0.1, -1e-3])) is None
-    assert B._cholesky_small(_with_spectra(rng, 40, [1.0, 0.5, 0.1, 1e-3])) is not None
+    assert B._cholesky_small(with_spectra(rng, 40, [1.0, 0.5, 0.1, -1e-3])) is None
+    assert B._cholesky_small(with_spectra(rng, 40, [1.0, 0.5, 0.1, 1e-3])) is not None
 
 
 @pytest.mark.parametrize("backend", ["numpy", "torch"])
 def test_fused_symmetry_check_keeps_the_full_checks(rng, backend):
     conv = (lambda A: A) if backend == "numpy" else torch.tensor
-    X = _with_spectra(rng, 64, [3.0, 2.0, 1.0])  # exactly symmetric, p = 3
+    X = with_spectra(rng, 64, [3.0, 2.0, 1.0])  # exactly symmetric, p = 3
     S, L = check_spd(conv(X), return_cholesky=True, copy=False)
     np.testing.assert_allclose(np.asarray(L), np.linalg.cholesky(X), atol=1e-14)
     for value, where in [(np.nan, (5, 0, 1)), (np.inf, (9, 2, 1)), (np.inf, (9, 1, 1))]:

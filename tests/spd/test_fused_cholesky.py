@@ -13,17 +13,14 @@ from manigeo import spd
 from manigeo._validation import check_spd, check_symmetric
 from manigeo.spd._metrics import LogCholesky
 
-from ._spd_data import lapack_accepts, pyriemann_geometry, random_spd
+from ._spd_data import (
+    lapack_accepts,
+    pyriemann_geometry,
+    random_spd,
+    with_spectra,
+)
 
 EPS = np.finfo(np.float64).eps
-
-
-def _with_spectra(rng, n, lams):
-    """n matrices Q_i diag(lams) Q_iᵀ, symmetrised exactly."""
-    p = len(lams)
-    Q, _ = np.linalg.qr(rng.normal(size=(n, p, p)))
-    X = (Q * np.asarray(lams)) @ np.swapaxes(Q, -1, -2)
-    return 0.5 * (X + np.swapaxes(X, -1, -2))
 
 
 def _asymmetric_pair(a, bound):
@@ -52,19 +49,13 @@ def _blocks_lower(X, **kw):
     return L
 
 
-@pytest.fixture
-def small_blocks(monkeypatch):
-    """Blocks of a few matrices: every batch below spans several blocks."""
-    monkeypatch.setattr(B, "_CHOL_BLOCK_BYTES", 3 * 8 * 10 * 10)
-
-
 @pytest.mark.parametrize("p", [5, 12, 30, 130])
 def test_blocks_give_the_lapack_factors_split_or_not(rng, p, small_blocks):
     # the same LAPACK call on the same values: bit for bit (at one BLAS
     # thread: a split runs one per chunk, and LAPACK's blocked p = 130
     # factorisation rounds differently on two)
     n = 4 if p == 130 else 11
-    X = _with_spectra(rng, n, np.geomspace(1.0, 1e-6, p))  # exactly symmetric
+    X = with_spectra(rng, n, np.geomspace(1.0, 1e-6, p))  # exactly symmetric
     X0 = X.copy()
     with threadpool_limits(1):
         ref = np.linalg.cholesky(X)
@@ -85,7 +76,7 @@ def test_blocks_give_the_lapack_factors_split_or_not(rng, p, small_blocks):
 
 def test_blocks_refuse_what_the_full_checks_refuse(rng, small_blocks):
     p = 12
-    X = _with_spectra(rng, 9, np.geomspace(2.0, 1e-3, p))
+    X = with_spectra(rng, 9, np.geomspace(2.0, 1e-3, p))
     scale = np.abs(np.diagonal(X, axis1=1, axis2=2)).max()
     # asymmetry one step beyond the round-off rule max|X - Xᵀ| <= 4 eps scale
     # in the last block: refused; at the rule: accepted
@@ -134,7 +125,7 @@ def test_blocks_and_vectorised_refuse_what_lapack_refuses(
     for ratio in [1e-3, 1e-10, 1e-14, 1e-16, 0.0, -1e-16, -1e-12, -1e-3]:
         lams = np.geomspace(1.0, 0.1, p)
         lams[-1] = ratio
-        X = _with_spectra(rng, 40, lams)
+        X = with_spectra(rng, 40, lams)
         ok = all(lapack_accepts(X))
         for L in (
             _blocks_lower(X, roundoff_ok=True),
@@ -225,7 +216,7 @@ def vectorised_chunks(monkeypatch):
 def test_vectorised_chunks_decide_the_symmetry_rule_over_all_chunks(
     rng, p, vectorised_chunks
 ):
-    X = _with_spectra(rng, 35, np.geomspace(1.0, 1e-4, p))
+    X = with_spectra(rng, 35, np.geomspace(1.0, 1e-4, p))
     X[:10] *= 1e-3  # the first chunk's diagonal scale: far below the batch's
     scale = np.abs(np.diagonal(X, axis1=1, axis2=2)).max()
     w = rng.uniform(size=35)
@@ -269,7 +260,7 @@ def test_vectorised_chunks_decide_the_symmetry_rule_over_all_chunks(
 
 
 def test_float64_cpu_tensors_take_the_numpy_checks_zero_copy(rng):
-    X = _with_spectra(rng, 30, np.geomspace(1.0, 1e-3, 7))
+    X = with_spectra(rng, 30, np.geomspace(1.0, 1e-3, 7))
     Xt = torch.tensor(X)
     S, L = check_spd(Xt, return_cholesky=True, copy=False)
     assert S is Xt and torch.is_tensor(L) and L.dtype == torch.float64

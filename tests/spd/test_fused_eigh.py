@@ -13,17 +13,14 @@ from manigeo import spd
 from manigeo._validation import check_spd, check_symmetric, spd_eig_tol
 from manigeo.spd._metrics import LogEuclidean
 
-from ._spd_data import lapack_accepts, pyriemann_geometry, random_spd
+from ._spd_data import (
+    lapack_accepts,
+    pyriemann_geometry,
+    random_spd,
+    with_spectra,
+)
 
 EPS = np.finfo(np.float64).eps
-
-
-def _with_spectra(rng, n, lams):
-    """n matrices Q_i diag(lams) Q_iᵀ, symmetrised exactly."""
-    p = len(lams)
-    Q, _ = np.linalg.qr(rng.normal(size=(n, p, p)))
-    X = (Q * np.asarray(lams)) @ np.swapaxes(Q, -1, -2)
-    return 0.5 * (X + np.swapaxes(X, -1, -2))
 
 
 def _blocks_eigh(X, **kw):
@@ -55,18 +52,12 @@ def _mean_full(X, w):
     return LogEuclidean._mean_from_eigh(lam, U, w)[0]
 
 
-@pytest.fixture
-def small_blocks(monkeypatch):
-    """Blocks of a few matrices: every batch below spans several blocks."""
-    monkeypatch.setattr(B, "_CHOL_BLOCK_BYTES", 3 * 8 * 10 * 10)
-
-
 @pytest.mark.parametrize("p", [5, 12, 30, 130])
 def test_eigh_blocks_give_numpy_eigh_split_or_not(rng, p, small_blocks):
     # the same LAPACK call on the same values (X's lower triangle): bit for
     # bit, at one BLAS thread (a split runs one per chunk)
     n = 4 if p == 130 else 11
-    X = _with_spectra(rng, n, np.geomspace(1.0, 1e-6, p))  # exactly symmetric
+    X = with_spectra(rng, n, np.geomspace(1.0, 1e-6, p))  # exactly symmetric
     X0 = X.copy()
     with threadpool_limits(1):
         lam0, U0 = np.linalg.eigh(X)
@@ -88,7 +79,7 @@ def test_eigh_blocks_give_numpy_eigh_split_or_not(rng, p, small_blocks):
 
 def test_fused_logeuclid_mean_refuses_what_the_full_checks_refuse(rng, small_blocks):
     p, n = 12, 9
-    X = _with_spectra(rng, n, np.geomspace(2.0, 1e-3, p))
+    X = with_spectra(rng, n, np.geomspace(2.0, 1e-3, p))
     w = np.full(n, 1 / n)
     scale = np.abs(np.diagonal(X, axis1=1, axis2=2)).max()
     b = X[-1, 5, 0]
@@ -140,7 +131,7 @@ def test_fused_logeuclid_mean_decides_definiteness_as_the_full_path(
     for ratio in [1e-3, 1e-10, 1e-13, 1e-14, 1e-16, 0.0, -1e-16, -1e-12, -1e-3]:
         lams = np.geomspace(1.0, 0.1, p)
         lams[-1] = ratio
-        X = _with_spectra(rng, 30, lams)
+        X = with_spectra(rng, 30, lams)
         w = rng.uniform(size=30)
         w /= w.sum()
         M = LogEuclidean.mean_checked(X, w)
