@@ -38,7 +38,7 @@ from scipy.sparse import csgraph
 from sklearn.neighbors import NearestNeighbors
 
 from .._backend import blas_threads
-from ._graph import _edge_lengths, _hop_diameter
+from ._graph import _hop_diameter, _length_graph
 from ._squaring import _columns, _doubling, _square_sym
 
 _TINY = 1e-300
@@ -101,12 +101,8 @@ class _CoarseDiffusion:
     ):
         n = X.shape[0]
         W = sp.csr_array(W)
-        same = (
-            lengths is not None
-            and lengths.nnz == W.nnz
-            and np.all(W.data != 0)  # _edge_lengths drops explicit zeros
-        )
-        G = lengths if same else _edge_lengths(X, W)
+        G = _length_graph(X, W, lengths)
+        same = lengths is not None and G is lengths  # (W's pattern)
         centres = _spread_centres(X, n_cells, rng, farthest)
         deg = np.asarray(W.sum(axis=1)).ravel()
         # diffusion speed of each walk: slope of its mean squared displacement

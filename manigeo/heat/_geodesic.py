@@ -58,7 +58,7 @@ from .._validation import (
 )
 from ..graphs import alpha_decay_kernel, laplacian
 from ._coarse import _CoarseDiffusion
-from ._graph import _edge_lengths, _hop_diameter, _pair_dist
+from ._graph import _hop_diameter, _length_graph, _pair_dist
 from ._squaring import (
     _check_real,
     _columns,
@@ -1046,9 +1046,13 @@ def _effective_jobs(n_jobs):
 # -- the choice of t ----------------------------------------------------------------
 
 
-def _reference_paths(X, W, probes):
-    """Shortest paths from the probes on the affinity graph, Euclidean edge lengths."""
-    return csgraph.dijkstra(_edge_lengths(X, W), directed=False, indices=probes)
+def _reference_paths(X, W, probes, lengths=None):
+    """Shortest paths from the probes on the affinity graph, Euclidean edge
+    lengths (``lengths``: that graph, where the kernel graph built it).  The
+    graph is symmetric: searched as a directed one, without the transposed
+    copy an undirected search builds (the same paths)."""
+    G = _length_graph(X, W, lengths)
+    return csgraph.dijkstra(G, directed=True, indices=probes)
 
 
 def _band_score(D, G):
@@ -1091,7 +1095,7 @@ def _scan_times(items, G, sigma, verbose=False, tag=""):
     return best_t, scores, best_payload
 
 
-def _select_t(X, W, diffusion, sigma, probes, verbose=False):
+def _select_t(X, W, diffusion, sigma, probes, verbose=False, lengths=None):
     """t = argmax over T_GRID of the band score on probe pairs; scores per t.
 
     The probes' pair kernel at ``t`` is ``C^T C`` with ``C = exp(-t/2 L)[:,
@@ -1101,7 +1105,7 @@ def _select_t(X, W, diffusion, sigma, probes, verbose=False):
     series of half the Poisson terms (at t = 128: 122 terms instead of 206;
     the hop-diameter floor of small times is unchanged).
     """
-    G = _reference_paths(X, W, probes)[:, probes]
+    G = _reference_paths(X, W, probes, lengths)[:, probes]
     cols = diffusion.columns(
         probes, T_GRID / 2, verbose, "t='auto' probes", raw=True, far=False
     )
@@ -1218,7 +1222,7 @@ class HeatGeometry:
             # probes are drawn first, so full and landmark mode choose the same t
             if auto:
                 self.t_, self.t_scores_ = _select_t(
-                    X, W, diff, self.sigma, probes, self.verbose
+                    X, W, diff, self.sigma, probes, self.verbose, aff.lengths_
                 )
             else:
                 self.t_, self.t_scores_ = float(self.t), {}

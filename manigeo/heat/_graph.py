@@ -31,6 +31,16 @@ def _edge_lengths(X, W):
     return G
 
 
+def _length_graph(X, W, lengths=None):
+    """:func:`_edge_lengths` of ``W``, or ``lengths`` where that is the same
+    graph (built with the kernel graph from the same pair distances: the
+    same pattern, and no explicit zero in ``W`` that ``_edge_lengths`` would
+    drop)."""
+    if lengths is not None and lengths.nnz == W.nnz and np.all(W.data != 0):
+        return lengths
+    return _edge_lengths(X, W)
+
+
 def _hop_diameter(A):
     """Double-sweep BFS lower bound of the hop diameter over all components
     (exact on trees); ``A`` symmetric."""

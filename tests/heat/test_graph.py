@@ -119,3 +119,30 @@ def test_bandwidth_groups_partition_by_ratio(monkeypatch):
     assert len(merged) < len(groups) and merged[-1].size >= 50
     assert [len(x) for x in merged[:-1]] == [len(x) for x in groups[: len(merged) - 1]]
     assert len(g._bandwidth_groups(np.full(10, 2.0))) == 1
+
+
+def test_reference_paths_reuse_the_kernel_graphs_lengths():
+    """The probes' shortest paths on the kernel graph's own edge lengths (k-d
+    tree path) equal those of a fresh undirected search on the lengths
+    measured again; a graph whose pattern differs is measured again."""
+    from scipy.sparse import csgraph
+
+    from manigeo.heat._geodesic import _Affinity, _reference_paths
+    from manigeo.heat._graph import _edge_lengths
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 3))
+    X[:200] *= 0.3  # non-uniform: floored bandwidths, a wider pattern
+    aff = _Affinity(8, "gaussian", 40, "normalize").fit(X)
+    assert aff.lengths_ is not None
+    probes = np.arange(0, 400, 37)
+    ref = csgraph.dijkstra(_edge_lengths(X, aff.W_), directed=False, indices=probes)
+    np.testing.assert_array_equal(_reference_paths(X, aff.W_, probes), ref)
+    np.testing.assert_array_equal(
+        _reference_paths(X, aff.W_, probes, aff.lengths_), ref
+    )
+    # lengths of another graph (one edge fewer) are not taken for this one
+    other = sp.csr_array(aff.lengths_, copy=True)  # (W_ shares its indices)
+    other.data[0] = 0.0
+    other.eliminate_zeros()
+    np.testing.assert_array_equal(_reference_paths(X, aff.W_, probes, other), ref)
