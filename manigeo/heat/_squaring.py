@@ -324,6 +324,21 @@ _CHUNK_BYTES = 32 * 2**20
 _CHUNK_MIN = 4
 
 
+def _uniformized(L, c=None):
+    """``(I - L / c, c)``: the walk of the uniformized series of ``exp(-t L)``
+    at rate ``c`` (default: the largest diagonal entry of ``L``), its
+    round-off negatives cleared, sorted CSR."""
+    if c is None:
+        diag = L.diagonal()
+        c = float(diag.max()) if diag.size else 0.0
+    c = max(float(c), 1e-300)
+    M = sp.csr_array(sp.eye_array(L.shape[0], format="csr") - L / c)
+    M.data[M.data < 0] = 0.0  # round-off only
+    M.eliminate_zeros()
+    M.sort_indices()
+    return M, c
+
+
 def _columns(L, block, times, *, n_terms=None, c=None, progress=None):
     """:func:`heat_columns` of validated input (a generator).
 
@@ -332,15 +347,7 @@ def _columns(L, block, times, *, n_terms=None, c=None, progress=None):
     from scipy.special import gammaln
 
     times = np.asarray(times, dtype=np.float64)
-    if c is None:
-        diag = L.diagonal()
-        c = float(diag.max()) if diag.size else 0.0
-    c = max(float(c), 1e-300)
-    n = L.shape[0]
-    M = sp.csr_array(sp.eye_array(n, format="csr") - L / c)
-    M.data[M.data < 0] = 0.0  # round-off only
-    M.eliminate_zeros()
-    M.sort_indices()
+    M, c = _uniformized(L, c)
     if n_terms is None:
         n_terms = [poisson_terms(t, c) for t in times]
     n_terms = np.broadcast_to(np.asarray(n_terms, dtype=np.int64), times.shape)
@@ -428,14 +435,7 @@ def _columns_at(L, sources, t, n_terms, *, c=None, single=False, progress=None):
 
     sources = np.asarray(sources)
     n = L.shape[0]
-    if c is None:
-        diag = L.diagonal()
-        c = float(diag.max()) if diag.size else 0.0
-    c = max(float(c), 1e-300)
-    M = sp.csr_array(sp.eye_array(n, format="csr") - L / c)
-    M.data[M.data < 0] = 0.0  # round-off only
-    M.eliminate_zeros()
-    M.sort_indices()
+    M, c = _uniformized(L, c)
     K = int(n_terms)
     x = float(t) * c
     k = np.arange(K + 1, dtype=np.float64)
