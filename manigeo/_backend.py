@@ -422,6 +422,15 @@ def _umath_linalg():
     return _POOL["ul"]
 
 
+def _equal_blocks(n, n_blocks):
+    """``(size, count)`` of about ``n_blocks`` equal blocks of ``n`` matrices,
+    an even count where more than one (two threads get equal shares; the
+    blocks do not depend on the thread count)."""
+    n_blocks += n_blocks % 2 if n_blocks > 1 else 0
+    size = -(-n // n_blocks)
+    return size, -(-n // size)
+
+
 def _float64_batch_gufuncs(X):
     """numpy's LAPACK gufuncs where ``X`` is a non-empty float64 ``(n, p, p)``
     batch that the block drivers (:func:`cholesky_blocks`,
@@ -635,10 +644,7 @@ def cholesky_blocks(
     if ul is None:
         return None
     n, p = X.shape[0], X.shape[-1]
-    n_blocks = -(-n // max(1, _CHOL_BLOCK_BYTES // (8 * p * p)))
-    n_blocks += n_blocks % 2 if n_blocks > 1 else 0  # even: 2 threads share
-    b = -(-n // n_blocks)  # equal blocks: the threads get equal shares
-    n_blocks = -(-n // b)
+    b, n_blocks = _equal_blocks(n, -(-n // max(1, _CHOL_BLOCK_BYTES // (8 * p * p))))
 
     def work(first, last):  # blocks first..last-1
         m0 = min(b, n - first * b)
@@ -711,13 +717,13 @@ def eigh_blocks(X, consume, *, tau: float, roundoff_ok: bool = False, workers=No
     # the batch holds that many _MIN_CHUNK_S of work (threads to split
     # over); even, so that 2 threads get equal shares
     c0, c3 = _COST["eigh"]
-    n_blocks = max(
-        -(-n // max(1, _CHOL_BLOCK_BYTES // (8 * p * p))),
-        min(_EIGH_MIN_BLOCKS, n, int(n * (c0 + c3 * p**3) / _MIN_CHUNK_S)),
+    b, n_blocks = _equal_blocks(
+        n,
+        max(
+            -(-n // max(1, _CHOL_BLOCK_BYTES // (8 * p * p))),
+            min(_EIGH_MIN_BLOCKS, n, int(n * (c0 + c3 * p**3) / _MIN_CHUNK_S)),
+        ),
     )
-    n_blocks += n_blocks % 2 if n_blocks > 1 else 0
-    b = -(-n // n_blocks)
-    n_blocks = -(-n // b)
 
     def work(first, last):  # blocks first..last-1
         m0 = min(b, n - first * b)
