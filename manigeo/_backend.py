@@ -969,6 +969,18 @@ def cpu64_outside_autograd(X) -> bool:
     )
 
 
+def cpu64_view(X):
+    """A zero-copy numpy view (DLPack) of a float64 CPU tensor outside
+    autograd (:func:`cpu64_outside_autograd`), or None (another tensor, or
+    one DLPack cannot export, e.g. a lazy negation view)."""
+    if not cpu64_outside_autograd(X):
+        return None
+    try:
+        return np.from_dlpack(X.detach())
+    except (BufferError, RuntimeError, TypeError):
+        return None
+
+
 def _chol_torch_cpu(X, workers=None):
     """``(L, ok)`` (numpy) of a float64 CPU tensor outside autograd, or None.
 

@@ -26,7 +26,7 @@ from ._backend import (
     cholesky_checked,
     cholesky_if_symmetric,
     cholesky_lower,
-    cpu64_outside_autograd,
+    cpu64_view,
     eigh,
     import_torch,
     is_torch,
@@ -683,16 +683,6 @@ def check_symmetric(
     return S
 
 
-def _cpu64_view(X):
-    """A zero-copy numpy view of a float64 CPU tensor outside autograd, or None."""
-    if not cpu64_outside_autograd(X):
-        return None
-    try:
-        return np.from_dlpack(X.detach())
-    except (BufferError, RuntimeError, TypeError):  # e.g. a lazy negation view
-        return None
-
-
 def spd_eig_tol(p: int, eps: float) -> float:
     """Relative eigenvalue margin ``λ_min > τ λ_max`` that proves Cholesky succeeds.
 
@@ -877,7 +867,7 @@ def check_spd(
     if (X.numel() if is_torch(X) else X.size) == 0:
         raise ValueError(f"{name} is empty (shape {tuple(X.shape)})")
     kw = {"sym_tol": sym_tol, "copy": copy, "factor_only": factor_only}
-    Xn = _cpu64_view(X) if is_torch(X) and not return_eigh else None
+    Xn = cpu64_view(X) if is_torch(X) and not return_eigh else None
     if Xn is not None:
         # a float64 CPU tensor outside autograd: the numpy checks on a
         # zero-copy view (the same rule, fewer dispatches, the fused

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from manigeo._backend import as_weights, import_torch, is_torch
+from manigeo._backend import as_weights, cpu64_view, import_torch, is_torch
 from manigeo._validation import check_spd, check_symmetric
 from manigeo.spd._metrics import LogCholesky, LogEuclidean, get_metric
 
@@ -389,62 +389,40 @@ def mean(
 def _cpu64_views(*values):
     """Zero-copy numpy views of the tensors among ``values`` (None and
     non-tensors passed through), or None unless every tensor is a float64
-    CPU tensor outside autograd."""
-    torch = import_torch()
+    CPU tensor outside autograd (:func:`manigeo._backend.cpu64_view`)."""
     out = []
     for v in values:
-        if not is_torch(v):
-            out.append(v)
-            continue
-        if v.dtype != torch.float64 or v.device.type != "cpu" or v.requires_grad:
-            return None
-        try:
-            out.append(np.from_dlpack(v.detach()))
-        except (BufferError, RuntimeError, TypeError):  # a lazy negation view
-            return None
+        if is_torch(v):
+            v = cpu64_view(v)
+            if v is None:
+                return None
+        out.append(v)
     return out
 
 
 def _closed_form_fused(X, weights, tol, max_iter, checked):
     """A closed-form mean with its validation fused in, or None.
 
-    For a float64 numpy array, or a float64 CPU tensor outside autograd
-    (through a zero-copy numpy view, as its factorisation), with valid
-    parameters: ``checked(X, w)`` (:meth:`LogCholesky.mean_checked`,
-    :meth:`LogEuclidean.mean_checked`), one pass over ``X``.
-    None for anything else, or when the fused checks fail: :func:`mean`'s
-    full path then validates (and raises) as usual.
+    For a float64 numpy array with valid parameters: ``checked(X, w)``
+    (:meth:`LogCholesky.mean_checked`, :meth:`LogEuclidean.mean_checked`),
+    one pass over ``X`` (float64 CPU tensors outside autograd arrive here as
+    zero-copy numpy views, see :func:`mean`).  None for anything else, or
+    when the fused checks fail: :func:`mean`'s full path then validates (and
+    raises) as usual.
     """
     if not (isinstance(max_iter, (int, np.integer)) and max_iter >= 1):
         return None
     if not (isinstance(tol, (int, float, np.number)) and tol >= 0):
         return None
-    if is_torch(X):
-        torch = import_torch()
-        if (
-            X.dtype != torch.float64
-            or X.device.type != "cpu"
-            or X.requires_grad
-            or X.is_conj()
-            or X.is_neg()
-            or is_torch(weights)
-        ):
-            return None
-        Xn = np.from_dlpack(X.detach())
-    elif type(X) is np.ndarray:
-        Xn = X
-    else:
+    if type(X) is not np.ndarray:
         return None
-    if Xn.ndim != 3 or Xn.dtype != np.float64 or Xn.size == 0:
+    if X.ndim != 3 or X.dtype != np.float64 or X.size == 0:
         return None
     try:
-        w = as_weights(weights, Xn)
+        w = as_weights(weights, X)
     except (TypeError, ValueError):
         return None  # raised by the full path, after the checks of X
-    M = checked(Xn, w)
-    if M is None or not is_torch(X):
-        return M
-    return torch.from_numpy(M)
+    return checked(X, w)
 
 
 def dispersion(
