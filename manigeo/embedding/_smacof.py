@@ -121,10 +121,6 @@ def smacof(
             V = -Wt.copy()
             np.fill_diagonal(V, Wt.sum(axis=1))
             Vpinv = np.linalg.pinv(V + 1.0 / n) - 1.0 / n  # V^+ (ones null space)
-
-            def VY(Y):
-                return V @ Y
-
         WD = Wt * D
     else:
         Wt = None
@@ -184,7 +180,7 @@ def smacof(
             cy = masses @ Y
             eta = 2.0 * (total * float(masses @ (Y * Y).sum(axis=1)) - float(cy @ cy))
         elif Wt is not None:
-            eta = 2.0 * float(np.einsum("ij,ij->", Y, VY(Y)))
+            eta = 2.0 * float(np.einsum("ij,ij->", Y, V @ Y))
         else:
             c = Y.sum(axis=0)
             eta = 2.0 * n * float(np.einsum("ij,ij->", Y, Y)) - 2.0 * float(c @ c)
